@@ -1,0 +1,4 @@
+"""Design-based estimation for satisfaction surveys; agrees with R's survey package.
+
+Pure numpy/pandas/scipy/statsmodels/matplotlib: no Flask, no SQLAlchemy, usable in a notebook.
+"""

@@ -1,0 +1,4 @@
+"""Residents: list open surveys, show the questionnaire, accept a response."""
+from flask import Blueprint
+
+bp = Blueprint("survey", __name__)

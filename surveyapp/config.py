@@ -1,0 +1,74 @@
+"""Configuration: the only module that reads ``os.environ``.
+
+Every setting has a safe default so that ``surveyapp demo`` runs on a fresh machine with an
+embedded SQLite database under ``instance/``.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+def instance_path() -> Path:
+    """Folder for the SQLite database, the generated secret key and cached reports."""
+    return Path(os.environ.get("SURVEYAPP_INSTANCE_PATH", DEFAULT_INSTANCE)).resolve()
+
+
+def _secret_key(instance: Path) -> str:
+    """Use SURVEYAPP_SECRET_KEY, or generate one once and keep it in the instance folder."""
+    configured = os.environ.get("SURVEYAPP_SECRET_KEY")
+    if configured:
+        return configured
+    key_file = instance / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config() -> dict[str, Any]:
+    """Build the Flask config mapping from the environment."""
+    instance = instance_path()
+    database_url = os.environ.get(
+        "SURVEYAPP_DATABASE_URL", f"sqlite:///{instance / 'surveyapp.db'}"
+    )
+    return {
+        "SECRET_KEY": _secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SURVEYAPP_INSTANCE_PATH": str(instance),
+        "SURVEYAPP_QUESTIONNAIRE_DIR": os.environ.get(
+            "SURVEYAPP_QUESTIONNAIRE_DIR", str(PROJECT_ROOT / "questionnaires")
+        ),
+        "SURVEYAPP_SUPPRESS_BELOW": int(os.environ.get("SURVEYAPP_SUPPRESS_BELOW", "30")),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("SURVEYAPP_MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SURVEYAPP_SECURE_COOKIES", "0") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": os.environ.get("SURVEYAPP_SECURE_COOKIES", "0") == "1",
+        "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+
+
+def test_database_url() -> str | None:
+    """PostgreSQL URL for the test suite's second backend, if one is configured."""
+    url = os.environ.get("SURVEYAPP_TEST_DATABASE_URL")
+    return normalise_database_url(url) if url else None
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain ``postgresql://`` URLs at psycopg 3, the driver we ship."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url

@@ -1,0 +1,1 @@
+"""Database models: columns and relationships only. Business rules live in services/."""

@@ -1,0 +1,1 @@
+"""Report builders (PDF, Excel, CSV) fed by analysis results."""
