@@ -1,0 +1,103 @@
+"""Fixtures shared by every web/database test.
+
+Database tests run once per backend: SQLite always, PostgreSQL when
+SURVEYAPP_TEST_DATABASE_URL is set (as .ci/run does). Each test session gets a fresh database
+built by running the migrations (so the migrations are tested too); each test starts from
+empty tables.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.engine import make_url
+
+from surveyapp import create_app
+from surveyapp.config import test_database_url
+from surveyapp.extensions import db
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    """A freshly created, empty database of each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    base = test_database_url()
+    if not base:
+        pytest.skip("PostgreSQL backend: set SURVEYAPP_TEST_DATABASE_URL to run it")
+    name = f"surveyapp_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_app(database_url, tmp_path_factory) -> Iterator[Flask]:
+    """One application per backend, its schema built by the migrations."""
+    from flask_migrate import upgrade
+
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app(test_config(database_url, instance))
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_config(database_url: str, instance: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SURVEYAPP_INSTANCE_PATH": str(instance),
+    }
+
+
+test_config.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture
+def app(migrated_app: Flask) -> Iterator[Flask]:
+    """The backend's app with empty tables, inside an application context."""
+    with migrated_app.app_context():
+        yield migrated_app
+        db.session.rollback()
+        db.session.remove()
+        empty_all_tables()
+
+
+def empty_all_tables() -> None:
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    """'sqlite' or 'postgresql': for tests that only make sense on one backend."""
+    return make_url(database_url).get_backend_name()
