@@ -2,3 +2,4 @@
 
 Pure numpy/pandas/scipy/statsmodels/matplotlib: no Flask, no SQLAlchemy, usable in a notebook.
 """
+from analysis.scoring import DimensionRule, ItemRule, ScoringSpec, score
