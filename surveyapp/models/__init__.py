@@ -1,1 +1,2 @@
 """Database models: columns and relationships only. Business rules live in services/."""
+from surveyapp.models import survey  # noqa: F401
