@@ -1,2 +1,3 @@
 """Database models: columns and relationships only. Business rules live in services/."""
 from surveyapp.models import survey  # noqa: F401
+from surveyapp.models import margins  # noqa: F401
