@@ -3,3 +3,4 @@
 Pure numpy/pandas/scipy/statsmodels/matplotlib: no Flask, no SQLAlchemy, usable in a notebook.
 """
 from analysis.scoring import DimensionRule, ItemRule, ScoringSpec, score
+from analysis.drivers import KeyDrivers, key_drivers
