@@ -11,6 +11,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from surveyapp.extensions import db
+from surveyapp.models.quality import QualityFlag
 from surveyapp.models.survey import Answer, Response, Wave
 
 RESPONSE_COLUMNS = (
@@ -32,14 +33,19 @@ def responses_frame(
     wave_id: int,
     districts: Iterable[str] | None = None,
     item_ids: Iterable[str] | None = None,
+    exclude_flagged: bool = True,
 ) -> pd.DataFrame:
     """One row per response of a wave, then one float column per item id with the raw value.
 
     Unanswered items are NaN; "don't know" keeps the scale's don't-know code (scoring treats it
     as missing). ``districts`` restricts the rows; ``item_ids`` fixes the item columns and their
     order (default: every item answered in the wave, in sorted order). ``submitted_at`` is UTC.
+    ``exclude_flagged`` drops responses an administrator excluded in the data-quality review.
     """
     filters = [Response.wave_id == wave_id]
+    if exclude_flagged:
+        filters.append(Response.id.not_in(
+            sa.select(QualityFlag.response_id).where(QualityFlag.excluded)))
     if districts is not None:
         filters.append(Response.district_code.in_(list(districts)))
     rows = db.session.execute(

@@ -1,0 +1,31 @@
+"""The audit log: every administrative change is recorded with who, when and why."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from surveyapp.extensions import db
+from surveyapp.models.accounts import AuditLog, User
+
+CLI_ACTOR = "cli"
+
+
+def record(actor: User | None, action: str, target: str, reason: str = "") -> AuditLog:
+    """Add one audit entry; ``actor`` None means the command line (no account behind it)."""
+    entry = AuditLog(
+        actor_id=actor.id if actor is not None else None,
+        actor_name=actor.username if actor is not None else CLI_ACTOR,
+        action=action,
+        target=target,
+        reason=reason,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def recent(limit: int = 200, target_prefix: str | None = None) -> list[AuditLog]:
+    """Newest entries first, optionally only those whose target starts with ``target_prefix``."""
+    query = sa.select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)
+    if target_prefix:
+        query = query.where(AuditLog.target.startswith(target_prefix, autoescape=True))
+    return list(db.session.scalars(query))

@@ -1,0 +1,158 @@
+"""Data quality: find speeders, straight-liners and duplicates; exclude and re-include, audited.
+
+Rules (applied per wave, over every response including already-excluded ones):
+
+* speeder: completion time below SPEEDER_RATIO (1/3) of the wave's median completion time, once
+  the wave has at least MIN_RESPONSES_FOR_MEDIAN timed responses (a median of a handful is noise);
+* straight-liner: every answered rated item has the same value, with at least STRAIGHT_MIN_ITEMS
+  items answered (a short answer sheet is not a grid);
+* duplicate: the same district, street and demographics and identical answers (unanswered items
+  included) as an earlier response; the earliest one stays unflagged.
+
+Flags are never deleted. Excluding or re-including a response flips ``excluded`` on its flag and
+writes an audit entry with who, when and why; estimation drops responses with an excluded flag.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+
+from surveyapp.extensions import db
+from surveyapp.models.accounts import User
+from surveyapp.models.quality import QualityFlag
+from surveyapp.models.survey import Response
+from surveyapp.queries import RESPONSE_COLUMNS, responses_frame
+from surveyapp.services import audit
+
+SPEEDER_RATIO = 1 / 3
+MIN_RESPONSES_FOR_MEDIAN = 10
+STRAIGHT_MIN_ITEMS = 5
+DUPLICATE_KEYS = ("district", "street", "sex", "age_group", "residence_years")
+
+
+class QualityError(ValueError):
+    """An exclusion request that cannot be carried out; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    response_id: str
+    kind: str
+    detail: str
+
+
+def find_speeders(frame: pd.DataFrame) -> list[Finding]:
+    """Responses completed in under a third of the wave's median time."""
+    durations = frame["duration_seconds"].dropna()
+    if len(durations) < MIN_RESPONSES_FOR_MEDIAN:
+        return []
+    limit = durations.median() * SPEEDER_RATIO
+    fast = durations[durations < limit]
+    return [
+        Finding(frame.at[idx, "response_id"], "speeder",
+                f"{seconds:.0f}s < {limit:.0f}s (1/3 × median {durations.median():.0f}s)")
+        for idx, seconds in fast.items()
+    ]
+
+
+def find_straightliners(frame: pd.DataFrame, item_ids: list[str]) -> list[Finding]:
+    """Responses giving one and the same answer to every rated item they answered."""
+    answers = frame[item_ids]
+    answered = answers.notna().sum(axis=1)
+    same = answers.nunique(axis=1) == 1
+    hits = frame.index[same & (answered >= STRAIGHT_MIN_ITEMS)]
+    return [
+        Finding(frame.at[idx, "response_id"], "straightliner",
+                f"{answered[idx]} items all = {answers.loc[idx].dropna().iloc[0]:g}")
+        for idx in hits
+    ]
+
+
+def find_duplicates(frame: pd.DataFrame, item_ids: list[str]) -> list[Finding]:
+    """Later responses identical, answers and demographics, to an earlier one."""
+    if frame.empty:
+        return []
+    ordered = frame.sort_values(["submitted_at", "response_id"])
+    columns = ordered[[*DUPLICATE_KEYS, *item_ids]].astype("string").fillna("<NA>")
+    signature = columns.agg("\x1f".join, axis=1)
+    first = ordered.groupby(signature, sort=False)["response_id"].transform("first")
+    later = ordered.index[ordered["response_id"] != first]
+    return [
+        Finding(ordered.at[idx, "response_id"], "duplicate", f"same as {first[idx]}")
+        for idx in later
+    ]
+
+
+def detect(wave_id: int) -> int:
+    """Flag the wave's speeders, straight-liners and duplicates; returns how many flags are new.
+
+    Existing flags, and whether they are excluded, are left as they are.
+    """
+    frame = responses_frame(wave_id, exclude_flagged=False)
+    item_ids = [column for column in frame.columns if column not in RESPONSE_COLUMNS]
+    findings = [*find_speeders(frame), *find_straightliners(frame, item_ids),
+                *find_duplicates(frame, item_ids)]
+    known = set(tuple(row) for row in db.session.execute(
+        sa.select(QualityFlag.response_id, QualityFlag.kind)
+        .join(Response, Response.id == QualityFlag.response_id)
+        .where(Response.wave_id == wave_id)
+    ).all())
+    new = [QualityFlag(response_id=f.response_id, kind=f.kind, detail=f.detail)
+           for f in findings if (f.response_id, f.kind) not in known]
+    db.session.add_all(new)
+    db.session.flush()
+    return len(new)
+
+
+def flags_for_wave(wave_id: int, kind: str | None = None) -> list[tuple[QualityFlag, Response]]:
+    """The wave's flags with their responses, for review: by kind, then submission time."""
+    query = (sa.select(QualityFlag, Response)
+             .join(Response, Response.id == QualityFlag.response_id)
+             .where(Response.wave_id == wave_id)
+             .order_by(QualityFlag.kind, Response.submitted_at, Response.id))
+    if kind:
+        query = query.where(QualityFlag.kind == kind)
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def flag_counts(wave_id: int) -> dict[str, dict[str, int]]:
+    """{kind: {"flagged": n, "excluded": m}} for the wave."""
+    rows = db.session.execute(
+        sa.select(QualityFlag.kind, sa.func.count(),
+                  sa.func.sum(sa.case((QualityFlag.excluded, 1), else_=0)))
+        .join(Response, Response.id == QualityFlag.response_id)
+        .where(Response.wave_id == wave_id)
+        .group_by(QualityFlag.kind)
+    ).all()
+    return {kind: {"flagged": flagged, "excluded": int(excluded or 0)}
+            for kind, flagged, excluded in rows}
+
+
+def set_excluded(flag: QualityFlag, excluded: bool, actor: User | None, reason: str) -> None:
+    """Exclude (or re-include) the flagged response, recording who, when and why."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise QualityError("理由：请说明原因 / reason: say why (required)")
+    if flag.excluded == excluded:
+        return
+    flag.excluded = excluded
+    audit.record(actor, "response.exclude" if excluded else "response.include",
+                 f"response:{flag.response_id}", f"[{flag.kind}] {reason}")
+    db.session.flush()
+
+
+def exclude_manually(response_id: str, wave_id: int, actor: User | None, reason: str) -> QualityFlag:
+    """Exclude a response no rule flagged (e.g. a respondent's own report of a mistake)."""
+    response = db.session.get(Response, (response_id or "").strip())
+    if response is None or response.wave_id != wave_id:
+        raise QualityError(f"答卷编号：本波次没有 {response_id} / response id: no such response "
+                           "in this wave")
+    flag = db.session.scalar(sa.select(QualityFlag).where(
+        QualityFlag.response_id == response.id, QualityFlag.kind == "manual"))
+    if flag is None:
+        flag = QualityFlag(response_id=response.id, kind="manual", detail="", excluded=False)
+        db.session.add(flag)
+    set_excluded(flag, True, actor, reason)
+    return flag
