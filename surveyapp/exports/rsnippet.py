@@ -1,0 +1,60 @@
+"""The R snippet written beside an export: load the file, build the same survey::svydesign."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from surveyapp.exports.codebook import Codebook
+from surveyapp.exports.readstat_writer import stata_names
+
+READERS = {
+    "csv": 'read.csv("{file}", fileEncoding = "UTF-8-BOM", na.strings = "",\n'
+           '              colClasses = c({classes}))',
+    "parquet": 'as.data.frame(arrow::read_parquet("{file}"))',
+    "sav": 'as.data.frame(haven::read_sav("{file}"))',
+    "dta": 'as.data.frame(haven::read_dta("{file}"))',
+}
+PACKAGES = {"csv": "survey", "parquet": "survey, arrow", "sav": "survey, haven",
+            "dta": "survey, haven"}
+
+
+def r_snippet_path(export_path: Path) -> Path:
+    """``wave2024.sav`` -> ``wave2024.sav.R``: one snippet per exported file."""
+    return export_path.with_name(export_path.name + ".R")
+
+
+def r_snippet(codebook: Codebook, file_name: str, fmt: str) -> str:
+    """R code that loads ``file_name`` (run it from the folder holding the file)."""
+    names = stata_names(codebook.names) if fmt == "dta" else {n: n for n in codebook.names}
+    text_columns = [names[v.name] for v in codebook.variables if v.kind in ("text", "category")]
+    classes = ", ".join(f'{name} = "character"' for name in text_columns)
+    reader = READERS[fmt].format(file=file_name, classes=classes)
+    ids = f"~{names[codebook.psu]}" if codebook.psu else "~1"
+    design = [f"ids = {ids}"]
+    if codebook.strata:
+        design.append(f"strata = ~{names[codebook.strata]}")
+    if codebook.weights:
+        design.append(f"weights = ~{names[codebook.weights]}")
+    design += ["data = d", "nest = TRUE"]
+    domain = names[codebook.strata] if codebook.strata else None
+    lines = [
+        f"# {codebook.title}",
+        f"# Written by `surveyapp export`. Needs the R packages: {PACKAGES[fmt]}.",
+        "# The weights are the final weights (after any raking and trimming). Standard errors",
+        "# from this design treat them as fixed; `surveyapp estimate` also accounts for raking.",
+        "library(survey)",
+        f"d <- {reader}",
+        'options(survey.lonely.psu = "fail")',
+        f"des <- svydesign({', '.join(design)})",
+    ]
+    if "index" not in names:
+        return "\n".join(lines) + "\n"
+    lines.append(f"svymean(~{names['index']}, des, na.rm = TRUE)")
+    if domain:
+        lines.append(f"svyby(~{names['index']}, ~{domain}, des, svymean, na.rm = TRUE)")
+    return "\n".join(lines) + "\n"
+
+
+def write_r_snippet(codebook: Codebook, export_path: Path, fmt: str) -> Path:
+    path = r_snippet_path(export_path)
+    path.write_text(r_snippet(codebook, export_path.name, fmt), encoding="utf-8")
+    return path
