@@ -1,0 +1,51 @@
+"""Estimate runs (what was estimated, on exactly which data, with what result) and API tokens."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from surveyapp.extensions import db
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class EstimateRun(db.Model):
+    """One estimate, recorded so that ``surveyapp estimate --rerun ID`` can reproduce it.
+
+    ``data_hash`` is a SHA-256 over the exact responses used (after exclusions) in response-id
+    order; ``response_manifest`` (zlib) lists each of them with a digest of its content, so a
+    rerun on changed data can say which responses were added, dropped or edited.
+    ``districts_json`` is the district scope of a bureau user's run (null: every district).
+    """
+
+    __tablename__ = "estimate_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spec_json: Mapped[str] = mapped_column(sa.Text)
+    districts_json: Mapped[str | None] = mapped_column(sa.Text)
+    data_hash: Mapped[str] = mapped_column(sa.String(64))
+    response_count: Mapped[int] = mapped_column(sa.Integer)
+    response_manifest: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    package_version: Mapped[str] = mapped_column(sa.String(40))
+    results_json: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=_utcnow)
+    created_by: Mapped[str] = mapped_column(sa.String(64))  # username, or "cli"
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+
+
+class ApiToken(db.Model):
+    """A bearer token for /api/v1. Only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=_utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(default=False)
