@@ -4,3 +4,4 @@ Pure numpy/pandas/scipy/statsmodels/matplotlib: no Flask, no SQLAlchemy, usable 
 """
 from analysis.scoring import DimensionRule, ItemRule, ScoringSpec, score
 from analysis.drivers import KeyDrivers, key_drivers
+from analysis.plots import district_comparison_chart, importance_performance_chart, trend_chart
