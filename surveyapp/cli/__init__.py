@@ -10,7 +10,7 @@ import importlib
 import click
 from flask.cli import FlaskGroup
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("questionnaires",)
 
 
 def _create_app():
