@@ -1,0 +1,337 @@
+"""The report as a PDF for reading: page one gives the answer, later pages the detail.
+
+Page 1: title, the index in large type with its band and 95% interval, each change against an
+earlier wave in plain words, the rank and city mean, the dimension table. Then the charts, the
+item table, the streets (or, city-wide, the ranked districts) and the method.
+
+Text is set in Noto Sans CJK SC, taken from the ``noto-cjk-sans-otc`` package and embedded as a
+subset (fpdf2 reads the CFF outlines of the .ttc directly), so Chinese renders on any reader.
+All text goes through plain cells, never markdown or HTML, so names from uploads cannot inject
+markup.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import noto_cjk_sans_otc
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+from PIL import Image as PILImage
+
+from surveyapp.reports.model import Change, Report, ScoreRow
+from surveyapp.reports.wording import (
+    date, estimate_text, interval, label, score, signed, timestamp, title, verdict,
+)
+
+FONT = "noto"
+SIMPLIFIED_CHINESE_FACE = 2  # index of "Noto Sans CJK SC" in NotoSansCJK-Regular.ttc
+NAVY = (31, 78, 121)
+GREY = (110, 110, 110)
+LIGHT = (235, 241, 247)
+UP = (0, 120, 60)
+DOWN = (190, 30, 30)
+HIGHLIGHT = (255, 242, 204)
+HEADINGS = FontFace(emphasis="", color=(255, 255, 255), fill_color=NAVY)
+
+
+class _ReportPDF(FPDF):
+    """A4 portrait with a running footer: report title and page x / y."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.report = report
+        self.set_margins(16, 14, 16)
+        self.set_auto_page_break(auto=True, margin=16)
+        self.add_font(FONT, "", str(noto_cjk_sans_otc.FONT_PATH),
+                      collection_font_number=SIMPLIFIED_CHINESE_FACE)
+        self.set_title(title(report))
+        self.set_lang("zh-CN" if report.lang == "zh" else "en")
+        self.set_creator("surveyapp")
+
+    def footer(self) -> None:
+        self.set_y(-11)
+        self.set_font(FONT, size=7)
+        self.set_text_color(*GREY)
+        self.cell(0, 4, title(self.report), align="L")
+        self.set_x(self.l_margin)
+        self.cell(0, 4, f"{self.page_no()} / {{nb}}", align="R")
+
+
+def build_pdf(report: Report) -> bytes:
+    """The PDF file of ``report``."""
+    pdf = _ReportPDF(report)
+    pdf.add_page()
+    _title_block(pdf, report)
+    _headline(pdf, report)
+    _changes(pdf, report)
+    _heading(pdf, report.dimension_heading)
+    _score_table(pdf, report, report.dimensions, label("col_dimension", report.lang))
+    _significance_note(pdf, report)
+    _charts(pdf, report)
+    if report.kind == "city":
+        _section(pdf, label("districts", report.lang))
+        _districts_table(pdf, report)
+    _section(pdf, label("items", report.lang))
+    _score_table(pdf, report, report.items, label("col_item", report.lang), grouped=True)
+    if report.kind == "district":
+        _section(pdf, label("streets", report.lang))
+        _streets_table(pdf, report)
+    _section(pdf, label("method", report.lang))
+    _method(pdf, report)
+    return bytes(pdf.output())
+
+
+def _text(pdf: _ReportPDF, size: float, text: str, color=(0, 0, 0),
+          height: float | None = None) -> None:
+    """A left-aligned paragraph; Chinese wraps between any two characters, English at spaces."""
+    pdf.set_font(FONT, size=size)
+    pdf.set_text_color(*color)
+    wrap = "CHAR" if pdf.report.lang == "zh" else "WORD"
+    pdf.multi_cell(0, height or size * 0.5, text, align="L", wrapmode=wrap, new_x="LMARGIN",
+                   new_y="NEXT")
+
+
+def _heading(pdf: FPDF, text: str) -> None:
+    pdf.ln(3)
+    _text(pdf, 13, text, NAVY, 8)
+    pdf.set_draw_color(*NAVY)
+    pdf.set_line_width(0.4)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+    pdf.ln(2)
+
+
+def _section(pdf: FPDF, text: str, room: float = 50) -> None:
+    """A heading that starts a new page unless ``room`` mm are left for what follows it."""
+    if pdf.get_y() + room > pdf.page_break_trigger:
+        pdf.add_page()
+    else:
+        pdf.ln(4)
+    _heading(pdf, text)
+
+
+def _table(pdf: FPDF, widths: Sequence[float], headings: bool = True):
+    """A full-width table with the house style; ``widths`` are relative."""
+    pdf.set_font(FONT, size=8.5)
+    pdf.set_text_color(0, 0, 0)
+    return pdf.table(col_widths=tuple(widths), width=pdf.epw, headings_style=HEADINGS,
+                     first_row_as_headings=headings, text_align="LEFT", line_height=5, padding=1,
+                     borders_layout="HORIZONTAL_LINES")
+
+
+def _title_block(pdf: FPDF, report: Report) -> None:
+    lang = report.lang
+    _text(pdf, 9, f"{label('wave', lang)} {report.wave} · {report.questionnaire} · "
+                  f"{report.method.questionnaire_version}", GREY)
+    pdf.ln(1)
+    _text(pdf, 26, report.area, NAVY, 13)
+    _text(pdf, 14, label("subtitle", lang, questionnaire=report.questionnaire, wave=report.wave),
+          height=8)
+    pdf.ln(3)
+
+
+def _headline(pdf: FPDF, report: Report) -> None:
+    """The index in large type on a tinted panel, its interval, band, rank and city mean."""
+    lang, head = report.lang, report.headline
+    top, height = pdf.get_y(), 38
+    pdf.set_fill_color(*LIGHT)
+    pdf.rect(pdf.l_margin, top, pdf.epw, height, style="F")
+    pdf.set_xy(pdf.l_margin + 4, top + 3)
+    pdf.set_font(FONT, size=9)
+    pdf.set_text_color(*GREY)
+    pdf.cell(70, 5, label("index", lang))
+    pdf.set_xy(pdf.l_margin + 4, top + 8)
+    pdf.set_font(FONT, size=40)
+    pdf.set_text_color(*NAVY)
+    pdf.cell(70, 18, score(head.estimate.value))
+    pdf.set_xy(pdf.l_margin + 4, top + 27)
+    pdf.set_font(FONT, size=10)
+    pdf.set_text_color(0, 0, 0)
+    ci = interval(head.estimate.ci_low, head.estimate.ci_high)
+    pdf.cell(80, 6, f"{label('ci95', lang)}: {ci}")
+    right = pdf.l_margin + 86
+    lines = [(label("band", lang), head.band or "–", 16)]
+    if head.rank is not None:
+        lines.append((label("col_rank", lang),
+                      label("rank", lang, rank=head.rank, of=head.rank_of), 11))
+    if head.city_mean is not None:
+        lines.append((label("city_mean", lang), estimate_text(head.city_mean), 11))
+    lines.append((label("col_n", lang), f"{head.estimate.n:,}", 11))
+    y = top + 3
+    for caption, value, size in lines:
+        pdf.set_xy(right, y)
+        pdf.set_font(FONT, size=8)
+        pdf.set_text_color(*GREY)
+        pdf.cell(24, 5, caption)
+        pdf.set_font(FONT, size=size)
+        pdf.set_text_color(*NAVY if size > 11 else (0, 0, 0))
+        pdf.cell(0, 5 if size <= 11 else 7, value)
+        y += 9 if size > 11 else 7.5
+    pdf.set_xy(pdf.l_margin, top + height + 2)
+
+
+def _changes(pdf: FPDF, report: Report) -> None:
+    _heading(pdf, label("changes", report.lang))
+    if not report.headline.changes:
+        _text(pdf, 10, label("no_earlier", report.lang), GREY, 6)
+    for change in report.headline.changes:
+        _text(pdf, 10, "• " + verdict(change, report.lang), _change_color(change), 6)
+
+
+def _change_color(change: Change) -> tuple[int, int, int]:
+    if not change.significant:
+        return (0, 0, 0)
+    return UP if change.difference > 0 else DOWN
+
+
+def _change_text(change: Change | None) -> str:
+    if change is None:
+        return "–"
+    return signed(change.difference) + (" *" if change.significant else "")
+
+
+def _score_table(pdf: FPDF, report: Report, rows: Sequence[ScoreRow], name_header: str,
+                 grouped: bool = False) -> None:
+    lang = report.lang
+    waves = report.earlier_waves
+    headers = [name_header, label("col_score", lang), label("col_ci", lang), label("band", lang),
+               *(label("col_change", lang, wave=w) for w in waves)]
+    name_width = 62 if grouped else 56
+    widths = [name_width, 16, 30, 22, *([18] * len(waves))]
+    if grouped:
+        headers.insert(0, label("col_dimension", lang))
+        widths.insert(0, 28)
+    with _table(pdf, widths) as table:
+        table.row(headers)
+        for row in rows:
+            cells = [row.label, score(row.estimate.value),
+                     interval(row.estimate.ci_low, row.estimate.ci_high), row.band or "–"]
+            if grouped:
+                cells.insert(0, row.group or "–")
+            line = table.row()
+            for text in cells:
+                line.cell(text)
+            for change in row.changes:
+                line.cell(_change_text(change), style=_change_style(change))
+
+
+def _change_style(change: Change | None) -> FontFace | None:
+    if change is None or not change.significant:
+        return None
+    return FontFace(color=_change_color(change), fill_color=HIGHLIGHT)
+
+
+def _significance_note(pdf: FPDF, report: Report) -> None:
+    if report.earlier_waves:
+        note = ("* 变化在5%水平上显著。" if report.lang == "zh"
+                else "* change significant at the 5% level.")
+        _text(pdf, 8, note, GREY, 5)
+
+
+def _charts(pdf: FPDF, report: Report) -> None:
+    if not report.charts:
+        return
+    pdf.add_page()
+    _heading(pdf, label("charts", report.lang))
+    for chart in report.charts:
+        pixels_wide, pixels_high = PILImage.open(io.BytesIO(chart.png)).size
+        width = min(pdf.epw, 170)
+        height = width * pixels_high / pixels_wide
+        if pdf.get_y() + height + 12 > pdf.page_break_trigger:
+            pdf.add_page()
+        _text(pdf, 10, chart.title, NAVY, 6)
+        pdf.image(chart.png, x=pdf.l_margin + (pdf.epw - width) / 2, w=width, h=height)
+        pdf.ln(4)
+
+
+def _districts_table(pdf: FPDF, report: Report) -> None:
+    lang = report.lang
+    headers = [label("col_rank", lang), label("col_district", lang), label("col_n", lang),
+               label("col_score", lang), label("col_ci", lang),
+               *(label("col_change", lang, wave=w) for w in report.earlier_waves)]
+    widths = [12, 40, 20, 18, 32, *([22] * len(report.earlier_waves))]
+    with _table(pdf, widths) as table:
+        table.row(headers)
+        for rank, row in enumerate(report.districts, start=1):
+            line = table.row()
+            for text in (str(rank), row.label, f"{row.estimate.n:,}", score(row.estimate.value),
+                         interval(row.estimate.ci_low, row.estimate.ci_high)):
+                line.cell(text)
+            for change in row.changes:
+                line.cell(_change_text(change), style=_change_style(change))
+    _significance_note(pdf, report)
+
+
+def _streets_table(pdf: FPDF, report: Report) -> None:
+    lang, limit = report.lang, report.method.suppress_below
+    headers = [label("col_street", lang), label("col_n", lang), label("col_score", lang),
+               label("col_ci", lang)]
+    suppressed = FontFace(color=GREY)
+    with _table(pdf, [60, 22, 40, 50]) as table:
+        table.row(headers)
+        for street in report.streets:
+            line = table.row()
+            line.cell(street.label)
+            line.cell(f"{street.n:,}")
+            if street.estimate is None:
+                line.cell(label("suppressed", lang, limit=limit), style=suppressed, colspan=2)
+            else:
+                line.cell(score(street.estimate.value))
+                line.cell(interval(street.estimate.ci_low, street.estimate.ci_high))
+    pdf.ln(1)
+    _text(pdf, 8, label("suppressed_note", lang, limit=limit), GREY, 5)
+
+
+def _method(pdf: FPDF, report: Report) -> None:
+    lang, m = report.lang, report.method
+    w = m.weighting
+    if w.note:
+        _text(pdf, 10, w.note, DOWN, 6)
+        pdf.ln(1)
+    rows = [
+        (label("m_n", lang), f"{m.n:,}"),
+        (label("m_design", lang), m.design),
+        (label("m_weighting", lang), label("m_raked" if w.weighted else "m_unweighted", lang)),
+    ]
+    if w.weighted:
+        key = "m_converged_yes" if w.converged else "m_converged_no"
+        rows.append((label("m_converged", lang),
+                     label(key, lang, iterations=w.iterations, misfit=f"{w.misfit:.3g}")))
+    rows += [
+        (label("m_deff", lang), f"{m.deff:.2f}"),
+        (label("m_neff", lang), f"{m.effective_n:,.0f}"),
+        (label("m_excluded", lang), f"{m.excluded:,}"),
+        (label("m_dates", lang), f"{timestamp(m.first_response)} – {timestamp(m.last_response)}"),
+        (label("m_wave_dates", lang), f"{date(m.wave_opens)} – {date(m.wave_closes)}"),
+        (label("m_questionnaire", lang), f"{m.questionnaire_version} ({m.questionnaire_hash[:12]})"),
+        (label("m_confidence", lang), f"{m.confidence:.0%}"),
+    ]
+    if report.kind == "district":
+        rows.append((label("m_suppress", lang), str(m.suppress_below)))
+    rows.append((label("m_generated", lang), timestamp(report.generated_at)))
+    _key_value_table(pdf, rows)
+    counts_key = "m_counts_street" if report.kind == "district" else "m_counts_district"
+    _section(pdf, label(counts_key, lang), room=30)
+    _key_value_table(pdf, [(c.label, f"{c.n:,}") for c in m.counts])
+    if w.margins:
+        _section(pdf, label("margins", lang), room=30)
+        _margins_table(pdf, report)
+
+
+def _key_value_table(pdf: FPDF, rows: Sequence[tuple[str, str]]) -> None:
+    with _table(pdf, [55, 120], headings=False) as table:
+        for key, value in rows:
+            line = table.row()
+            line.cell(key, style=FontFace(color=GREY))
+            line.cell(value)
+
+
+def _margins_table(pdf: FPDF, report: Report) -> None:
+    lang = report.lang
+    headers = [label(k, lang) for k in ("col_variable", "col_category", "col_target", "col_achieved")]
+    with _table(pdf, [40, 60, 35, 35]) as table:
+        table.row(headers)
+        for margin in report.method.weighting.margins:
+            table.row([margin.variable, margin.category, f"{margin.target:,.0f}",
+                       f"{margin.achieved:,.0f}"])
+

@@ -1,0 +1,197 @@
+"""A report as plain tables of typed cells: the shared source of the Excel sheets and CSV sections.
+
+Each figure gets its own column (score, SE, interval bounds, change, p) so that spreadsheets hold
+numbers, not formatted strings. The PDF lays the same report out for reading instead.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from surveyapp.reports.model import Change, Estimate, Report, ScoreRow, StreetRow
+from surveyapp.reports.wording import date, label, timestamp, verdict
+
+CellKind = Literal["text", "count", "score", "p"]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A value and how to show it; ``highlight`` marks a significant change or this district."""
+
+    value: str | int | float | None
+    kind: CellKind = "text"
+    highlight: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+def report_tables(report: Report) -> tuple[Table, ...]:
+    """The tables of ``report`` in reading order."""
+    tables = [_summary(report), _changes(report)]
+    heading = report.dimension_heading
+    tables.append(_score_table("dimensions", heading, report, report.dimensions, "col_dimension"))
+    tables.append(_score_table("items", label("items", report.lang), report, report.items, "col_item"))
+    if report.kind == "district":
+        tables.append(_streets(report))
+    else:
+        tables.append(_districts(report))
+    tables.append(_method(report))
+    if report.method.weighting.margins:
+        tables.append(_margins(report))
+    return tuple(tables)
+
+
+def _text(value: str | None) -> Cell:
+    return Cell(value, "text")
+
+
+def _score(value: float | None, highlight: bool = False) -> Cell:
+    return Cell(value, "score", highlight)
+
+
+def _estimate_cells(estimate: Estimate) -> tuple[Cell, ...]:
+    return (Cell(estimate.n, "count"), _score(estimate.value), _score(estimate.se),
+            _score(estimate.ci_low), _score(estimate.ci_high))
+
+
+def _estimate_headers(lang) -> tuple[str, ...]:
+    return tuple(label(k, lang) for k in ("col_n", "col_score", "col_se", "col_ci_low", "col_ci_high"))
+
+
+def _change_headers(report: Report) -> tuple[str, ...]:
+    keys = ("col_change", "col_change_ci_low", "col_change_ci_high", "col_p", "col_significant")
+    return tuple(label(k, report.lang, wave=w) for w in report.earlier_waves for k in keys)
+
+
+def _change_cells(change: Change | None, lang) -> tuple[Cell, ...]:
+    if change is None:
+        return (Cell(None, "score"), Cell(None, "score"), Cell(None, "score"), Cell(None, "p"),
+                _text(None))
+    mark = change.significant
+    return (_score(change.difference, mark), _score(change.ci_low), _score(change.ci_high),
+            Cell(change.p_value, "p"), Cell(label("yes" if mark else "no", lang), "text", mark))
+
+
+def _summary(report: Report) -> Table:
+    lang, head = report.lang, report.headline
+    rows: list[tuple[Cell, ...]] = [
+        (_text(label("wave", lang)), _text(report.wave)),
+        (_text(label("index", lang)), _score(head.estimate.value)),
+        (_text(label("col_se", lang)), _score(head.estimate.se)),
+        (_text(label("col_ci_low", lang)), _score(head.estimate.ci_low)),
+        (_text(label("col_ci_high", lang)), _score(head.estimate.ci_high)),
+        (_text(label("band", lang)), _text(head.band)),
+        (_text(label("col_n", lang)), Cell(head.estimate.n, "count")),
+    ]
+    if head.rank is not None:
+        rows.append((_text(label("col_rank", lang)), Cell(head.rank, "count")))
+        rows.append((_text(label("col_district", lang)), Cell(head.rank_of, "count")))
+    if head.city_mean is not None:
+        rows.append((_text(label("city_mean", lang)), _score(head.city_mean.value)))
+        rows.append((_text(label("city_mean", lang) + " – " + label("col_ci_low", lang)),
+                     _score(head.city_mean.ci_low)))
+        rows.append((_text(label("city_mean", lang) + " – " + label("col_ci_high", lang)),
+                     _score(head.city_mean.ci_high)))
+    headers = (label("col_item_label", lang), label("col_value", lang))
+    return Table("summary", label("summary", lang), headers, tuple(rows))
+
+
+def _changes(report: Report) -> Table:
+    lang = report.lang
+    headers = tuple(label(k, lang) for k in (
+        "col_compared_with", "col_diff", "col_diff_ci_low", "col_diff_ci_high", "col_p_value",
+        "col_is_significant", "col_verdict"))
+    rows = tuple(
+        (_text(c.earlier_wave), *_change_cells(c, lang), _text(verdict(c, lang)))
+        for c in report.headline.changes
+    )
+    return Table("changes", label("changes", lang), headers, rows)
+
+
+def _score_table(table_id: str, title: str, report: Report, rows: tuple[ScoreRow, ...],
+                 name_key: str) -> Table:
+    lang = report.lang
+    with_group = any(r.group for r in rows)
+    headers = (label("col_code", lang),
+               *((label("col_dimension", lang),) if with_group else ()),
+               label(name_key, lang), *_estimate_headers(lang), label("band", lang),
+               *_change_headers(report))
+    body = tuple(
+        (_text(r.code), *((_text(r.group),) if with_group else ()), _text(r.label),
+         *_estimate_cells(r.estimate), _text(r.band),
+         *(cell for c in r.changes for cell in _change_cells(c, lang)))
+        for r in rows
+    )
+    return Table(table_id, title, headers, body)
+
+
+def _streets(report: Report) -> Table:
+    lang, limit = report.lang, report.method.suppress_below
+    headers = (label("col_code", lang), label("col_street", lang), *_estimate_headers(lang))
+    return Table("streets", label("streets", lang), headers,
+                 tuple(_street_cells(s, lang, limit) for s in report.streets))
+
+
+def _street_cells(street: StreetRow, lang, limit: int) -> tuple[Cell, ...]:
+    if street.estimate is None:
+        marker = _text(label("suppressed", lang, limit=limit))
+        return (_text(street.code), _text(street.label), Cell(street.n, "count"), marker,
+                _text(None), _text(None), _text(None))
+    return (_text(street.code), _text(street.label), *_estimate_cells(street.estimate))
+
+
+def _districts(report: Report) -> Table:
+    lang = report.lang
+    table = _score_table("districts", label("districts", lang), report, report.districts,
+                         "col_district")
+    ranked = tuple((Cell(rank, "count"), *row) for rank, row in enumerate(table.rows, start=1))
+    return Table(table.id, table.title, (label("col_rank", lang), *table.headers), ranked)
+
+
+def _method(report: Report) -> Table:
+    lang, m = report.lang, report.method
+    w = m.weighting
+    rows: list[tuple[Cell, ...]] = [
+        (_text(label("m_n", lang)), Cell(m.n, "count")),
+        (_text(label("m_design", lang)), _text(m.design)),
+        (_text(label("m_weighting", lang)),
+         _text(label("m_raked" if w.weighted else "m_unweighted", lang))),
+    ]
+    if w.note:
+        rows.append((_text(""), _text(w.note)))
+    if w.weighted:
+        key = "m_converged_yes" if w.converged else "m_converged_no"
+        rows.append((_text(label("m_converged", lang)), _text(label(
+            key, lang, iterations=w.iterations, misfit=f"{w.misfit:.3g}"))))
+    rows += [
+        (_text(label("m_deff", lang)), _score(m.deff)),
+        (_text(label("m_neff", lang)), _score(m.effective_n)),
+        (_text(label("m_excluded", lang)), Cell(m.excluded, "count")),
+        (_text(label("m_dates", lang)),
+         _text(f"{timestamp(m.first_response)} – {timestamp(m.last_response)}")),
+        (_text(label("m_wave_dates", lang)), _text(f"{date(m.wave_opens)} – {date(m.wave_closes)}")),
+        (_text(label("m_questionnaire", lang)),
+         _text(f"{m.questionnaire_version} ({m.questionnaire_hash[:12]})")),
+        (_text(label("m_confidence", lang)), _text(f"{m.confidence:.0%}")),
+    ]
+    if report.kind == "district":
+        rows.append((_text(label("m_suppress", lang)), Cell(m.suppress_below, "count")))
+    rows.append((_text(label("m_generated", lang)), _text(timestamp(report.generated_at))))
+    headers = (label("col_item_label", lang), label("col_value", lang))
+    return Table("method", label("method", lang), headers, tuple(rows))
+
+
+def _margins(report: Report) -> Table:
+    lang = report.lang
+    headers = tuple(label(k, lang) for k in ("col_variable", "col_category", "col_target", "col_achieved"))
+    rows = tuple(
+        (_text(g.variable), _text(g.category), _score(g.target), _score(g.achieved))
+        for g in report.method.weighting.margins
+    )
+    return Table("margins", label("margins", lang), headers, rows)

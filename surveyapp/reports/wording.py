@@ -1,0 +1,164 @@
+"""The fixed words of a report in Chinese and English, and how figures are written out.
+
+Reports are built outside a request too (CLI, cache warm-up), so their words live here rather
+than in the request-bound Babel catalogue.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from surveyapp.reports.model import Change, Estimate, Language, Report
+
+LABELS: dict[str, tuple[str, str]] = {
+    "district_title": ("{area}{questionnaire}结果报告", "{area}: {questionnaire} results"),
+    "city_title": ("全市{questionnaire}结果报告", "City-wide {questionnaire} results"),
+    "subtitle": ("{questionnaire}结果报告（{wave}）", "{questionnaire}: results of wave {wave}"),
+    "wave": ("测评批次", "Wave"),
+    "index": ("综合指数", "Satisfaction index"),
+    "band": ("等级", "Band"),
+    "ci95": ("95%置信区间", "95% confidence interval"),
+    "changes": ("与往期比较", "Change against earlier waves"),
+    "no_earlier": ("没有可比较的往期数据。", "No earlier wave to compare with."),
+    "rank": ("在{of}个区中排名第{rank}", "Ranked {rank} of {of} districts"),
+    "city_mean": ("全市平均", "City mean"),
+    "dimensions": ("分维度得分", "Dimension scores"),
+    "sectors": ("分行业得分", "Sector scores"),
+    "items": ("分题目得分", "Item scores"),
+    "streets": ("分街道（镇）得分", "Scores by street"),
+    "districts": ("各区排名", "Districts ranked"),
+    "charts": ("图表", "Charts"),
+    "method": ("方法说明", "Method"),
+    "summary": ("概要", "Summary"),
+    "margins": ("加权目标", "Weighting margins"),
+    "chart_trend": ("历次测评趋势（阴影为95%置信区间）", "Trend over waves (bands: 95% intervals)"),
+    "chart_districts": ("各区比较", "Districts compared"),
+    "chart_drivers": ("重要性-表现分析", "Importance and performance of the dimensions"),
+    # table headers
+    "col_code": ("代码", "Code"),
+    "col_name": ("名称", "Name"),
+    "col_dimension": ("维度", "Dimension"),
+    "col_item": ("题目", "Item"),
+    "col_street": ("街道（镇）", "Street"),
+    "col_district": ("区", "District"),
+    "col_rank": ("排名", "Rank"),
+    "col_n": ("样本量", "Responses"),
+    "col_score": ("得分", "Score"),
+    "col_se": ("标准误", "Std. error"),
+    "col_ci_low": ("置信区间下限", "95% CI low"),
+    "col_ci_high": ("置信区间上限", "95% CI high"),
+    "col_ci": ("95%置信区间", "95% CI"),
+    "col_change": ("较{wave}变化", "Change vs {wave}"),
+    "col_change_ci_low": ("较{wave}变化下限", "Change vs {wave}: CI low"),
+    "col_change_ci_high": ("较{wave}变化上限", "Change vs {wave}: CI high"),
+    "col_p": ("较{wave} p值", "p vs {wave}"),
+    "col_significant": ("较{wave}是否显著", "Significant vs {wave}"),
+    "col_compared_with": ("比较批次", "Compared with"),
+    "col_diff": ("变化", "Change"),
+    "col_diff_ci_low": ("变化下限", "Change: CI low"),
+    "col_diff_ci_high": ("变化上限", "Change: CI high"),
+    "col_p_value": ("p值", "p"),
+    "col_is_significant": ("是否显著", "Significant"),
+    "col_verdict": ("结论", "Verdict"),
+    "col_variable": ("变量", "Variable"),
+    "col_category": ("类别", "Category"),
+    "col_target": ("目标数", "Target"),
+    "col_achieved": ("加权后", "Weighted"),
+    "col_item_label": ("项目", "Figure"),
+    "col_value": ("数值", "Value"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "suppressed": ("不足{limit}份，不予显示", "fewer than {limit} responses: not shown"),
+    "suppressed_note": (
+        "样本量少于{limit}份的街道（镇）不显示得分，仅列出样本量。",
+        "Streets with fewer than {limit} responses are marked and their scores are not shown.",
+    ),
+    # method
+    "m_n": ("有效样本量", "Valid responses"),
+    "m_design": ("抽样设计", "Design"),
+    "m_weighting": ("加权方法", "Weighting"),
+    "m_raked": ("按人口边际分布进行迭代比例加权（raking）", "Raking to population margins"),
+    "m_unweighted": ("未加权", "Unweighted"),
+    "m_converged": ("收敛情况", "Convergence"),
+    "m_converged_yes": ("已收敛：{iterations}次迭代，最终误差{misfit}", "converged after {iterations} iterations, final misfit {misfit}"),
+    "m_converged_no": ("未收敛：{iterations}次迭代，最终误差{misfit}", "NOT converged after {iterations} iterations, final misfit {misfit}"),
+    "m_deff": ("设计效应", "Design effect"),
+    "m_neff": ("有效样本量（n/deff）", "Effective sample size (n/deff)"),
+    "m_excluded": ("排除的问卷（数据质量）", "Responses excluded (data quality)"),
+    "m_dates": ("答卷时间", "Responses submitted"),
+    "m_wave_dates": ("测评期", "Wave open"),
+    "m_questionnaire": ("问卷版本", "Questionnaire version"),
+    "m_suppress": ("街道结果显示下限", "Street results suppressed below"),
+    "m_counts_street": ("各街道（镇）样本量", "Responses by street"),
+    "m_counts_district": ("各区样本量", "Responses by district"),
+    "m_confidence": ("置信水平", "Confidence level"),
+    "m_generated": ("生成时间", "Generated"),
+    "unweighted_note": (
+        "本批次尚未上传人口边际分布，以下结果未加权，可能不能代表总体结构。",
+        "No population margins were uploaded for this wave: the figures are unweighted and may "
+        "not reflect the population's make-up.",
+    ),
+    "design_text": (
+        "按区分层的样本；方差采用泰勒线性化估计，区间使用设计自由度的t分布。",
+        "Sample stratified by district; Taylor-linearised variance, t intervals with the design's "
+        "degrees of freedom.",
+    ),
+}
+
+
+def label(key: str, lang: Language, **values: object) -> str:
+    """The fixed text ``key`` in ``lang``, with ``values`` filled in."""
+    zh, en = LABELS[key]
+    return (zh if lang == "zh" else en).format(**values)
+
+
+def score(value: float) -> str:
+    """Scores are published with two decimals (e.g. 90.24)."""
+    return f"{value:.2f}"
+
+
+def signed(value: float) -> str:
+    """A change with its sign (+0.17 / -0.42)."""
+    return f"{value:+.2f}"
+
+
+def interval(low: float, high: float) -> str:
+    return f"{low:.2f} – {high:.2f}"
+
+
+def estimate_text(estimate: Estimate) -> str:
+    """``90.24 [89.61 – 90.87]``: a score with its 95% interval."""
+    return f"{score(estimate.value)} [{interval(estimate.ci_low, estimate.ci_high)}]"
+
+
+def p_value(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def verdict(change: Change, lang: Language) -> str:
+    """A plain-words sentence saying whether a change is real or within sampling error."""
+    d, lo, hi, p = signed(change.difference), signed(change.ci_low), signed(change.ci_high), p_value(change.p_value)
+    w = change.earlier_wave
+    if lang == "zh":
+        trend = "提高" if change.difference > 0 else "下降"
+        if change.significant:
+            return f"较{w}变化{d}分（95%置信区间{lo}～{hi}，{p}），变化显著：确有{trend}。"
+        return (f"较{w}变化{d}分（95%置信区间{lo}～{hi}，{p}），变化不显著："
+                "在抽样误差范围内，不能认为有实际变化。")
+    trend = "a real improvement" if change.difference > 0 else "a real decline"
+    if change.significant:
+        return f"{d} points on {w} (95% CI {lo} to {hi}, {p}): significant, {trend}."
+    return (f"{d} points on {w} (95% CI {lo} to {hi}, {p}): not significant, "
+            "within sampling error; no real change is shown.")
+
+
+def timestamp(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "–"
+
+
+def date(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d") if moment else "–"
+
+
+def title(report: Report) -> str:
+    key = "district_title" if report.kind == "district" else "city_title"
+    return label(key, report.lang, area=report.area, questionnaire=report.questionnaire)
