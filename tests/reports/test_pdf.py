@@ -1,0 +1,76 @@
+"""The PDF renders to pages that carry the district's name and score as real, embedded text."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import noto_cjk_sans_otc
+import pytest
+from fontTools.ttLib import TTCollection
+
+from surveyapp.reports.pdf import SIMPLIFIED_CHINESE_FACE, build_pdf
+from surveyapp.reports.tables import report_tables
+from surveyapp.reports.wording import LABELS
+from tests.reports.sample import sample_report
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
+                                reason="poppler-utils (pdftoppm, pdftotext) is not installed")
+
+
+def _render(report, tmp_path: Path, layout: bool = True) -> tuple[list[Path], str]:
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(build_pdf(report))
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    text = subprocess.run(["pdftotext", *(["-layout"] if layout else []), str(pdf), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    return sorted(tmp_path.glob("page-*.png")), text
+
+
+def test_chinese_district_report_renders_with_name_and_score(tmp_path):
+    pages, text = _render(sample_report("zh"), tmp_path)
+    assert len(pages) >= 2 and all(p.stat().st_size > 1000 for p in pages)
+    first_page = text.split("\f")[0]
+    assert "虹口区" in first_page and "90.24" in first_page
+    assert "在16个区中排名第3" in first_page and "85.13" in first_page
+    assert "变化不显著" in first_page and "变化显著" in first_page
+
+
+def test_english_edition(tmp_path):
+    pages, text = _render(sample_report("en"), tmp_path)
+    first_page = text.split("\f")[0]
+    assert pages and "Hongkou" in first_page and "90.24" in first_page
+    assert "Ranked 3 of 16 districts" in first_page
+    assert "not significant" in first_page
+
+
+def test_suppressed_street_shows_no_score(tmp_path):
+    _, text = _render(sample_report("en"), tmp_path)
+    line = next(ln for ln in text.splitlines() if "fewer than 30 responses" in ln and "25" in ln)
+    assert "." not in line.replace("evil.example", "")  # no score with decimals on that line
+
+
+def test_city_report_ranks_all_districts(tmp_path):
+    _, text = _render(sample_report("zh", kind="city"), tmp_path)
+    assert "各区排名" in text and "上海市" in text
+    assert all(f"区{i}" in text for i in (1, 8, 16))
+
+
+def test_font_is_embedded_and_no_character_is_missing(tmp_path):
+    report = sample_report("zh")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(build_pdf(report))
+    fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
+    font_lines = fonts.splitlines()[2:]
+    assert font_lines and all("NotoSansCJKSC" in ln and " yes yes yes " in ln for ln in font_lines)
+    with TTCollection(str(noto_cjk_sans_otc.FONT_PATH), lazy=True) as collection:
+        cmap = collection.fonts[SIMPLIFIED_CHINESE_FACE]["cmap"].getBestCmap()
+    texts = {str(c.value) for t in report_tables(report) for row in t.rows for c in row}
+    texts |= {text for pair in LABELS.values() for text in pair}
+    missing = {ch for text in texts for ch in text if ord(ch) not in cmap and not ch.isspace()}
+    assert not missing
+
+
+def test_text_from_uploads_is_printed_literally(tmp_path):
+    _, text = _render(sample_report("en"), tmp_path, layout=False)
+    assert '=HYPERLINK("http://evil.example/","click")' in text.replace("\n", "")
