@@ -1,10 +1,26 @@
-"""Language choice: Chinese first, English on request (``?lang=en``), remembered in the session."""
+"""Language choice: Chinese first, English on request (``?lang=en``), remembered in the session.
+
+UI strings are English msgids translated by flask-babel catalogs in surveyapp/translations
+(zh_Hans_CN; English needs no catalog). Questionnaire texts are data and carry both languages.
+Regenerate the catalogs after changing UI strings::
+
+    pybabel extract -F babel.cfg -o surveyapp/translations/messages.pot surveyapp
+    pybabel update -i surveyapp/translations/messages.pot -d surveyapp/translations
+    pybabel compile -d surveyapp/translations   # the .mo files are committed
+"""
 from __future__ import annotations
 
-from flask import request, session
+from collections.abc import Callable
+from typing import Any
+
+from flask import has_request_context, request, session, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
 
 SUPPORTED = {"zh": "zh_Hans_CN", "en": "en"}
 DEFAULT_LANGUAGE = "zh"
+LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 
 
 def current_language() -> str:
@@ -19,3 +35,70 @@ def current_language() -> str:
 
 def select_locale() -> str:
     return SUPPORTED[current_language()]
+
+
+def other_language(lang: str) -> str:
+    return "en" if lang == "zh" else "zh"
+
+
+def language_switch_url(**keep: Any) -> str:
+    """This page in the other language: same endpoint and arguments, plus ``keep`` (e.g. a code).
+
+    After a POST the URL is the form's own, so the switch re-displays the same form.
+    """
+    args = {**request.args.to_dict(), **keep, "lang": other_language(current_language())}
+    if request.endpoint is None:  # an unrouted URL (404): stay on it
+        return url_for("survey.index", lang=args["lang"])
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def in_both_languages(message: Callable[[], str]) -> dict[str, str]:
+    """Evaluate a gettext call once per language, for pages shown before a language is known."""
+    texts = {}
+    for lang, locale in SUPPORTED.items():
+        with force_locale(locale):
+            texts[lang] = message()
+    return texts
+
+
+def error_title(error: HTTPException) -> str:
+    """A short title for an error page in the current language."""
+    titles = {
+        400: _("The request could not be handled"),
+        403: _("Not available"),
+        404: _("Page not found"),
+        405: _("Not allowed"),
+        409: _("Already done"),
+        410: _("Survey closed"),
+        413: _("Too much text"),
+        429: _("Too many attempts"),
+        500: _("Something went wrong"),
+    }
+    return titles.get(error.code or 500, error.name)
+
+
+def error_description(error: HTTPException) -> str:
+    """The message a view passed to abort(), else a generic one in the current language."""
+    if error.description and error.description != type(error).description:
+        return error.description
+    generic = {
+        404: _("There is nothing at this address. Please check the link."),
+        405: _("This page cannot be used this way."),
+        500: _("Please try again later."),
+    }
+    return generic.get(error.code or 500, _("Please go back and try again."))
+
+
+def template_context() -> dict[str, Any]:
+    """Names every template may use: the language, the other one and the switch link."""
+    if not has_request_context():
+        return {}
+    lang = current_language()
+    return {
+        "lang": lang,
+        "other_lang": other_language(lang),
+        "language_names": LANGUAGE_NAMES,
+        "language_switch_url": language_switch_url,
+        "error_title": error_title,
+        "error_description": error_description,
+    }

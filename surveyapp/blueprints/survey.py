@@ -1,4 +1,194 @@
-"""Residents: list open surveys, show the questionnaire, accept a response."""
-from flask import Blueprint
+"""Residents: list open surveys, show the questionnaire, accept a response.
+
+Status codes, chosen so that a resident sees a clear page and a client can tell cases apart:
+404 unknown wave; 403 wave not open yet (the page says when it opens); 410 wave closed;
+400 tampered or stale form (unknown or repeated fields, bad ticket, missing CSRF token);
+413 body too large; 422 answers that need correcting (form re-shown with the answers kept);
+409 form already submitted (a double click or resent POST: the first response counts, nothing
+more is stored) or invitation code already used; 403 unknown invitation code.
+A valid POST stores the response and redirects (303) to the thank-you page.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response as HTTPResponse
+
+from surveyapp.extensions import db
+from surveyapp.forms import Places, SurveyForm, build_survey_form
+from surveyapp.i18n import current_language, in_both_languages, template_context
+from surveyapp.models.survey import InvitationCode, Wave
+from surveyapp.services.catalog import questionnaire_of
+from surveyapp.services.invitations import find_code
+from surveyapp.services.submission import (
+    Submission,
+    SubmissionRejected,
+    issue_form_ticket,
+    read_form_ticket,
+    seconds_since,
+    submit_response,
+)
+from surveyapp.services.waves import open_waves
 
 bp = Blueprint("survey", __name__)
+bp.app_context_processor(template_context)
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("survey/index.html", waves=open_waves())
+
+
+@bp.route("/s/<int:wave_id>", methods=["GET", "POST"])
+def form(wave_id: int) -> HTTPResponse | tuple[str, int]:
+    wave = _collecting_wave(wave_id)
+    lang = current_language()
+    invitation = None
+    if wave.mode == "invitation":
+        invitation, problem = _invitation(wave)
+        if invitation is None:
+            return problem
+    places = _places(wave, lang, invitation)
+    survey_form = build_survey_form(questionnaire_of(wave.questionnaire_version), lang, places)
+    if request.method == "GET":
+        survey_form.ticket.data = issue_form_ticket(wave)
+        survey_form.code.data = request.args.get("code", "")
+        return _show(wave, survey_form, places), 200
+    _reject_unknown_fields(survey_form)
+    if not survey_form.validate():
+        return _show(wave, survey_form, places), 422
+    try:
+        ticket = read_form_ticket(survey_form.ticket.data or "", wave)
+        submit_response(wave, _submission(wave, survey_form, ticket, invitation, lang))
+    except SubmissionRejected as rejected:
+        db.session.rollback()
+        return _rejected(rejected)
+    db.session.commit()
+    return redirect(url_for("survey.thanks", wave_id=wave.id, lang=lang), 303)
+
+
+@bp.get("/s/<int:wave_id>/thanks")
+def thanks(wave_id: int) -> str:
+    wave = db.session.get(Wave, wave_id) or abort(404)
+    return render_template("survey/thanks.html", wave=wave)
+
+
+def _collecting_wave(wave_id: int) -> Wave:
+    """The wave, or an error page: 404 unknown, 403 not open yet, 410 closed."""
+    wave = db.session.get(Wave, wave_id)
+    if wave is None:
+        abort(404, _("There is no survey at this address. Please check the link you were given."))
+    status = wave.status()
+    if status == "scheduled":
+        abort(403, _("This survey opens on %(date)s. Please come back then.",
+                     date=format_datetime(wave.opens_at, "long")))
+    if status == "closed":
+        abort(410, _("This survey closed on %(date)s. Thank you for your interest.",
+                     date=format_datetime(wave.closes_at, "long")))
+    return wave
+
+
+def _invitation(wave: Wave) -> tuple[InvitationCode | None, tuple[str, int] | None]:
+    """The invitation named by the code in the query or form, or the page to show instead."""
+    code = (request.values.get("code") or "").strip()
+    if not code:
+        return None, (render_template("survey/code.html", wave=wave, error=None), 200)
+    invitation = find_code(wave, code)
+    if invitation is None:
+        error = _("This code is not valid for this survey. Please check it and try again; "
+                  "letters and digits only, dashes and spaces do not matter.")
+        return None, (render_template("survey/code.html", wave=wave, error=error, code=code), 403)
+    if invitation.used_at is not None:
+        error = _("This code has already been used. Each code admits one response.")
+        return None, (render_template("survey/code.html", wave=wave, error=error, code=code), 409)
+    return invitation, None
+
+
+def _places(wave: Wave, lang: str, invitation: InvitationCode | None) -> Places:
+    """The districts (and streets) a resident may choose: the wave's, or the invitation's."""
+    districts = [d for d in wave.districts
+                 if invitation is None or d.code == invitation.district_code]
+    streets = {
+        d.code: tuple((s.code, s.name(lang)) for s in d.streets
+                      if invitation is None or invitation.street_code in (None, s.code))
+        for d in districts
+    }
+    return Places(tuple((d.code, d.name(lang)) for d in districts), streets)
+
+
+def _reject_unknown_fields(survey_form: SurveyForm) -> None:
+    """A body with fields the form does not have, or a field twice, was not sent by our form."""
+    for name in request.form:
+        if name not in survey_form or len(request.form.getlist(name)) > 1:
+            abort(400, _("The form contained an unexpected field (%(name)s). Please reload the "
+                         "survey page and answer again.", name=name[:40]))
+
+
+def _submission(wave: Wave, survey_form: SurveyForm, ticket, invitation, lang: str) -> Submission:
+    return Submission(
+        district=survey_form.value("district") or "",
+        street=survey_form.value("street"),
+        sex=survey_form.value("sex"),
+        age_group=survey_form.value("age_group"),
+        residence_years=survey_form.value("residence_years"),
+        comment=survey_form.value("comment"),
+        answers=survey_form.answers(),
+        language=lang,
+        channel="invitation" if wave.mode == "invitation" else "web",
+        duration_seconds=seconds_since(ticket.issued_at),
+        token=ticket.token,
+        invitation=invitation,
+    )
+
+
+def _show(wave: Wave, survey_form: SurveyForm, places: Places) -> str:
+    return render_template("survey/form.html", wave=wave, form=survey_form,
+                           questionnaire=survey_form.questionnaire,
+                           district_names=dict(places.districts),
+                           language_switch_args={"code": survey_form.code.data}
+                           if survey_form.code.data else {})
+
+
+def _rejected(rejected: SubmissionRejected) -> tuple[str, int]:
+    pages = {
+        "duplicate": (409, _("Already received"),
+                      _("We have already received your answers from this form. Thank you! "
+                        "Nothing more needs to be done.")),
+        "code_used": (409, _("Code already used"),
+                      _("This code has already been used. Each code admits one response.")),
+        "code_mismatch": (403, _("Invitation not valid here"),
+                          _("This invitation code is for another survey, district or street.")),
+        "closed": (410, _("Survey closed"),
+                   _("This survey is no longer accepting answers. Thank you for your interest.")),
+        "ticket_expired": (400, _("Form expired"),
+                           _("This form was opened too long ago. Please reload the survey page "
+                             "and answer again.")),
+        "ticket": (400, _("Form not recognised"),
+                   _("This form could not be verified. Please reload the survey page and answer "
+                     "again.")),
+    }
+    status, title, message = pages[rejected.reason]
+    return render_template("error.html", title=title, message=message, status=status), status
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_failed(error: CSRFError) -> tuple[str, int]:
+    """Missing or stale CSRF token: usually a form left open past its time limit."""
+    titles = in_both_languages(lambda: _("Please reload the page"))
+    messages = in_both_languages(lambda: _(
+        "Your answers could not be accepted because the form's security check failed "
+        "(it may have been open too long, or cookies are blocked). Please reload the page, "
+        "answer again and submit."))
+    return render_template("error.html", status=400, bilingual=(titles, messages)), 400
+
+
+@bp.app_errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+    titles = in_both_languages(lambda: _("Too much text"))
+    messages = in_both_languages(lambda: _(
+        "What you sent is larger than this service accepts, so nothing was stored. "
+        "Please shorten your comment and try again."))
+    return render_template("error.html", status=413, bilingual=(titles, messages)), 413

@@ -1,0 +1,147 @@
+"""Store one resident's response: whole, once, and only while its wave is open.
+
+The caller (the survey view) validates the answers with the questionnaire's form and then calls
+:func:`submit_response`; everything it adds goes into the caller's single transaction, so a
+response is stored with all its answers, its spent form token and its spent invitation code, or
+not at all.
+"""
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from surveyapp.extensions import db
+from surveyapp.models.survey import Answer, FormToken, InvitationCode, Response, Wave, utcnow
+from surveyapp.services.invitations import spend_code
+
+FORM_TOKEN_MAX_AGE = 24 * 3600  # seconds a displayed form stays submittable
+
+
+class SubmissionRejected(Exception):
+    """The response cannot be stored; ``reason`` says why in a word the view maps to a page."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated response as plain values (item id -> raw scale value, don't-know included)."""
+
+    district: str
+    answers: dict[str, int]
+    language: str
+    channel: str
+    street: str | None = None
+    sex: str | None = None
+    age_group: str | None = None
+    residence_years: str | None = None
+    comment: str | None = None
+    duration_seconds: int | None = None
+    token: str | None = None
+    invitation: InvitationCode | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class FormTicket:
+    """What a displayed form's signed ticket carries: its one-time token and display time."""
+
+    token: str
+    issued_at: datetime
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="survey-form-ticket")
+
+
+def issue_form_ticket(wave: Wave) -> str:
+    """A signed ticket for a freshly displayed form: a random one-time token, the wave, the time.
+
+    Signing lets the server trust the display time (for ``duration_seconds``) without storing
+    anything until the response arrives.
+    """
+    return _serializer().dumps({"w": wave.id, "t": secrets.token_urlsafe(24)})
+
+
+def read_form_ticket(ticket: str, wave: Wave) -> FormTicket:
+    """Check a posted ticket's signature, wave and age; raise SubmissionRejected('ticket')."""
+    try:
+        payload, issued = _serializer().loads(
+            ticket, max_age=FORM_TOKEN_MAX_AGE, return_timestamp=True
+        )
+    except SignatureExpired as error:
+        raise SubmissionRejected("ticket_expired") from error
+    except BadSignature as error:
+        raise SubmissionRejected("ticket", "bad signature") from error
+    if not isinstance(payload, dict) or payload.get("w") != wave.id or not payload.get("t"):
+        raise SubmissionRejected("ticket", "ticket belongs to another form")
+    return FormTicket(token=str(payload["t"]), issued_at=issued)
+
+
+def seconds_since(moment: datetime, now: datetime | None = None) -> int:
+    return max(0, int(((now or utcnow()) - moment).total_seconds()))
+
+
+def submit_response(wave: Wave, submission: Submission, now: datetime | None = None) -> Response:
+    """Add the response, its answers and its spent token/code to the session (flushed).
+
+    Raises SubmissionRejected with reason 'closed' (wave not open), 'duplicate' (this form was
+    already submitted), 'code_used' (invitation spent meanwhile) or 'code_mismatch' (the
+    invitation is for another wave or place). On 'duplicate' the session must be rolled back.
+    """
+    moment = now or utcnow()
+    if not wave.is_open(moment):
+        raise SubmissionRejected("closed", f"wave {wave.label} is {wave.status(moment)}")
+    if submission.token is not None:
+        _spend_form_token(wave, submission.token, moment)
+    if wave.mode == "invitation":
+        _spend_invitation(wave, submission)
+    response = Response(
+        id=str(uuid.uuid4()),
+        wave_id=wave.id,
+        questionnaire_hash=wave.questionnaire_version.content_hash,
+        district_code=submission.district,
+        street_code=submission.street,
+        sex=submission.sex,
+        age_group=submission.age_group,
+        residence_years=submission.residence_years,
+        comment=submission.comment,
+        language=submission.language,
+        channel=submission.channel,
+        submitted_at=moment,
+        duration_seconds=submission.duration_seconds,
+        answers=[Answer(item_id=item, value=value) for item, value in submission.answers.items()],
+    )
+    db.session.add(response)
+    db.session.flush()
+    return response
+
+
+def _spend_form_token(wave: Wave, token: str, moment: datetime) -> None:
+    """Insert the token; its primary key makes a second insert fail, even from a racing request."""
+    if db.session.get(FormToken, token) is not None:
+        raise SubmissionRejected("duplicate")
+    db.session.add(FormToken(token=token, wave_id=wave.id, used_at=moment))
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError as error:
+        raise SubmissionRejected("duplicate", "form token spent by a concurrent request") from error
+
+
+def _spend_invitation(wave: Wave, submission: Submission) -> None:
+    invitation = submission.invitation
+    if invitation is None or invitation.wave_id != wave.id:
+        raise SubmissionRejected("code_mismatch", "an invitation code of this wave is required")
+    if invitation.district_code != submission.district or (
+        invitation.street_code is not None and invitation.street_code != submission.street
+    ):
+        raise SubmissionRejected("code_mismatch", "the invitation is for another district or street")
+    if not spend_code(invitation):
+        raise SubmissionRejected("code_used")

@@ -1,0 +1,78 @@
+"""Survey waves: a questionnaire version, a label, districts, an open/close window and a mode."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from surveyapp.extensions import db
+from surveyapp.models.survey import (
+    WAVE_MODES,
+    District,
+    QuestionnaireVersion,
+    Wave,
+    as_utc,
+    utcnow,
+)
+
+
+class WaveError(ValueError):
+    """A wave definition that cannot be stored; the message names the offending field."""
+
+
+def create_wave(
+    label: str,
+    version: QuestionnaireVersion,
+    district_codes: Iterable[str],
+    opens_at: datetime,
+    closes_at: datetime,
+    mode: str = "open",
+) -> Wave:
+    """Validate and add a wave (flushed, not committed). Times are converted to UTC."""
+    codes = sorted(set(district_codes))
+    if not label.strip():
+        raise WaveError("label: must not be empty (e.g. '2024')")
+    if mode not in WAVE_MODES:
+        raise WaveError(f"mode: expected one of {', '.join(WAVE_MODES)}, got {mode!r}")
+    if not codes:
+        raise WaveError("districts: a wave must cover at least one district")
+    districts = db.session.scalars(sa.select(District).where(District.code.in_(codes))).all()
+    unknown = sorted(set(codes) - {d.code for d in districts})
+    if unknown:
+        raise WaveError(f"districts: unknown district code(s) {', '.join(unknown)}")
+    if as_utc(closes_at) <= as_utc(opens_at):
+        raise WaveError("closes_at: must be later than opens_at")
+    wave = Wave(
+        label=label.strip(),
+        questionnaire_version=version,
+        districts=list(districts),
+        opens_at=as_utc(opens_at),
+        closes_at=as_utc(closes_at),
+        mode=mode,
+    )
+    db.session.add(wave)
+    db.session.flush()
+    return wave
+
+
+def open_waves(now: datetime | None = None) -> list[Wave]:
+    """Waves accepting responses at ``now``, newest first (what the landing page lists)."""
+    moment = as_utc(now or utcnow())
+    return list(
+        db.session.scalars(
+            sa.select(Wave)
+            .where(Wave.opens_at <= moment, Wave.closes_at > moment)
+            .order_by(Wave.opens_at.desc(), Wave.id.desc())
+        )
+    )
+
+
+def latest_version(key: str) -> QuestionnaireVersion | None:
+    """The most recently stored version of questionnaire ``key`` (e.g. 'citizen')."""
+    return db.session.scalar(
+        sa.select(QuestionnaireVersion)
+        .where(QuestionnaireVersion.key == key)
+        .order_by(QuestionnaireVersion.created_at.desc(), QuestionnaireVersion.id.desc())
+        .limit(1)
+    )
