@@ -124,22 +124,20 @@ def _raw_column(answers: pd.DataFrame, item: ItemRule) -> np.ndarray:
         raise ValueError(f"item {item.id!r}: answers must be numeric ({exc})") from None
 
 
-def _mean_of_answered(scores: np.ndarray, min_answered: int) -> np.ndarray:
-    """Row means over non-missing columns; NaN where fewer than ``min_answered`` are present."""
-    answered = ~np.isnan(scores)
-    count = answered.sum(axis=1)
-    total = np.where(answered, scores, 0.0).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count >= min_answered, total / count, np.nan)
+def _mean_of_answered(
+    columns: list[np.ndarray], weights: np.ndarray, minimum: float, n: int
+) -> np.ndarray:
+    """Weighted mean over the non-missing columns of each row; NaN where their weight < minimum.
 
-
-def _weighted_index(dims: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Weighted mean of the available dimension scores, weights renormalised per respondent."""
-    available = ~np.isnan(dims)
-    weight_sum = available @ weights
-    total = np.where(available, dims, 0.0) @ weights
+    Column by column on 1-D arrays: much faster than row reductions of a stacked matrix.
+    """
+    total, weight_sum = np.zeros(n), np.zeros(n)
+    for values, weight in zip(columns, weights):
+        present = ~np.isnan(values)
+        total += np.where(present, values * weight, 0.0)
+        weight_sum += present * weight
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(weight_sum > 0, total / weight_sum, np.nan)
+        return np.where(weight_sum >= minimum, total / weight_sum, np.nan)
 
 
 def score(answers: pd.DataFrame, spec: ScoringSpec) -> pd.DataFrame:
@@ -156,14 +154,24 @@ def score(answers: pd.DataFrame, spec: ScoringSpec) -> pd.DataFrame:
         raise ValueError(f"answers lack the item columns {absent}; add them (NaN = unanswered)")
     scored = {item.id: item_scores(_raw_column(answers, item), item) for item in spec.items}
     n = len(answers)
-    dims = np.empty((n, len(spec.dimensions)))
-    for k, dim in enumerate(spec.dimensions):
-        members = np.column_stack([scored[item.id] for item in spec.items_of(dim.id)])
-        dims[:, k] = _mean_of_answered(members, dim.min_answered)
+    dims = {}
+    for dim in spec.dimensions:
+        members = [scored[item.id] for item in spec.items_of(dim.id)]
+        dims[dim.id] = _mean_of_answered(members, np.ones(len(members)), dim.min_answered, n)
     weights = np.array([dim.weight for dim in spec.dimensions], dtype=float)
+    # index: weights renormalised over the dimensions present; NaN when none is (weight sum 0)
+    index = _mean_of_answered(list(dims.values()), weights, np.finfo(float).tiny, n)
     columns = {f"item_{key}": value for key, value in scored.items()}
-    columns |= {f"dim_{dim.id}": dims[:, k] for k, dim in enumerate(spec.dimensions)}
-    columns["index"] = _weighted_index(dims, weights)
+    columns |= {f"dim_{key}": value for key, value in dims.items()}
+    columns["index"] = index
     if spec.overall_item is not None:
         columns["overall"] = scored[spec.overall_item]
-    return pd.DataFrame(columns, index=answers.index)
+    return _frame(columns, answers.index)
+
+
+def _frame(columns: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
+    """One float block filled column by column: pandas' dict constructor is slower at 1M rows."""
+    block = np.empty((len(columns), len(index)))
+    for row, values in zip(block, columns.values()):
+        row[:] = values
+    return pd.DataFrame(block.T, index=index, columns=list(columns), copy=False)
