@@ -1,16 +1,13 @@
 """Population margins: known counts by district x demographic, the targets of weighting."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.extensions import db
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+from surveyapp.models.survey import utcnow
 
 
 class MarginSet(db.Model):
@@ -22,7 +19,7 @@ class MarginSet(db.Model):
     name: Mapped[str] = mapped_column(sa.String(80), unique=True)
     description: Mapped[str] = mapped_column(sa.Text, default="")
     is_demo: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=_utcnow)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     rows: Mapped[list[MarginRow]] = relationship(
         back_populates="margin_set", cascade="all, delete-orphan", passive_deletes=True

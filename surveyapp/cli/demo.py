@@ -1,0 +1,88 @@
+"""``surveyapp demo``: a ready-to-try service with two years of synthetic survey data."""
+from __future__ import annotations
+
+import time
+
+import click
+import numpy as np
+from flask import current_app
+from flask.cli import with_appcontext
+from tqdm import tqdm
+
+from surveyapp.extensions import db
+from surveyapp.models.survey import utcnow
+from surveyapp.services.catalog import sync_catalog
+from surveyapp.services.demo import (
+    DemoError,
+    DemoWorld,
+    build_demo_wave,
+    demo_districts,
+    demo_waves,
+    ensure_demo_margins,
+)
+
+HOST, PORT = "127.0.0.1", 5000
+
+
+@click.command("demo")
+@click.option("--serve/--no-serve", default=True, show_default=True,
+              help="Serve the app on http://127.0.0.1:5000 after preparing the data.")
+@click.option("--seed", type=int, default=2024, show_default=True,
+              help="Seed of the synthetic data: the same seed gives the same data.")
+@click.option("--per-district", type=click.IntRange(1, 5000), default=None,
+              help="Responses per district and citizen wave (default: 150-300 at random).")
+@with_appcontext
+def demo(serve: bool, seed: int, per_district: int | None) -> None:
+    """Build the database, load questionnaires and geography, add demo waves and margins, serve.
+
+    Existing demo waves and margins are kept as they are (never duplicated or rebuilt); delete
+    the database to start afresh.
+    """
+    from flask_migrate import upgrade
+
+    started = time.perf_counter()
+    upgrade()
+    try:
+        sync_catalog(current_app.config["SURVEYAPP_QUESTIONNAIRE_DIR"])
+        db.session.commit()
+        _prepare(seed, per_district)
+    except DemoError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Demo data ready in {time.perf_counter() - started:.1f} s "
+               f"({current_app.config['SQLALCHEMY_DATABASE_URI'].split('://')[0]}).")
+    if serve:
+        _serve()
+
+
+def _prepare(seed: int, per_district: int | None) -> None:
+    """One transaction per wave, then one for the margins."""
+    districts = demo_districts()
+    world = DemoWorld(seed, [d.code for d in districts])
+    for index, spec in enumerate(demo_waves(utcnow())):
+        rng = np.random.default_rng([seed, 10 + index])
+        with tqdm(total=len(districts) + 1, unit="step",
+                  desc=f"{spec.questionnaire_key} {spec.label}") as bar:
+            outcome = build_demo_wave(spec, world, districts, per_district, rng, bar.update)
+            db.session.commit()
+        if outcome.status == "created":
+            click.echo(f"  wave {outcome.label} ({outcome.questionnaire_key}): "
+                       f"{outcome.responses} responses created")
+        else:
+            click.echo(f"  wave {outcome.label} ({outcome.questionnaire_key}): "
+                       "already present, kept unchanged")
+    margin_set, created = ensure_demo_margins(districts)
+    db.session.commit()
+    click.echo(f"  margins '{margin_set.name}' (demo figures, not official statistics): "
+               + ("created" if created else "already present, kept unchanged"))
+
+
+def _serve() -> None:
+    from werkzeug.serving import run_simple
+
+    click.echo(f"\n  Serving the demo on http://{HOST}:{PORT}/  (press Ctrl+C to stop)\n")
+    run_simple(HOST, PORT, current_app._get_current_object(), threaded=True,
+               use_reloader=False, use_debugger=False)
+
+
+commands = [demo]
