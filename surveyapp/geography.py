@@ -88,7 +88,7 @@ def _parse(data: bytes, source_name: str) -> Geography:
     if top is None or not check.read_schema_version(top):
         check.fail_if_problems()
     geography_id = check.read_id(top.get("id"), "id")
-    name = check.read_text(top.get("name"), "name") if "name" in top else None
+    name = check.read_text(top.get("name"), "name")
     districts = check.read_entries(top.get("districts"), "districts",
                                    lambda v, p: _read_district(check, v, p),
                                    key=lambda d: d.code, what="district code")
@@ -102,9 +102,8 @@ def _read_district(check: Checker, value: Any, path: str) -> District | None:
     if entry is None:
         return None
     code = check.read_string(entry.get("code"), join(path, "code"), _DISTRICT_CODE,
-                             'a 6-digit GB/T 2260 code written as a quoted string, e.g. "310109"') \
-        if "code" in entry else None
-    name = check.read_text(entry.get("name"), join(path, "name")) if "name" in entry else None
+                             'a 6-digit GB/T 2260 code written as a quoted string, e.g. "310109"')
+    name = check.read_text(entry.get("name"), join(path, "name"))
     streets = check.read_entries(entry.get("streets"), join(path, "streets"),
                                  lambda v, p: _read_street(check, v, p, code),
                                  key=lambda s: s.code, what="street code")
@@ -117,14 +116,14 @@ def _read_street(check: Checker, value: Any, path: str, district_code: str | Non
     entry = check.read_mapping(value, path, ("code", "name"))
     if entry is None:
         return None
-    code = check.read_string(entry.get("code"), join(path, "code")) if "code" in entry else None
+    code = check.read_string(entry.get("code"), join(path, "code"))
     if code is not None and district_code is not None and not (
             code.startswith(district_code) and re.fullmatch(r"\d{3}", code[len(district_code):])):
         check.problem(join(path, "code"), f"'{code}' does not belong to district "
                                           f"{district_code} (expected {district_code} followed "
                                           "by 3 digits, as a quoted string)")
         code = None
-    name = check.read_text(entry.get("name"), join(path, "name")) if "name" in entry else None
+    name = check.read_text(entry.get("name"), join(path, "name"))
     if code is None or name is None:
         return None
     return Street(code=code, name=name, district_code=district_code)

@@ -11,6 +11,7 @@ Geography (districts and streets) lives in :mod:`surveyapp.geography` and is re-
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -225,6 +226,24 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+class _Missing:
+    """Stands for a required key that is absent (already reported), so readers stay quiet."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+def _quiet_if_missing(read: Callable[..., Any]) -> Callable[..., Any]:
+    def reader(self: Checker, value: Any, *args: Any, **kwargs: Any) -> Any:
+        return None if value is MISSING else read(self, value, *args, **kwargs)
+
+    reader.__doc__ = read.__doc__
+    return reader
+
+
 def _type_name(value: object) -> str:
     names = {dict: "a mapping", list: "a list", str: "a string", bool: "true/false",
              int: "an integer", float: "a number", type(None): "nothing (null)"}
@@ -236,6 +255,8 @@ class Checker:
 
     Each ``read_*`` method returns the checked value, or None after recording why it is bad,
     so callers skip only the checks that depend on a bad value and keep looking for others.
+    ``read_mapping`` fills absent required keys with MISSING, which every reader passes over
+    silently: the absence is reported once, as "missing (required)".
     """
 
     def __init__(self, source_name: str):
@@ -271,6 +292,7 @@ class Checker:
             self.problem(f"line {line}", f"duplicate key '{key}'")
         return document
 
+    @_quiet_if_missing
     def read_mapping(self, value: Any, path: str, required: Iterable[str],
                      optional: Iterable[str] = ()) -> dict[str, Any] | None:
         """A mapping with exactly the allowed keys; reports unknown and missing keys."""
@@ -286,8 +308,9 @@ class Checker:
         for key in required:
             if key not in value:
                 self.problem(join(path, key), "missing (required)")
-        return value
+        return {key: MISSING for key in required} | value
 
+    @_quiet_if_missing
     def read_list(self, value: Any, path: str, min_length: int = 1) -> list[Any] | None:
         if not isinstance(value, list):
             self.problem(path, f"expected a list, got {_type_name(value)}")
@@ -298,6 +321,7 @@ class Checker:
             return None
         return value
 
+    @_quiet_if_missing
     def read_string(self, value: Any, path: str, pattern: re.Pattern[str] | None = None,
                     expected: str = "") -> str | None:
         if not isinstance(value, str) or not value.strip():
@@ -312,32 +336,35 @@ class Checker:
         return self.read_string(value, path, _ID,
                                 "a valid id (lower-case letter, then a-z, 0-9 or _; at most 40)")
 
+    @_quiet_if_missing
     def read_int(self, value: Any, path: str) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
             self.problem(path, f"expected an integer, got {_type_name(value)}")
             return None
         return value
 
+    @_quiet_if_missing
     def read_number(self, value: Any, path: str) -> float | None:
         if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
             self.problem(path, f"expected a number, got {_type_name(value)}")
             return None
         return float(value)
 
+    @_quiet_if_missing
     def read_bool(self, value: Any, path: str) -> bool | None:
         if not isinstance(value, bool):
             self.problem(path, f"expected true or false, got {_type_name(value)}")
             return None
         return value
 
+    @_quiet_if_missing
     def read_text(self, value: Any, path: str) -> Text | None:
         """A ``{zh: ..., en: ...}`` mapping; both languages are required."""
         mapping = self.read_mapping(value, path, LANGUAGES)
         if mapping is None:
             return None
-        texts = [self.read_string(mapping[lang], join(path, lang))
-                 for lang in LANGUAGES if lang in mapping]
-        if len(texts) != len(LANGUAGES) or None in texts:
+        texts = [self.read_string(mapping[lang], join(path, lang)) for lang in LANGUAGES]
+        if None in texts:
             return None
         return Text(zh=texts[0].strip(), en=texts[1].strip())
 
@@ -468,7 +495,8 @@ def _read_fields(check: Checker, top: dict[str, Any]) -> dict[str, Any]:
     items = check.read_entries(top.get("items"), "items",
                                lambda v, p: _read_item(check, v, p, references),
                                key=lambda i: i.id, what="item id")
-    overall = _check_items_structure(check, top, items, dimensions)
+    overall = _read_overall_item(check, top, items)
+    _check_dimensions_used(check, top.get("items"), dimensions)
     return {
         "id": check.read_id(top.get("id"), "id"),
         "version": _read_version(check, top.get("version")),
@@ -544,8 +572,8 @@ def _read_point(check: Checker, value: Any, path: str) -> ScalePoint | None:
     point = check.read_mapping(value, path, ("value", "label"))
     if point is None:
         return None
-    number = check.read_int(point.get("value"), join(path, "value")) if "value" in point else None
-    label = check.read_text(point.get("label"), join(path, "label")) if "label" in point else None
+    number = check.read_int(point.get("value"), join(path, "value"))
+    label = check.read_text(point.get("label"), join(path, "label"))
     return ScalePoint(number, label) if number is not None and label is not None else None
 
 
@@ -554,8 +582,7 @@ def _read_dimension(check: Checker, value: Any, path: str) -> Dimension | None:
     if dimension is None:
         return None
     dimension_id = check.read_id(dimension.get("id"), join(path, "id"))
-    name = check.read_text(dimension.get("name"), join(path, "name")) if "name" in dimension \
-        else None
+    name = check.read_text(dimension.get("name"), join(path, "name"))
     weight = check.read_number(dimension.get("weight", 1.0), join(path, "weight"))
     if weight is not None and not (0 < weight < math.inf):
         check.problem(join(path, "weight"), f"must be a positive number, got {weight:g}")
@@ -574,7 +601,7 @@ def _read_item(check: Checker, value: Any, path: str, refs: _References) -> Item
     if item_id in RESERVED_IDS:
         check.problem(join(path, "id"), f"'{item_id}' is reserved for a response field")
         item_id = None
-    text = check.read_text(item.get("text"), join(path, "text")) if "text" in item else None
+    text = check.read_text(item.get("text"), join(path, "text"))
     scale = _read_reference(check, item, "scale", path, refs.scales, refs.declared_scales)
     dimension = _read_reference(check, item, "dimension", path, refs.dimensions,
                                 refs.declared_dimensions)
@@ -605,34 +632,42 @@ def _read_reference(check: Checker, entry: dict[str, Any], key: str, path: str,
     return name
 
 
-def _check_items_structure(check: Checker, top: dict[str, Any], items: dict[int, Item],
-                           dimensions: dict[int, Dimension]) -> str | None:
-    """The overall item exists and has no dimension; every other item and dimension pair up."""
-    if top.get("overall_item") is None:
+def _read_overall_item(check: Checker, top: dict[str, Any], items: dict[int, Item]) -> str | None:
+    """The overall item must be an item without a dimension, and the only such item."""
+    if top.get("overall_item") is None or not isinstance(top.get("items"), list):
         return None
     overall = check.read_string(top["overall_item"], "overall_item")
     items_by_id = {item.id: item for item in items.values()}
     if overall in items_by_id and items_by_id[overall].dimension is not None:
         check.problem("overall_item", f"item '{overall}' must have no dimension "
                                       "(the overall item is scored on its own)")
-    elif overall is not None and overall not in _declared_ids(top.get("items")):
+        return None
+    if overall is not None and overall not in _declared_ids(top["items"]):
         check.problem("overall_item", f"unknown item '{overall}'")
+        return None
     for index, item in items.items():
-        if item.dimension is None and item.id != overall:
+        if overall is not None and item.dimension is None and item.id != overall:
             check.problem(f"items[{index}].dimension",
                           "missing; only the overall item (overall_item) may have no dimension")
-    used = {item.dimension for item in items.values()}
-    for index, dimension in dimensions.items():
-        if items and dimension.id not in used:
-            check.problem(f"dimensions[{index}]", f"no item belongs to dimension '{dimension.id}'")
     return overall
+
+
+def _check_dimensions_used(check: Checker, raw_items: Any,
+                           dimensions: dict[int, Dimension]) -> None:
+    """A dimension without items would have no score; items that fail validation still count."""
+    if not isinstance(raw_items, list):
+        return
+    used = {entry.get("dimension") for entry in raw_items if isinstance(entry, dict)}
+    for index, dimension in dimensions.items():
+        if dimension.id not in used:
+            check.problem(f"dimensions[{index}]", f"no item belongs to dimension '{dimension.id}'")
 
 
 def _read_demographics(check: Checker, value: Any) -> tuple[Demographic, ...]:
     demographics = check.read_entries(value, "demographics",
                                       lambda v, p: _read_demographic(check, v, p),
                                       key=lambda d: d.id, what="demographic id")
-    ids = {demographic.id for demographic in demographics.values()}
+    ids = _declared_ids(value)
     if "street" in ids and "district" not in ids:
         check.problem("demographics", "a 'street' question needs a 'district' question too")
     return tuple(demographics.values())
@@ -642,15 +677,13 @@ def _read_demographic(check: Checker, value: Any, path: str) -> Demographic | No
     entry = check.read_mapping(value, path, ("id", "text", "kind"), ("choices", "required"))
     if entry is None:
         return None
-    demographic_id = check.read_string(entry.get("id"), join(path, "id")) if "id" in entry \
-        else None
+    demographic_id = check.read_string(entry.get("id"), join(path, "id"))
     if demographic_id is not None and demographic_id not in DEMOGRAPHIC_IDS:
         check.problem(join(path, "id"), f"unknown demographic '{demographic_id}' "
                                         f"(expected one of: {', '.join(DEMOGRAPHIC_IDS)})")
         demographic_id = None
-    text = check.read_text(entry.get("text"), join(path, "text")) if "text" in entry else None
-    kind = _read_kind(check, entry.get("kind"), join(path, "kind"), demographic_id) \
-        if "kind" in entry else None
+    text = check.read_text(entry.get("text"), join(path, "text"))
+    kind = _read_kind(check, entry.get("kind"), join(path, "kind"), demographic_id)
     choices = _read_choices(check, entry.get("choices"), join(path, "choices"), kind)
     required = check.read_bool(entry.get("required", True), join(path, "required"))
     if None in (demographic_id, text, kind, choices, required):
@@ -694,10 +727,8 @@ def _read_choice(check: Checker, value: Any, path: str) -> Choice | None:
     if choice is None:
         return None
     code = check.read_string(choice.get("value"), join(path, "value"), _CHOICE_VALUE,
-                             "a valid code (a-z or 0-9 first, then a-z, 0-9, _, + or -)") \
-        if "value" in choice else None
-    label = check.read_text(choice.get("label"), join(path, "label")) if "label" in choice \
-        else None
+                             "a valid code (a-z or 0-9 first, then a-z, 0-9, _, + or -)")
+    label = check.read_text(choice.get("label"), join(path, "label"))
     return Choice(code, label) if code is not None and label is not None else None
 
 
@@ -705,12 +736,10 @@ def _read_comment(check: Checker, value: Any) -> Comment | None:
     comment = check.read_mapping(value, "comment", ("text", "max_length"))
     if comment is None:
         return None
-    text = check.read_text(comment.get("text"), "comment.text") if "text" in comment else None
-    max_length = comment.get("max_length")
-    if "max_length" in comment and (isinstance(max_length, bool) or
-                                    not isinstance(max_length, int) or max_length <= 0):
-        check.problem("comment.max_length",
-                      f"expected a positive integer, got {max_length!r}")
+    text = check.read_text(comment.get("text"), "comment.text")
+    max_length = check.read_int(comment.get("max_length"), "comment.max_length")
+    if max_length is not None and max_length <= 0:
+        check.problem("comment.max_length", f"must be a positive integer, got {max_length}")
         return None
     return Comment(text, max_length) if text is not None and max_length is not None else None
 
@@ -728,9 +757,9 @@ def _read_band(check: Checker, value: Any, path: str) -> Band | None:
     band = check.read_mapping(value, path, ("lower", "upper", "label"))
     if band is None:
         return None
-    lower = check.read_number(band.get("lower"), join(path, "lower")) if "lower" in band else None
-    upper = check.read_number(band.get("upper"), join(path, "upper")) if "upper" in band else None
-    label = check.read_text(band.get("label"), join(path, "label")) if "label" in band else None
+    lower = check.read_number(band.get("lower"), join(path, "lower"))
+    upper = check.read_number(band.get("upper"), join(path, "upper"))
+    label = check.read_text(band.get("label"), join(path, "label"))
     if lower is None or upper is None or label is None:
         return None
     if not (0 <= lower < upper <= 100):
@@ -743,7 +772,7 @@ def _read_band(check: Checker, value: Any, path: str) -> Band | None:
 def _check_band_coverage(check: Checker, bands: list[Band]) -> None:
     """Sorted bands must tile 0-100 exactly so that every score has exactly one band."""
     edges = [(0.0, bands[0].lower)]
-    edges += [(left.upper, right.lower) for left, right in zip(bands, bands[1:])]
+    edges += [(left.upper, right.lower) for left, right in itertools.pairwise(bands)]
     edges.append((bands[-1].upper, 100.0))
     for end, start in edges:
         if start > end:
