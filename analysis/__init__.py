@@ -2,6 +2,9 @@
 
 Pure numpy/pandas/scipy/statsmodels/matplotlib: no Flask, no SQLAlchemy, usable in a notebook.
 """
+from analysis.design import SurveyDesign
+from analysis.results import Estimate
+from analysis.weighting import RakeInfo, RakingConvergenceWarning
 from analysis.scoring import DimensionRule, ItemRule, ScoringSpec, score
 from analysis.drivers import KeyDrivers, key_drivers
 from analysis.plots import district_comparison_chart, importance_performance_chart, trend_chart

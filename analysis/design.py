@@ -1,0 +1,439 @@
+"""``SurveyDesign``: a complex sample design (weights, strata, one or two stages of clusters, fpc).
+
+The design is immutable: weighting methods (``poststratify``, ``rake``, ``calibrate``, ``trim``)
+return new designs that share the data and the design structure. Design variables are
+factorised once, at construction; estimates are computed with grouped sums over integer codes.
+PSU identifiers are taken as nested within strata (R's ``nest=TRUE``).
+"""
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from analysis import estimates, weighting
+from analysis.results import Estimate, critical_value, make_table
+from analysis.variance import LONELY_PSU_OPTIONS, Influence, Stage, design_variance
+
+if TYPE_CHECKING:
+    from analysis.replicate import ReplicateDesign
+
+ColumnSpec = str | Sequence[str] | None
+
+
+def _as_list(spec: ColumnSpec) -> list[str]:
+    if spec is None:
+        return []
+    if isinstance(spec, str):
+        return [spec]
+    return list(spec)
+
+
+def _check_columns(data: pd.DataFrame, columns: list[str], role: str) -> None:
+    for col in columns:
+        if col not in data.columns:
+            raise ValueError(f"{role}: column '{col}' is not in the data")
+        missing = int(data[col].isna().sum())
+        if missing:
+            raise ValueError(f"{role}: design variable '{col}' has {missing} missing value(s); "
+                             "rows with missing design variables are not allowed")
+
+
+def _nested_codes(outer: np.ndarray, inner: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Codes for ``inner`` units nested in ``outer`` groups: (unit code per row, outer of unit, count)."""
+    key = outer.astype(np.int64) * (int(inner.max(initial=0)) + 1) + inner
+    uniq, unit = np.unique(key, return_inverse=True)
+    first = np.zeros(uniq.size, dtype=np.int64)
+    first[unit[::-1]] = np.arange(unit.size)[::-1]
+    return unit.astype(np.int64), outer[first], int(uniq.size)
+
+
+def _fpc_fraction(values: np.ndarray, group: np.ndarray, n_groups: int, sampled: np.ndarray,
+                  column: str) -> np.ndarray:
+    """Sampling fraction n/N per group from an fpc column (population sizes, or fractions <= 1)."""
+    lo = np.full(n_groups, np.inf)
+    hi = np.full(n_groups, -np.inf)
+    np.minimum.at(lo, group, values)
+    np.maximum.at(hi, group, values)
+    if np.any(lo != hi):
+        raise ValueError(f"fpc: '{column}' must be constant within each stratum (or PSU at stage 2)")
+    if np.all(values <= 1):
+        return lo
+    if np.any(lo < sampled):
+        raise ValueError(f"fpc: '{column}' is smaller than the number of sampled units somewhere")
+    return sampled / lo
+
+
+class SurveyDesign:
+    """A survey design whose estimates agree with R's ``survey`` package.
+
+    ``weights``: column of sampling weights (None: implied by ``fpc``, else equal weights);
+    ``strata``: stratum column; ``psu``: PSU column, or a list of two columns for two stages;
+    ``fpc``: population sizes (or sampling fractions <= 1) per stratum, one column per stage;
+    ``lonely_psu``: what to do with a stratum holding a single PSU, as R's
+    ``options(survey.lonely.psu=)``. Rows with missing design variables raise ``ValueError``.
+    """
+
+    def __init__(self, data: pd.DataFrame, weights: str | None = None, strata: str | None = None,
+                 psu: ColumnSpec = None, fpc: ColumnSpec = None, lonely_psu: str = "fail") -> None:
+        if lonely_psu not in LONELY_PSU_OPTIONS:
+            raise ValueError(f"lonely_psu: expected one of {', '.join(LONELY_PSU_OPTIONS)}, "
+                             f"got {lonely_psu!r}")
+        psus, fpcs = _as_list(psu), _as_list(fpc)
+        if len(psus) > 2:
+            raise ValueError("psu: at most two stages are supported")
+        if fpcs and len(fpcs) != max(1, len(psus)):
+            raise ValueError("fpc: give one fpc column per sampling stage")
+        _check_columns(data, psus + fpcs + _as_list(strata) + _as_list(weights), "design")
+        n = len(data)
+        if strata is None:
+            stratum, labels = np.zeros(n, dtype=np.int64), ("1",)
+        else:
+            codes, uniques = pd.factorize(data[strata], sort=True)
+            stratum, labels = codes.astype(np.int64), tuple(uniques)
+        n_strata = len(labels)
+        if psus:
+            inner = pd.factorize(data[psus[0]])[0].astype(np.int64)
+        else:
+            inner = np.arange(n, dtype=np.int64)
+        psu_code, psu_stratum, n_psu = _nested_codes(stratum, inner)
+        n_h = np.bincount(psu_stratum, minlength=n_strata).astype(float)
+        frac1 = None
+        if fpcs:
+            frac1 = _fpc_fraction(data[fpcs[0]].to_numpy(float), stratum, n_strata, n_h,
+                                  fpcs[0])
+        stages = [Stage(psu_code, n_psu, psu_stratum, n_strata, frac1, None, labels, 1)]
+        prob = np.ones(n) if frac1 is None else frac1[stratum]
+        if len(psus) == 2:
+            ssu_inner = pd.factorize(data[psus[1]])[0].astype(np.int64)
+            ssu_code, ssu_psu, n_ssu = _nested_codes(psu_code, ssu_inner)
+            n2 = np.bincount(ssu_psu, minlength=n_psu).astype(float)
+            if fpcs:
+                frac2 = _fpc_fraction(data[fpcs[1]].to_numpy(float), psu_code, n_psu,
+                                      n2, fpcs[1])
+                prob = prob * frac2[psu_code]
+                stages.append(Stage(ssu_code, n_ssu, ssu_psu, n_psu, frac2,
+                                    frac1[psu_stratum], tuple(range(1, n_psu + 1)), 2))
+        if weights is not None:
+            w = data[weights].to_numpy(float)
+            if not np.all(np.isfinite(w)) or np.any(w < 0):
+                raise ValueError(f"weights: '{weights}' must be finite and non-negative")
+        else:
+            w = 1.0 / prob
+        self._data = data
+        self._stages = tuple(stages)
+        self._lonely_psu = lonely_psu
+        self._weights = w
+        self._base_weights = w
+        self._steps: tuple = ()
+        self._weighting_info: tuple = ()
+        self._factors: dict = {}
+        self._spec = {"weights": weights, "strata": strata, "psu": psus, "fpc": fpcs}
+
+    # -- derived designs -------------------------------------------------------------------
+    def _derive(self, weights: np.ndarray, step: Any, info: Any) -> SurveyDesign:
+        new = object.__new__(SurveyDesign)
+        new.__dict__.update(self.__dict__)
+        new._weights = weights
+        new._steps = self._steps + (step,)
+        new._weighting_info = self._weighting_info + ((info,) if info is not None else ())
+        return new
+
+    # -- basic properties -----------------------------------------------------------------
+    @property
+    def data(self) -> pd.DataFrame:
+        """The data frame the design was built on (not copied)."""
+        return self._data
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Final weights (after any weighting), as a read-only numpy array."""
+        w = self._weights.view()
+        w.flags.writeable = False
+        return w
+
+    @property
+    def lonely_psu(self) -> str:
+        """The lonely-PSU option in force."""
+        return self._lonely_psu
+
+    @property
+    def weighting_info(self) -> tuple:
+        """Diagnostics of every weighting step applied so far (e.g. ``RakeInfo``)."""
+        return self._weighting_info
+
+    @property
+    def rake_info(self) -> weighting.RakeInfo | None:
+        """Diagnostics of the most recent raking (convergence, iterations, misfit), or None."""
+        for info in reversed(self._weighting_info):
+            if isinstance(info, weighting.RakeInfo):
+                return info
+        return None
+
+    @property
+    def df(self) -> int:
+        """Design degrees of freedom: PSUs minus strata, counting rows with nonzero weight."""
+        stage = self._stages[0]
+        used = self._weights != 0
+        psus = np.unique(stage.unit[used])
+        return int(psus.size - np.unique(stage.unit_stratum[psus]).size)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        s = self._spec
+        return (f"SurveyDesign(n={len(self)}, weights={s['weights']!r}, strata={s['strata']!r}, "
+                f"psu={s['psu']!r}, fpc={s['fpc']!r}, weighting_steps={len(self._steps)})")
+
+    # -- internals ------------------------------------------------------------------------
+    def _factor(self, columns: tuple[str, ...]) -> tuple[np.ndarray, pd.Index]:
+        """Integer codes (-1 = missing) and sorted labels of one column or a combination."""
+        if columns not in self._factors:
+            parts = []
+            for col in columns:
+                if col not in self._data.columns:
+                    raise ValueError(f"by: column '{col}' is not in the data")
+                codes, uniques = pd.factorize(self._data[col], sort=True)
+                parts.append((codes.astype(np.int64), uniques))
+            if len(parts) == 1:
+                codes, uniques = parts[0]
+                index = pd.Index(uniques, name=columns[0])
+            else:
+                missing = np.zeros(len(self._data), dtype=bool)
+                key = np.zeros(len(self._data), dtype=np.int64)
+                for codes, uniques in parts:
+                    missing |= codes < 0
+                    key = key * (len(uniques) + 1) + codes
+                uniq, inv = np.unique(np.where(missing, -1, key), return_inverse=True)
+                first = np.zeros(uniq.size, dtype=np.int64)
+                first[inv[::-1]] = np.arange(inv.size)[::-1]
+                keep = uniq >= 0
+                codes = np.where(missing, -1, inv - (~keep).sum())
+                rows = first[keep]
+                index = pd.MultiIndex.from_arrays(
+                    [uniques[c[rows]] for c, uniques in parts], names=list(columns))
+            self._factors[columns] = (codes, index)
+        return self._factors[columns]
+
+    def _values(self, variable: str) -> np.ndarray:
+        if variable not in self._data.columns:
+            raise ValueError(f"variable: column '{variable}' is not in the data")
+        col = self._data[variable]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+            raise ValueError(f"variable: '{variable}' must be numeric (use proportion() for "
+                             "categories)")
+        return col.to_numpy(dtype=float, na_value=np.nan)
+
+    def _variance(self, influence: Influence, covmat: bool) -> np.ndarray:
+        for step in self._steps:
+            step.adjust(influence)
+        return design_variance(influence, self._stages, self._lonely_psu, covmat)
+
+    def _domains(self, by: ColumnSpec) -> tuple[np.ndarray, int, pd.Index | None]:
+        if by is None:
+            return np.zeros(len(self._data), dtype=np.int64), 1, None
+        codes, index = self._factor(tuple(_as_list(by)))
+        return codes, len(index), index
+
+    def _linear(self, kind: str, y: np.ndarray, variable: str, by: ColumnSpec, ci: str,
+                level: float, covmat: bool) -> Estimate | pd.DataFrame:
+        _check_interval(ci)
+        dom, ndom, index = self._domains(by)
+        res = estimates.linear_estimates(kind, y, dom, ndom, self._weights, self._variance,
+                                         covmat=covmat and index is not None)
+        return self._package(kind, variable, res.estimate, res.variance, res.deff, res.n,
+                             index, ci, level, res.covariance)
+
+    def _package(self, kind: str, variable: str, est: np.ndarray, var: np.ndarray,
+                 deff: np.ndarray, n: np.ndarray, index: pd.Index | None, ci: str, level: float,
+                 cov: np.ndarray | None, bounds: tuple | None = None,
+                 interval: str | None = None) -> Estimate | pd.DataFrame:
+        se = np.sqrt(var)
+        df = float(self.df)
+        if bounds is None:
+            crit = critical_value(level, df, ci)
+            bounds = (est - crit * se, est + crit * se)
+        interval = interval or ci
+        method = self._method_name()
+        if index is None:
+            return Estimate(kind, variable, float(est[0]), float(se[0]), float(bounds[0][0]),
+                            float(bounds[1][0]), df, float(deff[0]), int(n[0]), level,
+                            interval, method)
+        attrs = {"statistic": kind, "variable": variable, "level": level, "interval": interval,
+                 "method": method}
+        if cov is not None:
+            attrs["covariance"] = pd.DataFrame(cov, index=index, columns=index)
+        return make_table(index, {"estimate": est, "se": se, "ci_low": bounds[0],
+                                  "ci_high": bounds[1], "df": np.full(est.shape, df),
+                                  "deff": deff, "n": n}, attrs)
+
+    def _method_name(self) -> str:
+        return "linearization"
+
+    # -- estimators -----------------------------------------------------------------------
+    def mean(self, variable: str, by: ColumnSpec = None, *, ci: str = "t", level: float = 0.95,
+             covmat: bool = False) -> Estimate | pd.DataFrame:
+        """Weighted mean of ``variable`` (R's ``svymean``/``svyby``), overall or per domain.
+
+        With ``by`` (a column or list of columns) returns a DataFrame indexed by domain with
+        columns estimate, se, ci_low, ci_high, df, deff, n; ``covmat=True`` adds the covariance
+        of the domain estimates in ``table.attrs["covariance"]``. Domains keep the full design.
+        Intervals use t with the design df (``ci="t"``) or the normal (``ci="normal"``).
+        """
+        return self._linear("mean", self._values(variable), variable, by, ci, level, covmat)
+
+    def total(self, variable: str, by: ColumnSpec = None, *, ci: str = "t", level: float = 0.95,
+              covmat: bool = False) -> Estimate | pd.DataFrame:
+        """Weighted total of ``variable`` (R's ``svytotal``), overall or per domain."""
+        return self._linear("total", self._values(variable), variable, by, ci, level, covmat)
+
+    def proportion(self, variable: str, value: Hashable, by: ColumnSpec = None, *,
+                   method: str = "logit", ci: str = "t",
+                   level: float = 0.95) -> Estimate | pd.DataFrame:
+        """Proportion of rows with ``variable == value`` and its interval (R's ``svyciprop``).
+
+        ``method``: "logit" (R's default), "beta" (Korn-Graubard), "wilson", "wald" or "asin".
+        Rows where ``variable`` is missing are left out of numerator and denominator.
+        """
+        col = self._data[variable] if variable in self._data.columns else None
+        if col is None:
+            raise ValueError(f"variable: column '{variable}' is not in the data")
+        y = np.where(col.isna().to_numpy(), np.nan, (col == value).to_numpy(dtype=float))
+        _check_interval(ci)
+        dom, ndom, index = self._domains(by)
+        res = estimates.linear_estimates("mean", y, dom, ndom, self._weights, self._variance)
+        se = np.sqrt(res.variance)
+        n_rows = np.bincount(dom[(dom >= 0) & ~np.isnan(y)], minlength=ndom)
+        if index is None:
+            n_rows = np.array([int((~np.isnan(y)).sum())])
+        bounds = estimates.proportion_interval(res.estimate, se, float(self.df), level, method,
+                                               ci, n_rows)
+        return self._package("proportion", f"{variable}=={value}", res.estimate, res.variance,
+                             res.deff, res.n, index, ci, level, None, bounds,
+                             f"{method}" if ci == "t" else f"{method}-normal")
+
+    def var(self, variable: str, *, ci: str = "t", level: float = 0.95) -> Estimate:
+        """Population variance of ``variable`` with its standard error (R's ``svyvar``)."""
+        y = self._values(variable)
+        ok = ~np.isnan(y)
+        n = int((self._weights[ok] != 0).sum())
+        m = np.sum(self._weights[ok] * y[ok]) / np.sum(self._weights[ok])
+        u = (y - m) ** 2 * n / (n - 1)
+        res = estimates.linear_estimates("mean", u, np.zeros(len(y), dtype=np.int64), 1,
+                                         self._weights, self._variance)
+        return self._package("variance", variable, res.estimate, res.variance,
+                             np.array([np.nan]), res.n, None, _check_interval(ci), level, None)
+
+    def domain_estimates(self, variable: str, by: ColumnSpec, kind: str = "mean"
+                         ) -> tuple[pd.Series, pd.DataFrame]:
+        """Domain estimates followed by the whole-sample one ("(all)"), with their covariance.
+
+        The building block for comparing each domain with the overall figure (same sample).
+        """
+        dom, ndom, index = self._domains(by)
+        if index is None:
+            raise ValueError("by: give the column(s) defining the domains")
+        res = estimates.linear_estimates(kind, self._values(variable), dom, ndom, self._weights,
+                                         self._variance, covmat=True, with_overall=True)
+        labels = list(index) + ["(all)"]
+        return (pd.Series(res.estimate, index=labels),
+                pd.DataFrame(res.covariance, index=labels, columns=labels))
+
+    # -- weighting ------------------------------------------------------------------------
+    def poststratify(self, variables: str | Sequence[str],
+                     population: Mapping[Hashable, float]) -> SurveyDesign:
+        """Post-stratify to known population counts (R's ``postStratify``); returns a new design.
+
+        ``variables``: one column or a list (keys of ``population`` are then tuples).
+        """
+        cols = tuple(_as_list(variables))
+        codes, index = self._factor(cols)
+        step, w = weighting.poststratify(self._weights, codes, index, cols, population)
+        return self._derive(w, step, None)
+
+    def rake(self, margins: Mapping[str | tuple[str, ...], Mapping[Hashable, float]], *,
+             epsilon: float = 1.0, max_iter: int = 10,
+             total_tolerance: float = 1e-6) -> SurveyDesign:
+        """Rake to population margins by iterative proportional fitting (R's ``rake``).
+
+        ``margins`` maps a column (or a tuple of columns, for a joint margin with tuple keys)
+        to population counts per category. Stops when no cell of the joint weighted table of
+        all margin variables changed by ``epsilon`` or more since the previous sweep
+        (``epsilon >= 1``: weight units; below 1: fraction of the sum of the weights), after
+        at most ``max_iter`` sweeps. The new design's ``rake_info`` reports convergence,
+        sweeps and final misfit; ``RakingConvergenceWarning`` if it did not converge.
+        Standard errors account for the raking as R's ``rake()`` does.
+        """
+        specs = []
+        for key, targets in margins.items():
+            cols = (key,) if isinstance(key, str) else tuple(key)
+            codes, index = self._factor(cols)
+            specs.append(weighting.MarginSpec(cols, codes, index, targets))
+        step, w, info = weighting.rake(self._weights, specs, epsilon=epsilon,
+                                       max_iter=max_iter, total_tolerance=total_tolerance)
+        return self._derive(w, step, info)
+
+    def calibrate(self, totals: Mapping[str, float | Mapping[Hashable, float]], *,
+                  population_size: float | None = None) -> SurveyDesign:
+        """Linear (GREG) calibration to population totals (R's ``calibrate(calfun="linear")``).
+
+        ``totals`` maps a numeric column to its population total, or a categorical column to
+        counts per category (one dummy per category); ``population_size`` adds an intercept.
+        Standard errors use the GREG residuals, as R does.
+        """
+        columns, totals_vec, names = [], [], []
+        if population_size is not None:
+            columns.append(np.ones(len(self._data)))
+            totals_vec.append(float(population_size))
+            names.append("(intercept)")
+        for col, target in totals.items():
+            if isinstance(target, Mapping):
+                codes, index = self._factor((col,))
+                weighting.check_categories(codes, index, (col,), target, "calibrate")
+                for k, label in enumerate(index):
+                    columns.append((codes == k).astype(float))
+                    totals_vec.append(float(target[label]))
+                    names.append(f"{col}={label}")
+            else:
+                x = self._values(col)
+                if np.isnan(x).any():
+                    raise ValueError(f"calibrate: column '{col}' has missing values")
+                columns.append(x)
+                totals_vec.append(float(target))
+                names.append(col)
+        if not columns:
+            raise ValueError("calibrate: give at least one population total")
+        step, w = weighting.calibrate(self._weights, np.column_stack(columns),
+                                      np.asarray(totals_vec), tuple(names))
+        return self._derive(w, step, None)
+
+    def trim(self, lower: float = -np.inf, upper: float = np.inf, *,
+             strict: bool = False) -> SurveyDesign:
+        """Trim weights to [lower, upper] and share the excess equally among untrimmed rows.
+
+        As R's ``trimWeights``: the redistribution can push weights past the bounds again;
+        ``strict=True`` repeats until all weights are within bounds. Earlier weighting steps
+        still adjust the variance (as in R).
+        """
+        step, w = weighting.trim(self._weights, lower, upper, strict)
+        return self._derive(w, step, None)
+
+    def replicate(self, method: str = "jk1", replicates: int | None = None,
+                  seed: int | None = None, *, mse: bool = False) -> ReplicateDesign:
+        """Replicate-weight version of this design ("jk1", "jkn" or "bootstrap").
+
+        Weighting steps are redone on every replicate. ``mse=True`` centres the variance on the
+        full-sample estimate instead of the mean of the replicates (R's ``mse``).
+        """
+        from analysis.replicate import make_replicate_design
+
+        return make_replicate_design(self, method, replicates, seed, mse)
+
+
+def _check_interval(ci: str) -> str:
+    if ci not in ("t", "normal"):
+        raise ValueError(f"ci: expected 't' or 'normal', got {ci!r}")
+    return ci

@@ -1,0 +1,122 @@
+"""Means, totals and proportions for every domain in one grouped pass.
+
+Missing values policy: a row whose analysis variable is missing is dropped from the numerator
+and the denominator of that estimate (R's ``na.rm=TRUE``), but it stays in the design: it is
+treated as out of domain (influence value 0), so strata, PSU counts and degrees of freedom are
+those of the full sample. Missing values never count as zero.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy import special, stats
+
+from analysis.results import critical_value
+from analysis.variance import Influence
+
+PROPORTION_METHODS = ("logit", "beta", "wilson", "wald", "asin")
+
+
+@dataclass(frozen=True)
+class DomainStats:
+    """Estimates for D domains (plus, optionally, the whole sample as a last column)."""
+
+    estimate: np.ndarray
+    variance: np.ndarray
+    deff: np.ndarray
+    n: np.ndarray
+    covariance: np.ndarray | None
+
+
+def linear_estimates(kind: str, y: np.ndarray, dom: np.ndarray, ndom: int,
+                     weights: np.ndarray,
+                     variance: Callable[[Influence, bool], np.ndarray],
+                     covmat: bool = False, with_overall: bool = False) -> DomainStats:
+    """Estimate the mean or total of ``y`` in each domain ``0..ndom-1`` of ``dom``.
+
+    ``variance(influence, covmat)`` applies the design's weighting adjustments and strata.
+    ``with_overall`` appends the whole-sample estimate as column ``ndom`` (so that domain
+    versus overall contrasts get their covariance).
+    """
+    if kind not in ("mean", "total"):
+        raise ValueError(f"kind: expected 'mean' or 'total', got {kind!r}")
+    total_cols = ndom + 1 if with_overall else ndom
+    ok = ~np.isnan(y)
+    valid = ok & (dom >= 0)
+    layers = [(np.where(valid, dom, -1), valid, slice(0, ndom))]
+    if with_overall:
+        layers.append((np.where(ok, ndom, -1), ok, slice(ndom, ndom + 1)))
+    influence = Influence(total_cols)
+    est = np.empty(total_cols)
+    svyvar = np.empty(total_cols)
+    wsum = np.empty(total_cols)
+    count = np.empty(total_cols)
+    y0 = np.where(ok, y, 0.0)
+    for layer_dom, mask, cols in layers:
+        d = layer_dom[mask]
+        wv = weights[mask]
+        yv = y0[mask]
+        W = np.bincount(d, wv, minlength=total_cols)
+        Y = np.bincount(d, wv * yv, minlength=total_cols)
+        n = np.bincount(d[wv != 0], minlength=total_cols).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = Y / W
+            ss = np.bincount(d, wv * (yv - mean[d]) ** 2, minlength=total_cols) / W * n / (n - 1)
+        val = np.zeros(y.shape[0])
+        if kind == "mean":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                val[mask] = wv * (yv - mean[d]) / W[d]
+            e = mean
+        else:
+            val[mask] = wv * yv
+            e = Y
+        influence.add_layer(layer_dom, val)
+        est[cols], svyvar[cols], wsum[cols], count[cols] = e[cols], ss[cols], W[cols], n[cols]
+    v = variance(influence, covmat)
+    var = np.diag(v) if covmat else v
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind == "mean":
+            vsrs = svyvar / count * np.maximum(0.0, 1 - count / wsum)
+        else:
+            vsrs = svyvar * wsum * (wsum - count) / count
+        deff = var / vsrs
+    return DomainStats(est, var, deff, count.astype(np.int64), v if covmat else None)
+
+
+def proportion_interval(p: np.ndarray, se: np.ndarray, df: np.ndarray, level: float,
+                        method: str, interval: str, n_rows: np.ndarray) -> tuple:
+    """Confidence interval for a proportion, as R's ``svyciprop`` (plus Wilson and Wald).
+
+    logit: Wald interval on the logit scale (R's default); beta: Korn-Graubard with the
+    effective sample size, ``n_rows`` being the rows of the (domain) sample; wilson: Wilson
+    score interval with the effective sample size p(1-p)/var; wald: p +- c se (R's "mean");
+    asin: arcsine square-root scale. ``interval`` picks t(df) or normal critical values.
+    """
+    if method not in PROPORTION_METHODS:
+        raise ValueError(f"method: expected one of {', '.join(PROPORTION_METHODS)}, got {method!r}")
+    crit = critical_value(level, df, interval)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == "logit":
+            half = crit * se / (p * (1 - p))
+            lp = special.logit(p)
+            return special.expit(lp - half), special.expit(lp + half)
+        if method == "wald":
+            return p - crit * se, p + crit * se
+        if method == "asin":
+            half = crit * se / (2 * np.sqrt(p * (1 - p)))
+            a = np.arcsin(np.sqrt(p))
+            return np.sin(a - half) ** 2, np.sin(a + half) ** 2
+        n_eff = p * (1 - p) / se ** 2
+        if method == "wilson":
+            c2 = crit ** 2
+            centre = (p + c2 / (2 * n_eff)) / (1 + c2 / n_eff)
+            half = crit * np.sqrt(p * (1 - p) / n_eff + c2 / (4 * n_eff ** 2)) / (1 + c2 / n_eff)
+            return centre - half, centre + half
+        alpha = 1 - level
+        if interval == "t":
+            n_eff = n_eff * (stats.t.ppf(alpha / 2, n_rows - 1) / stats.t.ppf(alpha / 2, df)) ** 2
+        lower = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
+        upper = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
+        return lower, upper

@@ -1,0 +1,56 @@
+"""Result objects: one estimate (``Estimate``) or a domain table (a pandas DataFrame)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+TABLE_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "n"]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A design-based estimate with its standard error and confidence interval.
+
+    ``method`` says how the variance was obtained ("linearization", "jk1", "jkn",
+    "bootstrap"); ``interval`` how the interval was built ("t", "normal", or a proportion
+    method such as "logit"); ``df`` is the design's degrees of freedom.
+    """
+
+    statistic: str
+    variable: str
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    df: float
+    deff: float
+    n: int
+    level: float
+    interval: str
+    method: str
+
+    @property
+    def variance(self) -> float:
+        """Sampling variance (se squared)."""
+        return self.se ** 2
+
+
+def critical_value(level: float, df: float | np.ndarray, interval: str) -> np.ndarray:
+    """Two-sided critical value: t with ``df`` degrees of freedom, or normal."""
+    if not 0 < level < 1:
+        raise ValueError(f"level: expected a number between 0 and 1, got {level!r}")
+    q = 1 - (1 - level) / 2
+    if interval == "normal":
+        return np.full(np.shape(df), stats.norm.ppf(q)) if np.ndim(df) else stats.norm.ppf(q)
+    return stats.t.ppf(q, df)
+
+
+def make_table(index: pd.Index, columns: dict[str, np.ndarray], attrs: dict) -> pd.DataFrame:
+    """Build a domain table with the standard columns and the result metadata in ``attrs``."""
+    table = pd.DataFrame({c: columns[c] for c in TABLE_COLUMNS}, index=index)
+    table["n"] = table["n"].astype(np.int64)
+    table.attrs.update(attrs)
+    return table
