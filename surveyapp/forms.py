@@ -93,6 +93,24 @@ class SurveyForm(FlaskForm):
         return [self[d.id] for d in self.questionnaire.demographics
                 if (d.kind in kinds) == place]
 
+    def error_summary(self) -> list[tuple[str, str, str]]:
+        """(anchor id, short field name, message) for each invalid field, in page order.
+
+        Rated items are named by their number ("Question 3"), since their texts are long.
+        """
+        entries = []
+        for field in self.demographic_fields(place=True):
+            entries.append((field, field.label.text))
+        for section in self.sections():
+            for question in section.questions:
+                entries.append((question.field, _("Question %(number)d", number=question.number)))
+        for field in self.demographic_fields(place=False):
+            entries.append((field, field.label.text))
+        if "comment" in self:
+            entries.append((self["comment"], self["comment"].label.text))
+        return [(anchor_id(field), name, field.errors[0]) for field, name in entries
+                if field.errors]
+
     def answers(self) -> dict[str, int]:
         """Item id -> chosen value, for the answered items (call after validation)."""
         result = {}
@@ -108,6 +126,11 @@ class SurveyForm(FlaskForm):
             return None
         data = (self[name].data or "").strip()
         return data or None
+
+
+def anchor_id(field: Field) -> str:
+    """The id an error link should focus: a radio group's first radio, else the field itself."""
+    return f"{field.id}-0" if getattr(field, "kind", None) == "radio" else field.id
 
 
 def required(message: str) -> Callable[[SurveyForm, Field], None]:

@@ -1,12 +1,14 @@
 """Language choice: Chinese first, English on request (``?lang=en``), remembered in the session.
 
-UI strings are English msgids translated by flask-babel catalogs in surveyapp/translations
-(zh_Hans_CN; English needs no catalog). Questionnaire texts are data and carry both languages.
-Regenerate the catalogs after changing UI strings::
+UI strings are English msgids translated by the flask-babel catalog in surveyapp/translations
+(zh_Hans_CN; English is the msgid itself, so it needs no catalog). Questionnaire texts are data
+and carry both languages. After changing UI strings, from the project root::
 
-    pybabel extract -F babel.cfg -o surveyapp/translations/messages.pot surveyapp
+    pybabel extract -F surveyapp/translations/babel.cfg --no-location --sort-output \
+        -o surveyapp/translations/messages.pot .
     pybabel update -i surveyapp/translations/messages.pot -d surveyapp/translations
-    pybabel compile -d surveyapp/translations   # the .mo files are committed
+    # translate the new entries in zh_Hans_CN/LC_MESSAGES/messages.po, then:
+    pybabel compile -d surveyapp/translations   # the .mo file is committed: no build step
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import has_request_context, request, session, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, refresh
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -35,6 +37,11 @@ def current_language() -> str:
 
 def select_locale() -> str:
     return SUPPORTED[current_language()]
+
+
+def refresh_locale() -> None:
+    """Forget the locale flask-babel cached for an earlier request in the same app context."""
+    refresh()
 
 
 def other_language(lang: str) -> str:

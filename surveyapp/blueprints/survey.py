@@ -19,7 +19,12 @@ from werkzeug.wrappers import Response as HTTPResponse
 
 from surveyapp.extensions import db
 from surveyapp.forms import Places, SurveyForm, build_survey_form
-from surveyapp.i18n import current_language, in_both_languages, template_context
+from surveyapp.i18n import (
+    current_language,
+    in_both_languages,
+    refresh_locale,
+    template_context,
+)
 from surveyapp.models.survey import InvitationCode, Wave
 from surveyapp.services.catalog import questionnaire_of
 from surveyapp.services.invitations import find_code
@@ -35,6 +40,9 @@ from surveyapp.services.waves import open_waves
 
 bp = Blueprint("survey", __name__)
 bp.app_context_processor(template_context)
+# The locale is cached on the app context; a context reused across requests (as the test
+# client does inside an app context) must not keep the previous request's language.
+bp.before_app_request(refresh_locale)
 
 
 @bp.get("/")

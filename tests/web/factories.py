@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
+from werkzeug.serving import make_server
 
 from surveyapp.extensions import db
 from surveyapp.models.survey import (
@@ -186,3 +189,17 @@ def form_post(client, wave: Wave, seed: int = 0, lang: str = "zh", code: str | N
         else:
             data[name] = value
     return data
+
+
+@contextmanager
+def live_server(app: Flask) -> Iterator[str]:
+    """Serve ``app`` from a threaded werkzeug server on a free local port; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
