@@ -280,7 +280,7 @@ class Checker:
             document = loader.get_single_data()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
             self.problem(where, f"invalid YAML: {exc.problem or exc.context}")
             return None
         except yaml.YAMLError as exc:
@@ -345,8 +345,10 @@ class Checker:
 
     @_quiet_if_missing
     def read_number(self, value: Any, path: str) -> float | None:
-        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-            self.problem(path, f"expected a number, got {_type_name(value)}")
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value):
+            got = value if isinstance(value, float) else _type_name(value)
+            self.problem(path, f"expected a finite number, got {got}")
             return None
         return float(value)
 
@@ -360,6 +362,10 @@ class Checker:
     @_quiet_if_missing
     def read_text(self, value: Any, path: str) -> Text | None:
         """A ``{zh: ..., en: ...}`` mapping; both languages are required."""
+        if not isinstance(value, dict):
+            self.problem(path, "expected a text in both languages, {zh: ..., en: ...}, "
+                               f"got {_type_name(value)}")
+            return None
         mapping = self.read_mapping(value, path, LANGUAGES)
         if mapping is None:
             return None
@@ -481,6 +487,12 @@ def _parse(data: bytes, source_name: str) -> Questionnaire:
 
 def _read_fields(check: Checker, top: dict[str, Any]) -> dict[str, Any]:
     """Read every part, each even when others are bad, so all problems surface at once."""
+    header = {
+        "id": check.read_id(top.get("id"), "id"),
+        "version": _read_version(check, top.get("version")),
+        "title": check.read_text(top.get("title"), "title"),
+        "intro": check.read_text(top.get("intro"), "intro"),
+    }
     scales = check.read_entries(top.get("scales"), "scales", lambda v, p: _read_scale(check, v, p),
                                 key=lambda s: s.id, what="scale id")
     dimensions = check.read_entries(top.get("dimensions"), "dimensions",
@@ -497,11 +509,7 @@ def _read_fields(check: Checker, top: dict[str, Any]) -> dict[str, Any]:
                                key=lambda i: i.id, what="item id")
     overall = _read_overall_item(check, top, items)
     _check_dimensions_used(check, top.get("items"), dimensions)
-    return {
-        "id": check.read_id(top.get("id"), "id"),
-        "version": _read_version(check, top.get("version")),
-        "title": check.read_text(top.get("title"), "title"),
-        "intro": check.read_text(top.get("intro"), "intro"),
+    return header | {
         "scales": MappingProxyType(references.scales),
         "dimensions": tuple(dimensions.values()),
         "items": tuple(items.values()),
@@ -584,7 +592,7 @@ def _read_dimension(check: Checker, value: Any, path: str) -> Dimension | None:
     dimension_id = check.read_id(dimension.get("id"), join(path, "id"))
     name = check.read_text(dimension.get("name"), join(path, "name"))
     weight = check.read_number(dimension.get("weight", 1.0), join(path, "weight"))
-    if weight is not None and not (0 < weight < math.inf):
+    if weight is not None and weight <= 0:
         check.problem(join(path, "weight"), f"must be a positive number, got {weight:g}")
         weight = None
     if dimension_id is None or name is None or weight is None:

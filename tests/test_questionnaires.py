@@ -1,4 +1,4 @@
-"""Questionnaire files: the shipped ones load, broken ones report every problem, never a traceback."""
+"""Questionnaire files: shipped ones load; broken ones report every problem, never a traceback."""
 from __future__ import annotations
 
 import copy
@@ -32,7 +32,8 @@ MINIMAL = {
     "intro": {"zh": "您好", "en": "Hello"},
     "scales": [{
         "id": "sat5",
-        "points": [{"value": v, "label": {"zh": f"{v}分", "en": f"{v} points"}} for v in range(1, 6)],
+        "points": [{"value": v, "label": {"zh": f"{v}分", "en": f"{v} points"}}
+                   for v in range(1, 6)],
         "dont_know": {"value": 99, "label": {"zh": "不了解", "en": "Don't know"}},
     }],
     "dimensions": [{"id": "product", "name": {"zh": "产品质量", "en": "Product quality"}},
@@ -161,6 +162,7 @@ def test_every_problem_is_reported_with_file_path_and_reason():
         ("citizen.yaml: colour: unknown key (expected one of: schema_version, id, version, title, "
         "intro, scales, dimensions, items, overall_item, demographics, bands, comment)"),
         "citizen.yaml: intro: missing (required)",
+        "citizen.yaml: title.en: missing (required)",
         ("citizen.yaml: scales[0].dont_know.value: 3 lies inside the scale's range 1-5; "
         "the don't-know value must be outside it (e.g. 0 or 99)"),
         "citizen.yaml: dimensions[1].weight: must be a positive number, got 0",
@@ -172,7 +174,6 @@ def test_every_problem_is_reported_with_file_path_and_reason():
         "citizen.yaml: items[4]: duplicate item id 'p1' (already used by items[0])",
         ("citizen.yaml: items[5].dimension: missing; only the overall item (overall_item) "
         "may have no dimension"),
-        "citizen.yaml: title.en: missing (required)",
         ("citizen.yaml: demographics[0].choices[1]: duplicate choice value 'male' "
         "(already used by demographics[0].choices[0])"),
         ("citizen.yaml: demographics[3].id: unknown demographic 'income' "
@@ -202,7 +203,8 @@ def test_every_problem_is_reported_with_file_path_and_reason():
     (lambda d: d["scales"][0]["points"].pop(2),
      ("scales[0].points: point values must be consecutive integers, lowest first "
      "(got [1, 2, 4, 5])")),
-    (lambda d: d["scales"][0].update(points=[]), "scales[0].points: expected at least 2 entries, got 0"),
+    (lambda d: d["scales"][0].update(points=[]),
+     "scales[0].points: expected at least 2 entries, got 0"),
     (lambda d: d["demographics"].pop(1), ("demographics: a 'street' question needs a 'district' "
                                          "question too")),
     (lambda d: d["demographics"][1].update(kind="choice"),
@@ -221,6 +223,10 @@ def test_every_problem_is_reported_with_file_path_and_reason():
      "bands[0]: 80-120 is not a range within 0-100 (need 0 <= lower < upper <= 100)"),
     (lambda d: d["bands"][1].update(lower=10), "bands: no band covers 0-10"),
     (lambda d: d.update(items="p1, p2"), "items: expected a list, got a string"),
+    (lambda d: d["dimensions"][0].update(weight=math.inf),
+     "dimensions[0].weight: expected a finite number, got inf"),
+    (lambda d: d["bands"][0].update(lower="eighty"),
+     "bands[0].lower: expected a finite number, got a string"),
     (lambda d: d["items"][0]["text"].update(fr="Nourriture"),
      "items[0].text.fr: unknown key (expected one of: zh, en)"),
 ])
@@ -234,7 +240,8 @@ def test_invalid_entry_is_not_reported_again_where_it_is_used():
     broken = copy.deepcopy(MINIMAL)
     broken["scales"][0]["points"][0]["label"] = "one"
     assert problems_of(broken) == [
-        "mini.yaml: scales[0].points[0].label: expected a mapping, got a string"]
+        ("mini.yaml: scales[0].points[0].label: expected a text in both languages, "
+        "{zh: ..., en: ...}, got a string")]
 
 
 def test_yaml_syntax_error_names_the_line():
