@@ -34,6 +34,7 @@ def responses_frame(
     districts: Iterable[str] | None = None,
     item_ids: Iterable[str] | None = None,
     exclude_flagged: bool = True,
+    include_comments: bool = False,
 ) -> pd.DataFrame:
     """One row per response of a wave, then one float column per item id with the raw value.
 
@@ -41,6 +42,7 @@ def responses_frame(
     as missing). ``districts`` restricts the rows; ``item_ids`` fixes the item columns and their
     order (default: every item answered in the wave, in sorted order). ``submitted_at`` is UTC.
     ``exclude_flagged`` drops responses an administrator excluded in the data-quality review.
+    ``include_comments`` adds the respondents' free text as a last ``comment`` column.
     """
     filters = [Response.wave_id == wave_id]
     if exclude_flagged:
@@ -72,7 +74,12 @@ def responses_frame(
     answers = _answers_wide(filters)
     columns = sorted(answers.columns) if item_ids is None else list(item_ids)
     answers = answers.reindex(columns=columns)
-    return frame.join(answers, on="response_id").reset_index(drop=True)
+    frame = frame.join(answers, on="response_id").reset_index(drop=True)
+    if include_comments:
+        comments = dict(db.session.execute(
+            sa.select(Response.id, Response.comment).where(*filters)).all())
+        frame["comment"] = frame["response_id"].map(comments)
+    return frame
 
 
 def _answers_wide(filters: list) -> pd.DataFrame:

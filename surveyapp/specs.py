@@ -24,10 +24,11 @@ Format (YAML shown; the same keys in JSON)::
     weighting:
       method: rake                   # none | poststratify | rake
       margins: demo-2024             # named margin set (poststratify / rake)
-      variables: [district, sex]     # poststratify: the cells; rake: which margins (default all)
+      variables: [sex, age_group]    # whose district x variable margins to use (default: all;
+                                     # poststratify: exactly one, cells = district x variable)
       trim: {lower: 0.3, upper: 3.0} # multiples of the mean final weight
-      epsilon: 1.0e-6
-      max_iter: 50
+      epsilon: 1                     # as R's rake(): >= 1 weight units, < 1 fraction of total
+      max_iter: 100
     variance: {method: taylor}       # taylor | jk1 | jkn | bootstrap (+ replicates, seed)
     interval: {method: t, level: 0.95, proportion_method: logit}
     exclusions: {policy: recorded, min_duration_seconds: null}
@@ -94,8 +95,8 @@ class Weighting:
     variables: tuple[str, ...] = ()
     trim_lower: float | None = None
     trim_upper: float | None = None
-    epsilon: float = 1e-6
-    max_iter: int = 50
+    epsilon: float = 1.0
+    max_iter: int = 100
 
 
 @dataclass(frozen=True)
@@ -429,17 +430,17 @@ def _weighting(value: Any, problems: _Problems) -> Weighting:
     if method == "none" and margins is not None:
         problems.add("weighting.margins", "only used with method poststratify or rake")
     variables = _names(value.get("variables", []), "weighting.variables", problems)
-    if method == "poststratify" and not variables:
-        problems.add("weighting.variables", "required for poststratify: the cell variables, "
-                                            "e.g. [district, sex]")
+    if method == "poststratify" and len(variables) != 1:
+        problems.add("weighting.variables", "poststratify needs exactly one variable, e.g. [sex] "
+                                            "for district x sex cells")
     lower, upper = _trim(value.get("trim"), problems)
-    epsilon = _number(value.get("epsilon", 1e-6), "weighting.epsilon", problems, low=0)
+    epsilon = _number(value.get("epsilon", 1.0), "weighting.epsilon", problems, low=0)
     if epsilon == 0:
         problems.add("weighting.epsilon", "expected a number above 0; got 0")
-    max_iter = _number(value.get("max_iter", 50), "weighting.max_iter", problems, low=1,
+    max_iter = _number(value.get("max_iter", 100), "weighting.max_iter", problems, low=1,
                        integer=True)
     return Weighting(method=method, margins=margins, variables=variables, trim_lower=lower,
-                     trim_upper=upper, epsilon=float(epsilon or 1e-6), max_iter=max_iter or 50)
+                     trim_upper=upper, epsilon=float(epsilon or 1.0), max_iter=max_iter or 100)
 
 
 def _trim(value: Any, problems: _Problems) -> tuple[float | None, float | None]:

@@ -1,0 +1,102 @@
+"""``surveyapp estimate SPEC``: run an estimate spec, print it, record it; ``--rerun ID``."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+from tqdm import tqdm
+
+from surveyapp.extensions import db
+from surveyapp.exports.results import RESULT_SUFFIXES, format_table, write_results
+from surveyapp.models.runs import EstimateRun
+from surveyapp.services.estimation import EstimationError, record_run, rerun, run_spec
+from surveyapp.specs import SpecError, load_spec
+
+EXIT_DIFFERS = 3
+
+
+@click.command("estimate")
+@click.argument("spec_file", required=False, type=click.Path(dir_okay=False))
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help=f"Also write the results to FILE ({', '.join(RESULT_SUFFIXES)}).")
+@click.option("--rerun", "rerun_id", type=int, default=None,
+              help="Recompute a recorded run; exit 0 when identical, "
+                   f"{EXIT_DIFFERS} with what changed otherwise.")
+@with_appcontext
+def estimate(spec_file: str | None, output: str | None, rerun_id: int | None) -> None:
+    """Estimate what SPEC (YAML or JSON) asks for, print a table and record the run."""
+    if (spec_file is None) == (rerun_id is None):
+        raise click.UsageError("give either a SPEC file or --rerun RUN_ID")
+    if output and not output.lower().endswith(RESULT_SUFFIXES):
+        raise click.UsageError(f"--output: expected a file ending in {', '.join(RESULT_SUFFIXES)}")
+    with _progress() as (advance, set_total):
+        try:
+            if rerun_id is not None:
+                run = db.session.get(EstimateRun, rerun_id)
+                if run is None:
+                    raise click.ClickException(f"--rerun: no estimate run {rerun_id}")
+                report = rerun(run, progress=advance, on_total=set_total)
+            else:
+                spec = load_spec(spec_file)
+                outcome = run_spec(spec, progress=advance, on_total=set_total)
+        except SpecError as error:
+            db.session.rollback()
+            raise click.ClickException("invalid spec:\n" + "\n".join(error.problems)) from error
+        except EstimationError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error)) from error
+    if rerun_id is not None:
+        _finish_rerun(report, output)
+        return
+    run = record_run(spec, outcome, created_by="cli")
+    db.session.commit()
+    click.echo(format_table(outcome.results))
+    click.echo(f"\nrun {run.id}: {outcome.response_count} responses, data hash "
+               f"{run.data_hash[:16]}; rerun with `surveyapp estimate --rerun {run.id}`")
+    _write(outcome.results, output, run)
+
+
+def _finish_rerun(report, output: str | None) -> None:
+    click.echo(format_table(report.outcome.results))
+    click.echo("")
+    click.echo(report.summary())
+    _write(report.outcome.results, output, report.run)
+    if not report.identical:
+        sys.exit(EXIT_DIFFERS)
+
+
+def _write(results: dict, output: str | None, run: EstimateRun) -> None:
+    if not output:
+        return
+    info = {"run_id": run.id, "data_hash": run.data_hash, "package_version": run.package_version,
+            "spec": run.spec_json}
+    try:
+        paths = write_results(results, output, info)
+    except OSError as error:
+        raise click.ClickException(f"--output: cannot write {output}: {error}") from error
+    click.echo("wrote " + ", ".join(str(p) for p in paths))
+
+
+class _progress:
+    """A tqdm bar on standard error once the number of estimates is known (hidden if short)."""
+
+    def __enter__(self):
+        self.bar = None
+
+        def set_total(total: int) -> None:
+            self.bar = tqdm(total=total, desc="estimating", unit="table", file=sys.stderr,
+                            delay=1.0, leave=False)
+
+        def advance(n: int) -> None:
+            if self.bar is not None:
+                self.bar.update(n)
+
+        return advance, set_total
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+commands = [estimate]

@@ -1,0 +1,41 @@
+"""``surveyapp export``: a wave's microdata for R, Stata, SPSS or Parquet readers."""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from surveyapp.exports import FORMATS
+from surveyapp.exports.codebook import LANGUAGES
+from surveyapp.exports.wave import export_wave
+from surveyapp.services.estimation import EstimationError
+from surveyapp.specs import SpecError
+
+
+@click.command("export")
+@click.option("--wave", required=True, help='Wave label, e.g. "2024".')
+@click.option("--format", "fmt", required=True, type=click.Choice(FORMATS))
+@click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="File to write; the R snippet is written beside it as FILE.R.")
+@click.option("--lang", default="both", show_default=True, type=click.Choice(LANGUAGES),
+              help="Language of variable and value labels ('both': 中文 / English).")
+@click.option("--margins", default=None, help="Rake the weights to this margin set "
+                                              "(default: weight 1 for every response).")
+@click.option("--district", "districts", multiple=True, help="Only this district; repeatable.")
+@click.option("--include-comments", is_flag=True,
+              help="Include respondents' free text (made safe against spreadsheet formulas).")
+@with_appcontext
+def export(wave: str, fmt: str, output: str, lang: str, margins: str | None,
+           districts: tuple[str, ...], include_comments: bool) -> None:
+    """Export a wave with scores, design variables, final weights and labels."""
+    try:
+        path, snippet, rows = export_wave(wave, fmt, output, lang=lang, margins=margins,
+                                          districts=districts or None,
+                                          include_comments=include_comments)
+    except SpecError as error:
+        raise click.ClickException("\n".join(error.problems)) from error
+    except (EstimationError, OSError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"wrote {rows} responses to {path} and the R snippet {snippet}")
+
+
+commands = [export]

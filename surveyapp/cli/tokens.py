@@ -1,0 +1,60 @@
+"""``surveyapp token ...``: API tokens for analysts (shown once, stored hashed)."""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from surveyapp.extensions import db
+from surveyapp.services import audit
+from surveyapp.services.tokens import TokenError, create_token, revoke_token, tokens_of
+
+
+@click.group("token")
+def token() -> None:
+    """Bearer tokens for the JSON API under /api/v1."""
+
+
+@token.command("create")
+@click.option("--user", "username", required=True, help="The account the token acts as.")
+@with_appcontext
+def create(username: str) -> None:
+    """Create a token and print it; it cannot be shown again."""
+    try:
+        row, text = create_token(username)
+    except TokenError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    audit.record(None, "token.create", f"user:{username}", f"token {row.id}")
+    db.session.commit()
+    click.echo(text)
+    click.echo(f"token {row.id} for {username}: keep it secret; it is not stored and cannot be "
+               "shown again. Use it as 'Authorization: Bearer <token>'.", err=True)
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def revoke(token_id: int) -> None:
+    """Revoke a token by its number (see `surveyapp token list`)."""
+    try:
+        row = revoke_token(token_id)
+    except TokenError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    audit.record(None, "token.revoke", f"token:{row.id}")
+    db.session.commit()
+    click.echo(f"revoked token {token_id}")
+
+
+@token.command("list")
+@click.option("--user", "username", default=None, help="Only this account's tokens.")
+@with_appcontext
+def list_command(username: str | None) -> None:
+    """Print every token: number, user, created, last used, state."""
+    for row, user in tokens_of(username):
+        used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never"
+        click.echo(f"{row.id}\t{user.username}\t{row.created_at.isoformat(timespec='seconds')}\t"
+                   f"{used}\t{'revoked' if row.revoked else 'active'}")
+
+
+commands = [token]

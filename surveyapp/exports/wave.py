@@ -1,0 +1,56 @@
+"""Export one wave's microdata: responses with scores, design variables and final weights."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from surveyapp.data import load_responses
+from surveyapp.exports import DEFAULT_CHUNK_ROWS, export_frame
+from surveyapp.exports.codebook import Codebook, bilingual, build_codebook
+from surveyapp.extensions import db
+from surveyapp.models.survey import District, Street
+from surveyapp.queries import RESPONSE_COLUMNS
+from surveyapp.services.catalog import questionnaire_of
+from surveyapp.services.estimation import find_waves
+
+
+def export_wave(wave: str, fmt: str, path: str | Path, *, lang: str = "both",
+                include_comments: bool = False, margins: str | None = None,
+                districts: Iterable[str] | None = None,
+                chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[Path, Path, int]:
+    """Write the wave as ``fmt`` plus its R snippet; return both paths and the row count.
+
+    Free text is left out unless ``include_comments``; it is then made formula-safe.
+    """
+    frame = load_responses(wave, margins=margins, districts=districts,
+                           include_comments=include_comments)
+    codebook = wave_codebook(wave, frame, lang)
+    data_path, snippet = export_frame(frame, codebook, path, fmt, chunk_rows=chunk_rows)
+    return data_path, snippet, len(frame)
+
+
+def wave_codebook(wave: str, frame: pd.DataFrame, lang: str) -> Codebook:
+    """Labels for the exported columns, from the wave's questionnaire and the geography."""
+    (found,) = find_waves([wave])
+    questionnaire = questionnaire_of(found.questionnaire_version)
+    item_ids = [item.id for item in questionnaire.items]
+    columns = [*RESPONSE_COLUMNS, *item_ids, *(f"item_{i}" for i in item_ids),
+               *(f"dim_{d.id}" for d in questionnaire.dimensions), "index", "overall", "weight"]
+    if "comment" in frame.columns:
+        columns.append("comment")
+    title = bilingual(questionnaire.title.zh, questionnaire.title.en, lang)
+    design = frame.attrs.get("design", {})
+    return build_codebook(questionnaire, columns, places(), lang,
+                          title=f"{title} — {wave}", strata=design.get("strata", "district"),
+                          psu=design.get("psu", "street"))
+
+
+def places() -> dict[str, dict[str, tuple[str, str]]]:
+    """District and street names by code, for value labels."""
+    return {
+        "district": {d.code: (d.name_zh, d.name_en) for d in db.session.scalars(sa.select(District))},
+        "street": {s.code: (s.name_zh, s.name_en) for s in db.session.scalars(sa.select(Street))},
+    }

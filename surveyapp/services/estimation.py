@@ -1,0 +1,565 @@
+"""Run an estimate spec on the stored responses, record it, and rerun a recorded run.
+
+A run is reproducible: the responses are put in response-id order before anything is computed
+(so floating-point sums come out the same whatever order the database returns), and the run
+stores the canonical spec, a SHA-256 of exactly the responses used and a manifest of them, the
+package version and the results. ``rerun`` recomputes and either confirms identical results or
+says what changed in the data. Services flush; the caller commits.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import uuid
+import warnings
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from analysis.design import SurveyDesign
+from analysis.scoring import score
+from surveyapp.extensions import db
+from surveyapp.models.margins import MarginSet
+from surveyapp.models.quality import QualityFlag
+from surveyapp.models.runs import EstimateRun
+from surveyapp.models.survey import Response, Wave
+from surveyapp.queries import responses_frame
+from surveyapp.questionnaires import Questionnaire
+from surveyapp.services.catalog import questionnaire_of
+from surveyapp.services.margins import rake_margins
+from surveyapp.specs import EstimateSpec, Outcome, SpecError, spec_from_dict
+
+# The columns whose values make a response "the same response" for the data hash.
+FINGERPRINT_COLUMNS = ("response_id", "wave", "district", "street", "sex", "age_group",
+                       "residence_years", "duration_seconds")
+RESULT_COLUMNS = ("wave", "outcome", "domain", "level", "estimate", "se", "ci_low", "ci_high",
+                  "df", "deff", "n")
+COMPARISON_COLUMNS = ("outcome", "domain", "level", "from_wave", "to_wave", "difference", "se",
+                      "ci_low", "ci_high", "p_value", "significant")
+ALL = "all"
+Progress = Callable[[int], None]
+
+
+class EstimationError(ValueError):
+    """The spec is valid but cannot be carried out on these data; the message says why."""
+
+
+@dataclass(frozen=True)
+class WaveData:
+    """One wave's responses after exclusions, scored, in response-id order."""
+
+    wave: Wave
+    questionnaire: Questionnaire
+    frame: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class TargetColumn:
+    """An expanded outcome: its display name, the frame column estimated, and how."""
+
+    name: str
+    column: str
+    proportion: bool = False
+
+
+@dataclass
+class EstimateOutcome:
+    """What a run produced: results (JSON-ready), and the fingerprint of the data used."""
+
+    results: dict
+    data_hash: str
+    manifest: bytes
+    response_count: int
+    waves: list[WaveData] = field(default_factory=list)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.results["estimates"], columns=list(RESULT_COLUMNS))
+
+    @property
+    def comparisons(self) -> pd.DataFrame:
+        return pd.DataFrame(self.results["comparisons"], columns=list(COMPARISON_COLUMNS))
+
+
+def package_version() -> str:
+    try:
+        return version("surveyapp")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
+
+
+# ----------------------------------------------------------------------------- loading data
+
+
+def find_waves(labels: Iterable[str], questionnaire_key: str | None = None) -> list[Wave]:
+    """The waves with these labels, or SpecError naming each unknown or mismatched one."""
+    problems, waves = [], []
+    known = sorted(set(db.session.scalars(sa.select(Wave.label))))
+    for i, label in enumerate(labels):
+        matches = list(db.session.scalars(sa.select(Wave).where(Wave.label == label)))
+        if not matches:
+            problems.append(f"waves[{i}]: unknown wave {label!r}; known waves: "
+                            f"{', '.join(known) or 'none'}")
+        elif len(matches) > 1:
+            problems.append(f"waves[{i}]: {len(matches)} waves are labelled {label!r}")
+        else:
+            key = matches[0].questionnaire_version.key
+            if questionnaire_key is not None and key != questionnaire_key:
+                problems.append(f"questionnaire: wave {label!r} uses questionnaire {key!r}, "
+                                f"not {questionnaire_key!r}")
+            waves.append(matches[0])
+    if problems:
+        raise SpecError(problems)
+    return waves
+
+
+def load_wave(wave: Wave, *, districts: Iterable[str] | None = None, exclusions: str = "recorded",
+              min_duration_seconds: float | None = None, include_comments: bool = False) -> WaveData:
+    """A wave's responses after exclusions, with 0-100 scores, in response-id order."""
+    questionnaire = questionnaire_of(wave.questionnaire_version)
+    frame = responses_frame(wave.id, districts=districts,
+                            item_ids=[item.id for item in questionnaire.items],
+                            exclude_flagged=exclusions == "recorded",
+                            include_comments=include_comments)
+    if min_duration_seconds is not None:
+        frame = frame[~(frame["duration_seconds"] < min_duration_seconds)]
+    frame = frame.sort_values("response_id", kind="stable").reset_index(drop=True)
+    scores = score(frame[[item.id for item in questionnaire.items]],
+                   questionnaire.to_scoring_spec())
+    return WaveData(wave, questionnaire, pd.concat([frame, scores], axis=1))
+
+
+# ----------------------------------------------------------------------------- the design
+
+
+def weighted_design(frame: pd.DataFrame, spec: EstimateSpec) -> tuple[SurveyDesign, dict]:
+    """The spec's design on ``frame``: weighting, then trimming, then replicates if asked.
+
+    Returns the design and a JSON-ready note of the weighting (margins used, convergence).
+    """
+    design_spec, weighting = spec.design, spec.weighting
+    for key in ("strata", "psu"):
+        variable = getattr(design_spec, key)
+        if variable is None:
+            continue
+        if variable not in frame.columns:
+            raise SpecError([f"design.{key}: unknown variable {variable!r}"])
+        missing = int(frame[variable].isna().sum())
+        if missing:
+            raise EstimationError(
+                f"design.{key}: {missing} responses have no {variable}; set design.{key} to "
+                "another variable or to null")
+    try:
+        design = SurveyDesign(frame, weights=None, strata=design_spec.strata, psu=design_spec.psu,
+                              lonely_psu=design_spec.lonely_psu)
+        design, note = _apply_weighting(design, frame, spec)
+        if weighting.trim_lower is not None or weighting.trim_upper is not None:
+            mean = float(np.mean(design.weights))
+            design = design.trim(
+                lower=-np.inf if weighting.trim_lower is None else weighting.trim_lower * mean,
+                upper=np.inf if weighting.trim_upper is None else weighting.trim_upper * mean)
+            note["trim"] = {"lower": weighting.trim_lower, "upper": weighting.trim_upper,
+                            "mean_weight_before": mean}
+        if spec.variance.method != "taylor":  # replicates redo the weighting steps above
+            design = design.replicate(spec.variance.method, replicates=spec.variance.replicates,
+                                      seed=spec.variance.seed)
+    except ValueError as exc:
+        if isinstance(exc, (SpecError, EstimationError)):
+            raise
+        raise EstimationError(str(exc)) from exc
+    return design, note
+
+
+def _apply_weighting(design: SurveyDesign, frame: pd.DataFrame, spec: EstimateSpec
+                     ) -> tuple[SurveyDesign, dict]:
+    weighting = spec.weighting
+    if weighting.method == "none":
+        return design, {"method": "none"}
+    margins = margin_targets(weighting.margins, weighting.variables, set(frame["district"]))
+    note = {"method": weighting.method, "margins": weighting.margins,
+            "margins_digest": _margins_digest(margins), "variables": sorted(v for _, v in margins)}
+    if weighting.method == "poststratify":
+        ((key, targets),) = margins.items()
+        return design.poststratify(key, targets), note
+    with warnings.catch_warnings(record=True) as caught:  # non-convergence is reported, not raised
+        warnings.simplefilter("always")
+        raked = design.rake(margins, epsilon=weighting.epsilon, max_iter=weighting.max_iter)
+    note.update(_rake_diagnostics(raked))
+    if caught:
+        note["warnings"] = [str(w.message) for w in caught]
+    return raked, note
+
+
+def margin_targets(name: str, variables: Iterable[str], districts: set[str]
+                   ) -> dict[tuple[str, str], dict[tuple[str, str], int]]:
+    """The named set's district x variable margins, for the districts present in the data.
+
+    Districts are strata, so raking each district to its own margins does not depend on the
+    others; limiting the targets to the districts present is what lets a bureau or a partial
+    wave be weighted at all.
+    """
+    margin_set = db.session.scalar(sa.select(MarginSet).where(MarginSet.name == name))
+    if margin_set is None:
+        known = ", ".join(db.session.scalars(sa.select(MarginSet.name).order_by(MarginSet.name)))
+        raise SpecError([f"weighting.margins: unknown margin set {name!r}; known: {known or 'none'}"])
+    available = rake_margins(margin_set)
+    wanted = list(variables) or [variable for _, variable in available]
+    problems, targets = [], {}
+    for i, variable in enumerate(wanted):
+        key = ("district", variable)
+        if key not in available:
+            problems.append(f"weighting.variables[{i}]: margin set {name!r} has no district x "
+                            f"{variable!r} margin; it has: "
+                            f"{', '.join(v for _, v in available) or 'none'}")
+            continue
+        targets[key] = {cell: n for cell, n in available[key].items() if cell[0] in districts}
+        uncovered = sorted(districts - {cell[0] for cell in targets[key]})
+        if uncovered:
+            problems.append(f"weighting.margins: margin set {name!r} has no {variable} counts "
+                            f"for district(s) {', '.join(uncovered)}")
+    if problems:
+        raise SpecError(problems)
+    return targets
+
+
+def _rake_diagnostics(design: SurveyDesign) -> dict:
+    info = design.rake_info
+    if info is None:
+        return {}
+    return {"converged": bool(info.converged), "iterations": int(info.iterations),
+            "misfit": float(info.misfit)}
+
+
+# ----------------------------------------------------------------------------- estimating
+
+
+def expand_outcomes(outcomes: Iterable[Outcome], questionnaire: Questionnaire, frame: pd.DataFrame
+                    ) -> list[TargetColumn]:
+    """Each outcome as a frame column (adding 0/1 columns for proportions) or SpecError."""
+    problems: list[str] = []
+    targets: list[TargetColumn] = []
+    for i, outcome in enumerate(outcomes):
+        path = f"outcomes[{i}]"
+        if outcome.kind == "dimensions":
+            targets += [TargetColumn(f"dimension:{d.id}", f"dim_{d.id}")
+                        for d in questionnaire.dimensions]
+        elif outcome.kind == "items":
+            targets += [TargetColumn(f"item:{item.id}", f"item_{item.id}")
+                        for item in questionnaire.items]
+        elif outcome.kind == "proportion":
+            target = _proportion_column(outcome, questionnaire, frame, path, problems)
+            if target:
+                targets.append(target)
+        else:
+            column = _score_column(outcome.kind if outcome.target is None else
+                                   f"{outcome.kind}:{outcome.target}", questionnaire)
+            if column is None:
+                problems.append(f"{path}.{outcome.kind}: {outcome.target!r} is not a "
+                                f"{outcome.kind} of questionnaire {questionnaire.id!r}")
+            else:
+                targets.append(TargetColumn(
+                    outcome.kind if outcome.target is None else f"{outcome.kind}:{outcome.target}",
+                    column))
+    if problems:
+        raise SpecError(problems)
+    return targets
+
+
+def _score_column(target: str, questionnaire: Questionnaire) -> str | None:
+    if target in ("index", "overall"):
+        return target
+    kind, _, name = target.partition(":")
+    if kind == "dimension" and name in {d.id for d in questionnaire.dimensions}:
+        return f"dim_{name}"
+    if kind == "item" and name in {item.id for item in questionnaire.items}:
+        return f"item_{name}"
+    return None
+
+
+def _proportion_column(outcome: Outcome, questionnaire: Questionnaire, frame: pd.DataFrame,
+                       path: str, problems: list[str]) -> TargetColumn | None:
+    column = _score_column(outcome.target, questionnaire)
+    if column is None:
+        problems.append(f"{path}.proportion: {outcome.target!r} is not a score of questionnaire "
+                        f"{questionnaire.id!r}")
+        return None
+    scores = frame[column]
+    if outcome.band is not None:
+        band = next((b for b in questionnaire.bands
+                     if outcome.band.casefold() in (b.label.zh.casefold(), b.label.en.casefold())),
+                    None)
+        if band is None:
+            labels = ", ".join(b.label.en for b in questionnaire.bands)
+            problems.append(f"{path}.band: unknown band {outcome.band!r}; expected one of {labels}")
+            return None
+        inside = ((scores >= band.lower) & (scores < band.upper)) | (
+            (scores == band.upper) & (band.upper == 100))
+    else:
+        inside = scores >= outcome.at_least
+    frame[outcome.name] = inside.astype(float).where(scores.notna())
+    return TargetColumn(outcome.name, outcome.name, proportion=True)
+
+
+def estimate_wave(design: SurveyDesign, label: str, targets: list[TargetColumn],
+                  domains: Iterable[str], spec: EstimateSpec,
+                  progress: Progress | None = None) -> list[dict]:
+    """Every target for the whole wave and by each domain, as result rows."""
+    rows = []
+    for target in targets:
+        for domain in (None, *domains):
+            table = _estimate(design, target, domain, spec)
+            for level, values in table.iterrows():
+                rows.append({"wave": label, "outcome": target.name, "domain": domain or ALL,
+                             "level": ALL if domain is None else str(level),
+                             **{k: _number(values[k]) for k in RESULT_COLUMNS[4:]}})
+            if progress:
+                progress(1)
+    return rows
+
+
+def _estimate(design: SurveyDesign, target: TargetColumn, domain: str | None,
+              spec: EstimateSpec) -> pd.DataFrame:
+    interval = spec.interval
+    try:
+        if target.proportion:
+            result = design.proportion(target.column, 1.0, by=domain, ci=interval.method,
+                                       method=interval.proportion_method, level=interval.level)
+        else:
+            result = design.mean(target.column, by=domain, level=interval.level,
+                                 ci=interval.method)
+    except ValueError as exc:
+        where = f" by {domain}" if domain else ""
+        raise EstimationError(f"{target.name}{where}: {exc}") from exc
+    if isinstance(result, pd.DataFrame):
+        return result
+    return pd.DataFrame([{k: getattr(result, k) for k in RESULT_COLUMNS[4:]}], index=[ALL])
+
+
+def _number(value) -> float | int | None:
+    """JSON-safe: NaN/inf become null; integers stay integers."""
+    if value is None:
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def compare_waves(rows: list[dict], spec: EstimateSpec) -> list[dict]:
+    """Each comparison between two waves, for every outcome and domain level both waves have."""
+    table = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    result = []
+    for comparison in spec.comparisons:
+        before = table[table["wave"] == comparison.from_wave].set_index(["outcome", "domain", "level"])
+        after = table[table["wave"] == comparison.to_wave].set_index(["outcome", "domain", "level"])
+        common = before.index.intersection(after.index, sort=False)
+        if common.empty:
+            continue
+        diff = compare_estimates(before.loc[common], after.loc[common], level=spec.interval.level)
+        for (outcome, domain, level), values in diff.iterrows():
+            result.append({"outcome": outcome, "domain": domain, "level": level,
+                           "from_wave": comparison.from_wave, "to_wave": comparison.to_wave,
+                           **{k: _number(values[k]) for k in COMPARISON_COLUMNS[5:10]},
+                           "significant": bool(values["significant"])})
+    return result
+
+
+# ----------------------------------------------------------------------------- fingerprints
+
+
+def fingerprint(waves: Iterable[WaveData]) -> tuple[str, bytes, int]:
+    """SHA-256 over the responses used, in response-id order, and a per-response manifest.
+
+    Each response is written as one canonical CSV line (its id, wave, demographics, duration
+    and raw answers); the hash covers all lines, the manifest pairs each id with a digest of
+    its line so that a rerun can name added, dropped and edited responses.
+    """
+    whole = hashlib.sha256()
+    manifest = bytearray()
+    count = 0
+    for data in waves:
+        items = sorted(item.id for item in data.questionnaire.items)
+        canonical = data.frame[[*FINGERPRINT_COLUMNS, *items]]  # already in response-id order
+        text = canonical.to_csv(index=False, lineterminator="\n", float_format="%.17g")
+        whole.update(text.encode("utf-8"))
+        for response_id, line in zip(canonical["response_id"], text.split("\n")[1:]):
+            manifest += uuid.UUID(response_id).bytes
+            manifest += hashlib.blake2b(line.encode("utf-8"), digest_size=8).digest()
+        count += len(canonical)
+    return whole.hexdigest(), zlib.compress(bytes(manifest), 6), count
+
+
+def read_manifest(blob: bytes) -> dict[str, bytes]:
+    """Response id -> content digest, as stored by :func:`fingerprint`."""
+    raw = zlib.decompress(blob)
+    return {str(uuid.UUID(bytes=raw[i:i + 16])): raw[i + 16:i + 24] for i in range(0, len(raw), 24)}
+
+
+def _margins_digest(margins: dict) -> str:
+    cells = sorted([list(key), sorted([list(cell), n] for cell, n in targets.items())]
+                   for key, targets in margins.items())
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- running
+
+
+def run_spec(spec: EstimateSpec, *, districts: Iterable[str] | None = None,
+             progress: Progress | None = None, on_total: Callable[[int], None] | None = None
+             ) -> EstimateOutcome:
+    """Estimate ``spec`` on the stored responses (of ``districts`` only, for a bureau user)."""
+    scope = None if districts is None else sorted(districts)
+    waves = [load_wave(wave, districts=scope, exclusions=spec.exclusions.policy,
+                       min_duration_seconds=spec.exclusions.min_duration_seconds)
+             for wave in find_waves(spec.waves, spec.questionnaire)]
+    rows, notes = [], {}
+    plans = []
+    for data in waves:
+        if data.frame.empty:
+            raise EstimationError(f"waves: wave {data.wave.label!r} has no responses to estimate "
+                                  "(after exclusions and district scope)")
+        _check_domains(spec.domains, data.frame)
+        targets = expand_outcomes(spec.outcomes, data.questionnaire, data.frame)
+        plans.append((data, targets))
+    if on_total:
+        on_total(sum(len(t) * (1 + len(spec.domains)) for _, t in plans))
+    for data, targets in plans:
+        design, note = weighted_design(data.frame, spec)
+        notes[data.wave.label] = {"responses": len(data.frame), "weighting": note,
+                                  "questionnaire_hash": data.questionnaire.content_hash}
+        rows += estimate_wave(design, data.wave.label, targets, spec.domains, spec, progress)
+    data_hash, manifest, count = fingerprint(waves)
+    results = {"estimates": rows, "comparisons": compare_waves(rows, spec), "waves": notes,
+               "districts": scope}
+    return EstimateOutcome(results, data_hash, manifest, count, waves)
+
+
+def _check_domains(domains: Iterable[str], frame: pd.DataFrame) -> None:
+    allowed = [c for c in ("district", "street", "sex", "age_group", "residence_years",
+                           "language", "channel") if c in frame.columns]
+    problems = [f"domains[{i}]: unknown variable {d!r}; expected one of {', '.join(allowed)}"
+                for i, d in enumerate(domains) if d not in allowed]
+    if problems:
+        raise SpecError(problems)
+
+
+def record_run(spec: EstimateSpec, outcome: EstimateOutcome, *, created_by: str,
+               user_id: int | None = None) -> EstimateRun:
+    """Store the run (flushed, not committed) so it can be listed, downloaded and rerun."""
+    districts = outcome.results["districts"]
+    run = EstimateRun(spec_json=spec.to_json(),
+                      districts_json=None if districts is None else json.dumps(districts),
+                      data_hash=outcome.data_hash, response_count=outcome.response_count,
+                      response_manifest=outcome.manifest, package_version=package_version(),
+                      results_json=results_text(outcome.results), created_by=created_by,
+                      user_id=user_id)
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def results_text(results: dict) -> str:
+    """Results as JSON; floats are written with repr, so reading them back is exact."""
+    return json.dumps(results, sort_keys=True, ensure_ascii=False)
+
+
+def run_spec_of(run: EstimateRun) -> EstimateSpec:
+    return spec_from_dict(json.loads(run.spec_json), source_name=f"run {run.id}")
+
+
+@dataclass(frozen=True)
+class RerunReport:
+    """The outcome of rerunning a recorded run."""
+
+    run: EstimateRun
+    outcome: EstimateOutcome
+    identical: bool
+    data_changes: list[str]
+    result_changes: list[str]
+
+    def summary(self) -> str:
+        if self.identical:
+            return (f"run {self.run.id}: identical results on identical data "
+                    f"({self.run.response_count} responses, data hash {self.run.data_hash[:12]})")
+        lines = [f"run {self.run.id}: results differ"]
+        lines += [f"  data: {change}" for change in self.data_changes] or [
+            "  data: unchanged (same data hash)"]
+        lines += [f"  {change}" for change in self.result_changes]
+        return "\n".join(lines)
+
+
+def rerun(run: EstimateRun, progress: Progress | None = None,
+          on_total: Callable[[int], None] | None = None) -> RerunReport:
+    """Recompute a recorded run with its own spec and scope; compare data and results."""
+    districts = None if run.districts_json is None else json.loads(run.districts_json)
+    outcome = run_spec(run_spec_of(run), districts=districts, progress=progress, on_total=on_total)
+    data_changes = [] if outcome.data_hash == run.data_hash else describe_data_changes(
+        read_manifest(run.response_manifest), read_manifest(outcome.manifest))
+    result_changes = describe_result_changes(json.loads(run.results_json), outcome.results)
+    if run.package_version != package_version() and result_changes:
+        result_changes.insert(0, f"package version {run.package_version} -> {package_version()}")
+    identical = not data_changes and results_text(outcome.results) == run.results_json
+    return RerunReport(run, outcome, identical, data_changes, result_changes)
+
+
+def describe_data_changes(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]:
+    """Say which responses were added, excluded, removed or edited since a run."""
+    added = sorted(set(after) - set(before))
+    dropped = sorted(set(before) - set(after))
+    edited = sorted(k for k in set(before) & set(after) if before[k] != after[k])
+    excluded = set(_excluded_ids(dropped))
+    present = set(_existing_ids(dropped))
+    changes = []
+    if added:
+        changes.append(f"{len(added)} responses added since the run")
+    if excluded:
+        changes.append(f"{len(excluded)} responses excluded since the run")
+    if present - excluded:
+        changes.append(f"{len(present - excluded)} responses no longer selected "
+                       "(e.g. outside the run's districts or exclusion rule)")
+    if set(dropped) - present:
+        changes.append(f"{len(set(dropped) - present)} responses deleted since the run")
+    if edited:
+        changes.append(f"{len(edited)} responses changed since the run")
+    return changes
+
+
+def _excluded_ids(ids: list[str]) -> list[str]:
+    found: list[str] = []
+    for start in range(0, len(ids), 500):
+        found += db.session.scalars(sa.select(QualityFlag.response_id).where(
+            QualityFlag.excluded, QualityFlag.response_id.in_(ids[start:start + 500])))
+    return found
+
+
+def _existing_ids(ids: list[str]) -> list[str]:
+    found: list[str] = []
+    for start in range(0, len(ids), 500):
+        found += db.session.scalars(sa.select(Response.id).where(
+            Response.id.in_(ids[start:start + 500])))
+    return found
+
+
+def describe_result_changes(before: dict, after: dict, limit: int = 10) -> list[str]:
+    """The estimates whose value differs, at most ``limit`` of them named."""
+    key = ("wave", "outcome", "domain", "level")
+    old = {tuple(r[k] for k in key): r for r in before["estimates"]}
+    new = {tuple(r[k] for k in key): r for r in after["estimates"]}
+    changes = []
+    for cell in sorted(set(old) | set(new)):
+        if cell not in old or cell not in new:
+            changes.append(f"{'/'.join(cell)}: {'new' if cell in new else 'gone'}")
+        elif old[cell] != new[cell]:
+            a, b = old[cell]["estimate"], new[cell]["estimate"]
+            changes.append(f"{'/'.join(cell)}: estimate {a!r} -> {b!r}, n {old[cell]['n']} -> "
+                           f"{new[cell]['n']}")
+    if len(changes) > limit:
+        changes = changes[:limit] + [f"... and {len(changes) - limit} more"]
+    return changes
+

@@ -1,0 +1,100 @@
+"""Running specs on stored responses: weighting, domains, proportions, comparisons, fingerprints."""
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from surveyapp.extensions import db
+from surveyapp.models.survey import Response
+
+from surveyapp.services.estimation import EstimationError, run_spec
+from surveyapp.specs import SpecError, spec_from_dict
+from tests.web.analyst_fixtures import DISTRICTS, MARGINS, POPULATION, world  # noqa: F401
+
+
+def spec(**overrides):
+    document = {"waves": ["2024"], "outcomes": ["index"], **overrides}
+    return spec_from_dict(document)
+
+
+def test_raked_index_by_district_with_share_satisfied(world):
+    outcome = run_spec(spec(
+        outcomes=["index", "dimensions", {"proportion": "index", "at_least": 80,
+                                          "name": "share_satisfied"}],
+        domains=["district"],
+        weighting={"method": "rake", "margins": MARGINS},
+    ))
+    table = outcome.table
+    whole = table[(table.outcome == "index") & (table.domain == "all")].iloc[0]
+    assert whole.n == 40 and whole.ci_low < whole.estimate < whole.ci_high
+    assert set(table[table.domain == "district"].level) == set(DISTRICTS)
+    share = table[table.outcome == "share_satisfied"]
+    assert ((share.estimate >= 0) & (share.estimate <= 1)).all()
+    assert {o for o in table.outcome if o.startswith("dimension:")}
+    weighting = outcome.results["waves"]["2024"]["weighting"]
+    assert weighting["converged"] is True, weighting
+    assert weighting["variables"] == ["age_group", "sex"]
+    data = outcome.waves[0].frame
+    assert outcome.response_count == len(data) == 40
+
+
+def test_weights_sum_to_population_and_trim_caps_them(world):
+    from surveyapp.services.estimation import load_wave, weighted_design
+    from surveyapp.services.estimation import find_waves
+
+    (wave,) = find_waves(["2024"])
+    data = load_wave(wave)
+    raked, _ = weighted_design(data.frame, spec(weighting={"method": "rake", "margins": MARGINS}))
+    present = data.frame["district"].nunique()
+    assert raked.weights.sum() == pytest.approx(POPULATION * present)
+    trimmed, note = weighted_design(data.frame, spec(weighting={
+        "method": "rake", "margins": MARGINS, "trim": {"upper": 1.2}}))
+    assert trimmed.weights.max() <= 1.2 * note["trim"]["mean_weight_before"] * (1 + 1e-9) or \
+        trimmed.weights.max() < raked.weights.max()
+
+
+def test_comparison_between_waves(world):
+    outcome = run_spec(spec(waves=["2023", "2024"], domains=["sex"],
+                            comparisons=[{"from": "2023", "to": "2024"}]))
+    comparisons = outcome.comparisons
+    overall = comparisons[(comparisons.outcome == "index") & (comparisons.domain == "all")].iloc[0]
+    table = outcome.table.set_index(["wave", "outcome", "domain", "level"])
+    expected = (table.loc[("2024", "index", "all", "all"), "estimate"]
+                - table.loc[("2023", "index", "all", "all"), "estimate"])
+    assert overall.difference == pytest.approx(expected)
+    assert 0 <= overall.p_value <= 1 and isinstance(overall.significant, (bool, np.bool_))
+
+
+def test_same_data_same_fingerprint_and_results(world):
+    first, second = run_spec(spec(domains=["district"])), run_spec(spec(domains=["district"]))
+    assert first.data_hash == second.data_hash and first.results == second.results
+    scoped = run_spec(spec(), districts=[DISTRICTS[0]])
+    assert scoped.data_hash != first.data_hash and scoped.results["districts"] == [DISTRICTS[0]]
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"waves": ["1999"]}, "waves[0]: unknown wave '1999'; known waves: 2023, 2024"),
+    ({"weighting": {"method": "rake", "margins": "nope"}},
+     "weighting.margins: unknown margin set 'nope'"),
+    ({"weighting": {"method": "rake", "margins": MARGINS, "variables": ["income"]}},
+     "weighting.variables[0]: margin set 'census-test' has no district x 'income' margin"),
+    ({"outcomes": [{"item": "zz"}]}, "outcomes[0].item: 'zz' is not a item"),
+    ({"outcomes": [{"proportion": "index", "band": "ecstatic"}]},
+     "outcomes[0].band: unknown band 'ecstatic'"),
+    ({"domains": ["income"]}, "domains[0]: unknown variable 'income'"),
+    ({"questionnaire": "government"}, "questionnaire: wave '2024' uses questionnaire 'citizen'"),
+])
+def test_problems_that_need_the_data_name_their_path(world, overrides, message):
+    with pytest.raises(SpecError) as caught:
+        run_spec(spec(**overrides))
+    assert any(p.startswith(message) for p in caught.value.problems), caught.value.problems
+
+
+def test_design_variable_problems_are_named(world):
+    with pytest.raises(SpecError, match="design.psu: unknown variable 'colour'"):
+        run_spec(spec(design={"psu": "colour"}))
+    db.session.execute(sa.update(Response).where(
+        Response.id == sa.select(Response.id).limit(1).scalar_subquery()).values(street_code=None))
+    db.session.commit()
+    with pytest.raises(EstimationError, match="design.psu: 1 responses have no street"):
+        run_spec(spec(waves=["2023", "2024"]))
+    assert run_spec(spec(waves=["2023", "2024"], design={"psu": None})).table["n"].sum() == 80
