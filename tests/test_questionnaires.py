@@ -336,3 +336,13 @@ def test_cli_check_accepts_the_shipped_folder():
     assert [line.split(":")[0] for line in result.output.splitlines()] == [
         f"OK {QUESTIONNAIRE_DIR / name}" for name in SHIPPED
     ] + [f"OK {QUESTIONNAIRE_DIR / 'geography' / 'shanghai.yaml'}"]
+
+
+def test_cli_check_is_registered_on_the_surveyapp_command(monkeypatch):
+    from surveyapp.cli import main
+
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")  # FlaskGroup sets it; restore afterwards
+    result = CliRunner().invoke(main, ["questionnaires", "check",
+                                       str(QUESTIONNAIRE_DIR / "citizen.yaml")])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK ")
