@@ -33,9 +33,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from surveyapp.blueprints import admin, api, bureau, survey
+    from surveyapp.blueprints import admin, api, auth, bureau, survey
 
-    for module in (survey, bureau, admin, api):
+    for module in (survey, auth, bureau, admin, api):
         app.register_blueprint(module.bp)
 
 

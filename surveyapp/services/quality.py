@@ -94,11 +94,11 @@ def detect(wave_id: int) -> int:
     item_ids = [column for column in frame.columns if column not in RESPONSE_COLUMNS]
     findings = [*find_speeders(frame), *find_straightliners(frame, item_ids),
                 *find_duplicates(frame, item_ids)]
-    known = set(tuple(row) for row in db.session.execute(
+    known = {tuple(row) for row in db.session.execute(
         sa.select(QualityFlag.response_id, QualityFlag.kind)
         .join(Response, Response.id == QualityFlag.response_id)
         .where(Response.wave_id == wave_id)
-    ).all())
+    ).all()}
     new = [QualityFlag(response_id=f.response_id, kind=f.kind, detail=f.detail)
            for f in findings if (f.response_id, f.kind) not in known]
     db.session.add_all(new)

@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import functools
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+
+from flask import g
+from flask.testing import FlaskClient
 
 from surveyapp.extensions import db
 from surveyapp.models.accounts import User
-from surveyapp.models.survey import District, QuestionnaireVersion, Response, Street, Wave, Answer
+from surveyapp.models.survey import Answer, District, QuestionnaireVersion, Response, Street, Wave
 from surveyapp.services.accounts import hash_password
 
 PASSWORD = "correct horse battery"
 OWN, OTHER = "310109", "310110"
-T0 = datetime(2024, 6, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
 
 
 @functools.cache
@@ -41,7 +44,7 @@ def make_wave(label: str = "2024", open_now: bool = True) -> Wave:
     if version is None:
         version = QuestionnaireVersion(key="citizen", version="1", content_hash=uuid.uuid4().hex,
                                        source_text="{}", title_zh="市民质量满意度", title_en="Citizen")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     opens = now - timedelta(days=1) if open_now else now - timedelta(days=30)
     wave = Wave(label=label, questionnaire_version=version, opens_at=opens,
                 closes_at=opens + timedelta(days=10 if open_now else 5), mode="open",
@@ -81,3 +84,22 @@ def login_as(client, user: User | None) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
+
+
+class FreshClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``.
+
+    The shared ``app`` fixture keeps one application context open for the whole test, so
+    without this ``g`` (where Flask-Login caches the signed-in user and Flask-WTF the CSRF
+    token) would carry over from one request, or one client, to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        for key in ("_login_user", "csrf_token"):
+            g.pop(key, None)
+        return super().open(*args, **kwargs)
+
+
+def staff_client(app) -> FreshClient:
+    """A client for the staff tests; modules wrap it in their own ``client`` fixture."""
+    return FreshClient(app, app.response_class, use_cookies=True)

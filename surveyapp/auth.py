@@ -1,0 +1,56 @@
+"""Login sessions, role checks and district scoping shared by every protected view.
+
+Anonymous visitors are sent to the login page; a signed-in user without the role gets 403; a
+user asking for a district outside their scope gets 404, the same as a district that does not
+exist, so that URLs reveal nothing.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import abort
+from flask_login import current_user
+
+from surveyapp.extensions import db, login_manager
+from surveyapp.models.accounts import User
+from surveyapp.models.survey import District
+from surveyapp.services.access import can_see_district
+
+F = TypeVar("F", bound=Callable)
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "请先登录 / Please sign in first."
+login_manager.login_message_category = "warning"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def role_required(*roles: str) -> Callable[[F], F]:
+    """Only signed-in users with one of ``roles`` reach the view."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def district_or_404(code: str) -> District:
+    """The district, if it exists and the current user may see it; otherwise 404."""
+    district = db.session.get(District, code)
+    if district is None or not can_see_district(current_user, code):
+        abort(404)
+    return district

@@ -1,0 +1,92 @@
+"""Forms of the administration pages; labels are Chinese first with English alongside."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateTimeLocalField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from surveyapp.models.accounts import ROLES
+from surveyapp.models.survey import WAVE_MODES
+
+REQUIRED = "必填 / required"
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class WaveForm(FlaskForm):
+    label = StringField("波次名称 Wave label (e.g. 2024)",
+                        validators=[DataRequired(REQUIRED), Length(max=40)])
+    questionnaire = SelectField("问卷版本 Questionnaire version", coerce=int,
+                                validators=[InputRequired(REQUIRED)])
+    districts = CheckboxesField("覆盖的区 Districts covered", validators=[DataRequired(REQUIRED)])
+    opens_at = DateTimeLocalField("开始时间 Opens at (UTC)", format=DATETIME_FORMAT,
+                                  validators=[DataRequired(REQUIRED)])
+    closes_at = DateTimeLocalField("结束时间 Closes at (UTC)", format=DATETIME_FORMAT,
+                                   validators=[DataRequired(REQUIRED)])
+    mode = SelectField("收集方式 Collection mode", choices=[
+        SelectChoice(mode, {"open": "公开链接 open link", "invitation": "邀请码 invitation codes"}[mode])
+        for mode in WAVE_MODES])
+
+
+class OpenWaveForm(FlaskForm):
+    closes_at = DateTimeLocalField("结束时间 Closes at (UTC)", format=DATETIME_FORMAT,
+                                   validators=[DataRequired(REQUIRED)])
+
+
+class ConfirmForm(FlaskForm):
+    """A form with nothing but its CSRF token: for buttons that change state."""
+
+
+class QuestionnaireUploadForm(FlaskForm):
+    file = FileField("问卷文件 (YAML) Questionnaire file (YAML)", validators=[FileRequired(REQUIRED)])
+
+
+class MarginsUploadForm(FlaskForm):
+    name = StringField("名称 Name (e.g. census 2020)", validators=[DataRequired(REQUIRED),
+                                                                 Length(max=80)])
+    description = TextAreaField("说明 Description (source, year)", validators=[Optional()])
+    questionnaire = SelectField("问卷版本（用于核对类别） Questionnaire version (its categories)",
+                                coerce=int, validators=[InputRequired(REQUIRED)])
+    file = FileField("CSV 文件：district,variable,category,count  CSV file", validators=[
+        FileRequired(REQUIRED)])
+
+
+class InvitationForm(FlaskForm):
+    district = SelectField("区 District", validators=[DataRequired(REQUIRED)])
+    street = SelectField("街道（可选） Street (optional)", validators=[Optional()])
+    count = IntegerField("数量 Number of codes", validators=[
+        InputRequired(REQUIRED), NumberRange(1, 100_000, "1-100000")])
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField("理由 Reason", validators=[DataRequired(REQUIRED), Length(max=500)])
+
+
+class ManualExclusionForm(ReasonForm):
+    response_id = StringField("答卷编号 Response id", validators=[DataRequired(REQUIRED),
+                                                               Length(max=36)])
+
+
+class UserForm(FlaskForm):
+    username = StringField("用户名 User name", validators=[DataRequired(REQUIRED), Length(max=64)])
+    role = SelectField("角色 Role", choices=[
+        SelectChoice(role, {"admin": "管理员 administrator", "analyst": "市级分析员 city analyst",
+                "bureau": "区局 district bureau"}[role]) for role in ROLES])
+    districts = CheckboxesField("区（仅区局） Districts (bureau only)")
+    password = PasswordField("初始密码 Initial password (at least 10 characters)",
+                             validators=[DataRequired(REQUIRED)])

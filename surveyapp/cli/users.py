@@ -1,0 +1,56 @@
+"""``surveyapp user ...``: create and list staff accounts from the command line."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from surveyapp.extensions import db
+from surveyapp.models.accounts import ROLES
+from surveyapp.services import audit
+from surveyapp.services.accounts import AccountError, create_user, list_users
+
+
+@click.group("user")
+def user() -> None:
+    """Staff accounts: admin, city analyst, district bureau."""
+
+
+@user.command("create")
+@click.option("--username", required=True, help="Sign-in name (3-64 letters, digits, _ . -).")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--district", "districts", multiple=True,
+              help="District code a bureau account may see; repeat for several.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (for scripts).")
+@with_appcontext
+def create(username: str, role: str, districts: tuple[str, ...], password_stdin: bool) -> None:
+    """Create an account; the password is prompted for unless --password-stdin is given."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        account = create_user(username, password, role, districts)
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException("\n".join(error.problems)) from error
+    audit.record(None, "user.create", f"user:{account.username}",
+                 f"role={role} districts={','.join(districts) or '-'}")
+    db.session.commit()
+    click.echo(f"created {account.role} {account.username}"
+               + (f" for {', '.join(d.code for d in account.districts)}" if account.districts else ""))
+
+
+@user.command("list")
+@with_appcontext
+def list_command() -> None:
+    """Print every account: name, role, districts, active."""
+    for account in list_users():
+        districts = ",".join(d.code for d in account.districts) or "*"
+        click.echo(f"{account.username}\t{account.role}\t{districts}\t"
+                   f"{'active' if account.active else 'disabled'}")
+
+
+commands = [user]
