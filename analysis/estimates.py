@@ -44,35 +44,34 @@ def linear_estimates(kind: str, y: np.ndarray, dom: np.ndarray, ndom: int,
         raise ValueError(f"kind: expected 'mean' or 'total', got {kind!r}")
     total_cols = ndom + 1 if with_overall else ndom
     ok = ~np.isnan(y)
-    valid = ok & (dom >= 0)
-    layers = [(np.where(valid, dom, -1), valid, slice(0, ndom))]
-    if with_overall:
-        layers.append((np.where(ok, ndom, -1), ok, slice(ndom, ndom + 1)))
-    influence = Influence(total_cols)
-    est = np.empty(total_cols)
-    svyvar = np.empty(total_cols)
-    wsum = np.empty(total_cols)
-    count = np.empty(total_cols)
     y0 = np.where(ok, y, 0.0)
-    for layer_dom, mask, cols in layers:
-        d = layer_dom[mask]
-        wv = weights[mask]
-        yv = y0[mask]
-        W = np.bincount(d, wv, minlength=total_cols)
-        Y = np.bincount(d, wv * yv, minlength=total_cols)
-        n = np.bincount(d[wv != 0], minlength=total_cols).astype(float)
+    nonzero = (weights != 0).astype(float)
+    # rows outside every domain of a layer go to the extra column ``total_cols``
+    first = np.where(ok & (dom >= 0), dom, total_cols)
+    layers = [(first, slice(0, ndom))]
+    if with_overall:
+        layers.append((np.where(ok, ndom, total_cols), slice(ndom, ndom + 1)))
+    influence = Influence(total_cols)
+    est, svyvar, wsum, count = (np.empty(total_cols) for _ in range(4))
+    wy = weights * y0
+    size = total_cols + 1
+    for d, cols in layers:
+        W = np.bincount(d, weights, minlength=size)
+        Y = np.bincount(d, wy, minlength=size)
+        n = np.bincount(d, nonzero, minlength=size)
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = Y / W
-            ss = np.bincount(d, wv * (yv - mean[d]) ** 2, minlength=total_cols) / W * n / (n - 1)
-        val = np.zeros(y.shape[0])
-        if kind == "mean":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                val[mask] = wv * (yv - mean[d]) / W[d]
-            e = mean
-        else:
-            val[mask] = wv * yv
-            e = Y
-        influence.add_layer(layer_dom, val)
+            mean[-1] = 0.0
+            resid = y0 - mean[d]
+            ss = np.bincount(d, weights * resid * resid, minlength=size) / W * n / (n - 1)
+            if kind == "mean":
+                W[-1] = 1.0
+                val = weights * resid / W[d]
+                e = mean
+            else:
+                val = wy
+                e = Y
+        influence.add_layer(d, val)
         est[cols], svyvar[cols], wsum[cols], count[cols] = e[cols], ss[cols], W[cols], n[cols]
     v = variance(influence, covmat)
     var = np.diag(v) if covmat else v

@@ -8,7 +8,8 @@ variance needs is then a grouped sum computed with ``np.bincount`` in one pass o
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -26,6 +27,7 @@ class Basis:
     codes: np.ndarray | None = None
     matrix: np.ndarray | None = None
     scale: np.ndarray | None = None
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def _row_factor(*arrays: np.ndarray | None) -> np.ndarray | None:
@@ -37,7 +39,19 @@ def _row_factor(*arrays: np.ndarray | None) -> np.ndarray | None:
 
 
 def cross(a: Basis, b: Basis, factor: np.ndarray | None = None) -> np.ndarray:
-    """Return ``A^T diag(factor) B`` (a.size x b.size) for two row-level bases."""
+    """Return ``A^T diag(factor) B`` (a.size x b.size) for two row-level bases.
+
+    Without a factor the result only depends on the two bases, so it is cached on ``a``.
+    """
+    if factor is None:
+        hit = a.cache.get(id(b))
+        if hit is None:
+            hit = a.cache[id(b)] = (b, _cross(a, b, None))
+        return hit[1]
+    return _cross(a, b, factor)
+
+
+def _cross(a: Basis, b: Basis, factor: np.ndarray | None) -> np.ndarray:
     wts = _row_factor(factor, a.scale, b.scale)
     if a.codes is not None and b.codes is not None:
         idx = a.codes * b.size + b.codes
@@ -47,7 +61,7 @@ def cross(a: Basis, b: Basis, factor: np.ndarray | None = None) -> np.ndarray:
                 for j in range(b.size)]
         return np.column_stack(cols) if cols else np.zeros((a.size, 0))
     if b.codes is not None:
-        return cross(b, a, factor).T
+        return _cross(b, a, factor).T
     left = a.matrix if wts is None else a.matrix * wts[:, None]
     return left.T @ b.matrix
 
@@ -61,8 +75,8 @@ class Influence:
         self.corrections: list[tuple[Basis, np.ndarray]] = []
 
     def add_layer(self, dom: np.ndarray, val: np.ndarray) -> None:
-        """Add a layer: row i contributes ``val[i]`` to column ``dom[i]`` (``dom < 0``: nothing)."""
-        self.layers.append((np.where(dom < 0, self.ndom, dom), val))
+        """Add a layer: row i contributes ``val[i]`` to column ``dom[i]`` (``ndom``: nothing)."""
+        self.layers.append((dom, val))
 
     def add_correction(self, basis: Basis, coef: np.ndarray) -> None:
         """Subtract ``basis @ coef`` from the influence values."""
@@ -107,6 +121,11 @@ class Stage:
     multiplier: np.ndarray | None
     labels: tuple
     number: int
+
+    @cached_property
+    def grouping(self) -> Basis:
+        """The stage's units as a grouping of rows."""
+        return Basis(size=self.n_units, codes=self.unit)
 
 
 def _stratum_sums(t: np.ndarray, strata: np.ndarray, n_strata: int) -> np.ndarray:
@@ -156,7 +175,7 @@ def design_variance(influence: Influence, stages: tuple[Stage, ...], lonely_psu:
     """Variance of the D estimates summed over stages (ultimate cluster when one stage given)."""
     total = None
     for stage in stages:
-        unit_totals = influence.group_sum(Basis(size=stage.n_units, codes=stage.unit))
+        unit_totals = influence.group_sum(stage.grouping)
         v = stage_variance(unit_totals, stage, lonely_psu, covmat)
         total = v if total is None else total + v
     return total

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -100,13 +101,16 @@ class PostStratStep:
     psw: np.ndarray
     oldw: np.ndarray
 
+    @cached_property
+    def _parts(self) -> tuple:
+        den = np.bincount(self.codes, self.oldw, minlength=self.size)
+        return (Basis(self.size, codes=self.codes), self.oldw * _safe_inverse(self.psw),
+                np.where(den > 0, den, 1.0), Basis(self.size, codes=self.codes, scale=self.psw))
+
     def adjust(self, influence: Influence) -> None:
         """Replace influence values by their residuals within post-strata."""
-        grouping = Basis(self.size, codes=self.codes)
-        num = influence.group_sum(grouping, self.oldw * _safe_inverse(self.psw))
-        den = np.bincount(self.codes, self.oldw, minlength=self.size)
-        influence.add_correction(Basis(self.size, codes=self.codes, scale=self.psw),
-                                 num / np.where(den > 0, den, 1.0)[:, None])
+        grouping, factor, den, basis = self._parts
+        influence.add_correction(basis, influence.group_sum(grouping, factor) / den[:, None])
 
     def reapply(self, weights: np.ndarray) -> np.ndarray:
         """Post-stratify other starting weights to the same targets."""
@@ -151,8 +155,9 @@ class RakeStep:
     max_iter: int
     names: tuple[str, ...]
 
-    def adjust(self, influence: Influence) -> None:
-        """z <- z - psw_m * ave_m(z / psw_m), 10 times for each margin m (ave unweighted)."""
+    @cached_property
+    def _parts(self) -> tuple:
+        """Per margin: grouping, basis (psw columns), 1/psw, unweighted counts; and crosses."""
         groups, bases, inverse = [], [], []
         for m, size in enumerate(self.sizes):
             codes = self.cell_margin[m][self.cell]
@@ -160,9 +165,14 @@ class RakeStep:
             groups.append(Basis(size, codes=codes))
             bases.append(Basis(size, codes=codes, scale=psw))
             inverse.append(_safe_inverse(psw))
-        fixed = [influence.group_sum(g, inv) for g, inv in zip(groups, inverse)]
         crosses = [[cross(g, b, inv) for b in bases] for g, inv in zip(groups, inverse)]
         counts = [np.bincount(g.codes, minlength=g.size).astype(float) for g in groups]
+        return groups, bases, inverse, crosses, counts
+
+    def adjust(self, influence: Influence) -> None:
+        """z <- z - psw_m * ave_m(z / psw_m), 10 times for each margin m (ave unweighted)."""
+        groups, bases, inverse, crosses, counts = self._parts
+        fixed = [influence.group_sum(g, inv) for g, inv in zip(groups, inverse)]
         coefs = [np.zeros((size, influence.ndom)) for size in self.sizes]
         for _ in range(10):
             for m in range(len(self.sizes)):
@@ -250,13 +260,17 @@ class GregStep:
     base: np.ndarray
     g: np.ndarray
 
+    @cached_property
+    def _parts(self) -> tuple:
+        p = self.x.shape[1]
+        xtx_inv = np.linalg.pinv((self.x * self.base[:, None]).T @ self.x)
+        return (Basis(p, matrix=self.x), _safe_inverse(self.g), xtx_inv,
+                Basis(p, matrix=self.x, scale=self.g * self.base))
+
     def adjust(self, influence: Influence) -> None:
         """Replace influence values by GREG residuals times the g-weights."""
-        p = self.x.shape[1]
-        xtx = (self.x * self.base[:, None]).T @ self.x
-        num = influence.group_sum(Basis(p, matrix=self.x), _safe_inverse(self.g))
-        beta = np.linalg.pinv(xtx) @ num
-        influence.add_correction(Basis(p, matrix=self.x, scale=self.g * self.base), beta)
+        grouping, inv_g, xtx_inv, basis = self._parts
+        influence.add_correction(basis, xtx_inv @ influence.group_sum(grouping, inv_g))
 
     def reapply(self, weights: np.ndarray) -> np.ndarray:
         """Calibrate other starting weights to the same totals."""
