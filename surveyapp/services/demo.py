@@ -57,12 +57,15 @@ SKIP_RATE = 0.03  # optional items and questions left blank
 ENGLISH_SHARE = 0.06
 COMMENT_SHARE = 0.12
 
-COMMENTS = {
-    "low": ("小区停车太难，希望增加车位。", "Rubbish collection is often late on our street.",
-            "办事窗口排队时间太长。", "公交班次太少，晚上等车很久。"),
-    "high": ("社区服务很周到，谢谢！", "The new park by the river is great.",
-             "菜场的价格和质量都不错。", "政务服务一网通办很方便。"),
+COMMENTS = {  # (language, satisfied?) -> comments a resident might leave
+    ("zh", False): ("小区停车太难，希望增加车位。", "办事窗口排队时间太长。", "公交班次太少，晚上等车很久。"),
+    ("zh", True): ("社区服务很周到，谢谢！", "菜场的价格和质量都不错。", "政务服务一网通办很方便。"),
+    ("en", False): ("Rubbish collection is often late on our street.",
+                    "Too few buses in the evening.", "Hard to park near our compound."),
+    ("en", True): ("The new park by the river is great.", "Online services save me a lot of time.",
+                   "The community health centre is very helpful."),
 }
+COMMENT_SATISFIED_FROM = 75.0
 
 
 @dataclass(frozen=True)
@@ -173,8 +176,7 @@ def _demographics(
         if question.kind == "district":
             people[question.id] = np.full(size, district.code, dtype=object)
         elif question.kind == "street":
-            shares = rng.dirichlet(np.full(len(district.streets), 4.0))
-            people[question.id] = rng.choice(np.array(district.streets, dtype=object), size, p=shares)
+            people[question.id] = _streets(district, size, rng)
         else:
             values = [choice.value for choice in question.choices]
             chosen = rng.choice(len(values), size, p=sample_shares(question))
@@ -183,6 +185,14 @@ def _demographics(
             if not question.required:
                 people[question.id][rng.random(size) < SKIP_RATE] = None
     return people
+
+
+def _streets(district: DemoDistrict, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Streets unevenly but fully covered; None where the geography lists no streets."""
+    if not district.streets:
+        return np.full(size, None, dtype=object)
+    shares = rng.dirichlet(np.full(len(district.streets), 4.0))
+    return rng.choice(np.array(district.streets, dtype=object), size, p=shares)
 
 
 def _satisfaction_shift(question: Demographic, chosen: np.ndarray) -> np.ndarray:
@@ -292,8 +302,8 @@ def _response_rows(
     window = (min(wave.closes_at, wave.opens_at + timedelta(days=75)) - wave.opens_at)
     offsets = rng.uniform(0.0, window.total_seconds(), size)
     durations = np.clip(rng.lognormal(np.log(260), 0.45, size), 60, 1800).astype(int)
-    english = rng.random(size) < ENGLISH_SHARE
-    comments = _comments(questionnaire, mean_score, rng)
+    languages = np.where(rng.random(size) < ENGLISH_SHARE, "en", "zh")
+    comments = _comments(questionnaire, languages, mean_score, rng)
     return [
         {
             "id": ids[i],
@@ -305,7 +315,7 @@ def _response_rows(
             "age_group": _get(people, "age_group", i),
             "residence_years": _get(people, "residence_years", i),
             "comment": comments[i],
-            "language": "en" if english[i] else "zh",
+            "language": str(languages[i]),
             "channel": "demo",
             "submitted_at": wave.opens_at + timedelta(seconds=float(offsets[i])),
             "duration_seconds": int(durations[i]),
@@ -320,16 +330,21 @@ def _get(people: dict[str, np.ndarray], key: str, index: int) -> str | None:
 
 
 def _comments(
-    questionnaire: Questionnaire, mean_score: np.ndarray, rng: np.random.Generator
+    questionnaire: Questionnaire,
+    languages: np.ndarray,
+    mean_score: np.ndarray,
+    rng: np.random.Generator,
 ) -> list[str | None]:
+    """A few residents comment, in their language, in tune with how satisfied they are."""
     if questionnaire.comment is None:
         return [None] * len(mean_score)
     writes = rng.random(len(mean_score)) < COMMENT_SHARE
-    picks = rng.integers(0, len(COMMENTS["low"]), len(mean_score))
+    picks = rng.integers(0, 3, len(mean_score))
     return [
-        COMMENTS["low" if score < 75 else "high"][pick][: questionnaire.comment.max_length]
-        if write else None
-        for write, score, pick in zip(writes, mean_score, picks)
+        COMMENTS[(str(lang), bool(score >= COMMENT_SATISFIED_FROM))][pick][
+            : questionnaire.comment.max_length
+        ] if write else None
+        for write, lang, score, pick in zip(writes, languages, mean_score, picks)
     ]
 
 
