@@ -473,7 +473,7 @@ def _variance(value: Any, problems: _Problems) -> Variance:
         seed = _number(value.get("seed", 1), "variance.seed", problems, low=0, integer=True)
     else:
         for key in ("replicates", "seed"):
-            if key in value:
+            if value.get(key) is not None:
                 problems.add(f"variance.{key}", "only used with method bootstrap")
     return Variance(method=method, replicates=replicates, seed=seed)
 

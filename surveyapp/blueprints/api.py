@@ -1,4 +1,226 @@
-"""JSON API for analysts under /api/v1."""
-from flask import Blueprint
+"""JSON API for analysts under /api/v1: waves, questionnaires, estimate runs and microdata.
+
+Every endpoint but the OpenAPI document needs ``Authorization: Bearer <token>`` (see
+``surveyapp token create``). Access follows the web roles: admins and city analysts see every
+district, a bureau user only its own (its estimates run on its districts' responses, and it
+sees only its own runs). Errors are JSON: ``{"error": code, "message": text, "problems": [...]}``.
+The API takes no cookies, so it is exempt from CSRF protection.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, g, jsonify, request, send_file
+
+from surveyapp.blueprints.api_openapi import openapi_document
+from surveyapp.exports import FORMATS
+from surveyapp.exports.codebook import LANGUAGES
+from surveyapp.exports.results import results_tables, write_results
+from surveyapp.exports.wave import export_wave
+from surveyapp.extensions import csrf, db
+from surveyapp.models.runs import EstimateRun
+from surveyapp.models.survey import QuestionnaireVersion, Wave
+from surveyapp.services.access import sees_all_districts
+from surveyapp.services.estimation import EstimationError, record_run, run_spec
+from surveyapp.services.tokens import user_for_token
+from surveyapp.specs import SpecError, spec_from_dict
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+RESULT_FORMATS = {"json": "application/json", "csv": "text/csv",
+                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet",
+               "sav": "application/x-spss-sav", "dta": "application/x-stata-dta"}
+
+
+class ApiError(Exception):
+    """A request the API refuses: HTTP status, short code, message, optional problem list."""
+
+    def __init__(self, status: int, code: str, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.problems = status, code, message, problems
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    body = {"error": error.code, "message": error.message}
+    if error.problems is not None:
+        body["problems"] = error.problems
+    response = jsonify(body)
+    response.status_code = error.status
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="surveyapp"'
+    return response
+
+
+@bp.before_request
+def _authenticate() -> None:
+    if request.endpoint == "api.openapi":
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized", "Authorization: expected 'Bearer <token>'")
+    user = user_for_token(token.strip())
+    if user is None:
+        raise ApiError(401, "unauthorized", "Authorization: unknown, revoked or disabled token")
+    g.api_user = user
+
+
+@bp.after_request
+def _finish(response: Response) -> Response:
+    """One commit per request (the token's last use, a new run); nothing kept on errors."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def _scope() -> list[str] | None:
+    """The districts the caller may see, or None for every district."""
+    user = g.api_user
+    return None if sees_all_districts(user) else [d.code for d in user.districts]
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+@bp.get("/waves")
+def waves():
+    scope = _scope()
+    rows = db.session.scalars(sa.select(Wave).order_by(Wave.opens_at, Wave.id))
+    return jsonify([_wave_json(w, scope) for w in rows
+                    if scope is None or set(scope) & {d.code for d in w.districts}])
+
+
+def _wave_json(wave: Wave, scope: list[str] | None) -> dict:
+    return {
+        "label": wave.label,
+        "questionnaire": wave.questionnaire_version.key,
+        "questionnaire_version": wave.questionnaire_version.version,
+        "opens_at": wave.opens_at.isoformat(),
+        "closes_at": wave.closes_at.isoformat(),
+        "mode": wave.mode,
+        "status": wave.status(),
+        "districts": [d.code for d in wave.districts if scope is None or d.code in scope],
+    }
+
+
+@bp.get("/questionnaires")
+def questionnaires():
+    rows = db.session.scalars(sa.select(QuestionnaireVersion).order_by(
+        QuestionnaireVersion.key, QuestionnaireVersion.id))
+    return jsonify([{"key": q.key, "version": q.version, "content_hash": q.content_hash,
+                     "title": {"zh": q.title_zh, "en": q.title_en}} for q in rows])
+
+
+@bp.get("/runs")
+def runs():
+    query = sa.select(EstimateRun).order_by(EstimateRun.id)
+    if _scope() is not None:
+        query = query.where(EstimateRun.user_id == g.api_user.id)
+    return jsonify([_run_json(run, with_results=False) for run in db.session.scalars(query)])
+
+
+@bp.post("/runs")
+def submit_run():
+    document = request.get_json(silent=True)
+    if document is None:
+        raise ApiError(400, "bad_request", "body: expected a JSON estimate spec with "
+                                           "Content-Type: application/json")
+    try:
+        spec = spec_from_dict(document, source_name="spec")
+        outcome = run_spec(spec, districts=_scope())
+    except SpecError as error:
+        raise ApiError(422, "invalid_spec", "the estimate spec has problems",
+                       error.problems) from error
+    except EstimationError as error:
+        raise ApiError(422, "estimation_failed", str(error)) from error
+    run = record_run(spec, outcome, created_by=g.api_user.username, user_id=g.api_user.id)
+    return jsonify(_run_json(run, with_results=True)), 201
+
+
+def _visible_run(run_id: int) -> EstimateRun:
+    run = db.session.get(EstimateRun, run_id)
+    if run is None or (_scope() is not None and run.user_id != g.api_user.id):
+        raise ApiError(404, "not_found", f"run {run_id}: no such run")
+    return run
+
+
+def _run_json(run: EstimateRun, *, with_results: bool) -> dict:
+    body = {"id": run.id, "created_at": run.created_at.isoformat(), "created_by": run.created_by,
+            "data_hash": run.data_hash, "response_count": run.response_count,
+            "package_version": run.package_version, "spec": json.loads(run.spec_json),
+            "districts": None if run.districts_json is None else json.loads(run.districts_json)}
+    if with_results:
+        body["results"] = json.loads(run.results_json)
+    return body
+
+
+@bp.get("/runs/<int:run_id>")
+def run_detail(run_id: int):
+    return jsonify(_run_json(_visible_run(run_id), with_results=True))
+
+
+@bp.get("/runs/<int:run_id>/results")
+def run_results(run_id: int):
+    run = _visible_run(run_id)
+    fmt = _choice("format", RESULT_FORMATS, "json")
+    results = json.loads(run.results_json)
+    if fmt == "json":
+        return jsonify({name: table.to_dict(orient="records")
+                        for name, table in results_tables(results).items()})
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"run-{run.id}.{fmt}"
+        write_results(results, path, {"run_id": run.id, "data_hash": run.data_hash})
+        data = path.read_bytes()  # estimates tables are small; comparisons ride in xlsx/json
+    return Response(data, mimetype=RESULT_FORMATS[fmt], headers={
+        "Content-Disposition": f'attachment; filename="run-{run.id}.{fmt}"'})
+
+
+@bp.get("/waves/<label>/microdata")
+def microdata(label: str):
+    fmt = _choice("format", FORMATS, "csv")
+    lang = _choice("lang", LANGUAGES, "both")
+    scope = _scope()
+    wave = db.session.scalar(sa.select(Wave).where(Wave.label == label))
+    if wave is None or (scope is not None and not set(scope) & {d.code for d in wave.districts}):
+        raise ApiError(404, "not_found", f"wave {label!r}: no such wave")
+    include_comments = _choice("include_comments", ("0", "1", "false", "true"), "0") in (
+        "1", "true")
+    folder = Path(tempfile.mkdtemp(dir=current_app.instance_path))
+    path = folder / f"wave-{label}.{fmt}"
+    try:
+        export_wave(label, fmt, path, lang=lang, include_comments=include_comments,
+                    margins=request.args.get("margins") or None, districts=scope)
+    except SpecError as error:
+        _remove(folder)
+        raise ApiError(422, "invalid_request", "the export has problems", error.problems) from error
+    except EstimationError as error:
+        _remove(folder)
+        raise ApiError(422, "export_failed", str(error)) from error
+    response = send_file(path, mimetype=MEDIA_TYPES[fmt], as_attachment=True,
+                         download_name=path.name)
+    response.call_on_close(lambda: _remove(folder))
+    return response
+
+
+def _remove(folder: Path) -> None:
+    for child in folder.iterdir():
+        child.unlink()
+    folder.rmdir()
+
+
+def _choice(name: str, allowed, default: str) -> str:
+    value = request.args.get(name, default)
+    if value not in allowed:
+        raise ApiError(400, "bad_request",
+                       f"{name}: expected one of {', '.join(allowed)}; got {value!r}")
+    return value

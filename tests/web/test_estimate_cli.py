@@ -1,0 +1,87 @@
+"""`surveyapp estimate` end to end: table, output files, recorded runs and exact reruns."""
+import json
+
+import openpyxl
+import pandas as pd
+import sqlalchemy as sa
+
+from surveyapp.cli.estimate import EXIT_DIFFERS, estimate
+from surveyapp.extensions import db
+from surveyapp.models.quality import QualityFlag
+from surveyapp.models.runs import EstimateRun
+from tests.web.analyst_fixtures import MARGINS, add_responses, world  # noqa: F401
+
+SPEC = f"""
+name: test run
+waves: ["2023", "2024"]
+outcomes: [index, {{proportion: index, at_least: 80, name: share_satisfied}}]
+domains: [district]
+weighting: {{method: rake, margins: {MARGINS}}}
+"""
+
+
+def write_spec(tmp_path, text=SPEC):
+    path = tmp_path / "spec.yaml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_estimate_prints_a_table_writes_outputs_and_records_the_run(world, runner, tmp_path):
+    result = runner.invoke(estimate, [write_spec(tmp_path), "--output", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    assert "share_satisfied" in result.output and "310109" in result.output
+    run = db.session.scalar(sa.select(EstimateRun))
+    assert f"run {run.id}: 80 responses" in result.output
+    assert run.response_count == 80 and len(run.data_hash) == 64 and run.created_by == "cli"
+    written = json.loads((tmp_path / "r.json").read_text())
+    assert written["run"]["data_hash"] == run.data_hash
+    assert written["estimates"] == json.loads(run.results_json)["estimates"]
+
+    for suffix in (".csv", ".xlsx"):
+        out = tmp_path / f"r{suffix}"
+        assert runner.invoke(estimate, [write_spec(tmp_path), "--output", str(out)]).exit_code == 0
+    table = pd.read_csv(tmp_path / "r.csv", encoding="utf-8-sig", dtype={"level": str})
+    assert len(table) == len(written["estimates"])
+    assert set(table.level) == {"all", "310109", "310110"}
+    workbook = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    assert workbook.sheetnames == ["estimates", "comparisons", "run"]
+    assert isinstance(workbook["estimates"]["E2"].value, float)
+
+
+def test_rerun_reproduces_identical_results(world, runner, tmp_path):
+    assert runner.invoke(estimate, [write_spec(tmp_path)]).exit_code == 0
+    run = db.session.scalar(sa.select(EstimateRun))
+    result = runner.invoke(estimate, ["--rerun", str(run.id)])
+    assert result.exit_code == 0, result.output
+    assert f"run {run.id}: identical results on identical data (80 responses" in result.output
+
+
+def test_rerun_says_what_changed_in_the_data(world, runner, tmp_path):
+    assert runner.invoke(estimate, [write_spec(tmp_path)]).exit_code == 0
+    run = db.session.scalar(sa.select(EstimateRun))
+    add_responses(world.waves["2024"], 3, seed=99)
+    excluded = db.session.scalars(sa.select(sa.text("id")).select_from(sa.text("response"))
+                                  .limit(2)).all()
+    db.session.add_all(QualityFlag(response_id=r, kind="manual", excluded=True) for r in excluded)
+    db.session.commit()
+    result = runner.invoke(estimate, ["--rerun", str(run.id)])
+    assert result.exit_code == EXIT_DIFFERS, result.output
+    assert "data: 3 responses added since the run" in result.output
+    assert "data: 2 responses excluded since the run" in result.output
+    assert "2024/index/all/all: estimate" in result.output
+
+
+def test_errors_exit_non_zero_with_a_clear_message(world, runner, tmp_path):
+    bad = write_spec(tmp_path, "waves: [1999]\nweighting: {method: ipf}\n")
+    result = runner.invoke(estimate, [bad])
+    assert result.exit_code == 1
+    assert "spec.yaml: weighting.method: expected one of none, poststratify, rake" in result.output
+    result = runner.invoke(estimate, [write_spec(tmp_path, "waves: [1999]\n")])
+    assert result.exit_code == 1 and "waves[0]: unknown wave '1999'" in result.output
+    assert runner.invoke(estimate, ["--rerun", "999"]).output.strip().endswith(
+        "--rerun: no estimate run 999")
+    assert runner.invoke(estimate, []).exit_code == 2
+    result = runner.invoke(estimate, [write_spec(tmp_path), "--output", str(tmp_path / "r.pdf")])
+    assert result.exit_code == 2 and "--output: expected a file ending in .csv" in result.output
+    result = runner.invoke(estimate, [str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 1 and "cannot read the spec file" in result.output
