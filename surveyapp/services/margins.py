@@ -23,6 +23,7 @@ from surveyapp.questionnaires import Questionnaire
 
 CSV_COLUMNS = ("district", "variable", "category", "count")
 NAME_MAX_LENGTH = 80
+MAX_COUNT = 10**10  # more people than live anywhere: guards the column, flags typos
 
 RakeMargins = dict[tuple[str, ...], dict[tuple[str, ...], int]]
 
@@ -154,8 +155,8 @@ def _row_problems(
         ))
     if not _is_count(row.count):
         problems.append(MarginProblem(
-            _("'%(value)s' is not a count; expected a whole number of people, 0 or more",
-              value=row.count),
+            _("'%(value)s' is not a count; expected a whole number of people from 0 to %(max)d",
+              value=row.count, max=MAX_COUNT),
             line=row.line, field="count",
         ))
     return problems
@@ -164,9 +165,11 @@ def _row_problems(
 def _is_count(value: str | int) -> bool:
     if isinstance(value, bool):
         return False
-    if isinstance(value, int):
-        return value >= 0
-    return value.isdigit() and value.isascii()
+    if isinstance(value, str):
+        if not (value.isdigit() and value.isascii()):
+            return False
+        value = int(value)
+    return isinstance(value, int) and 0 <= value <= MAX_COUNT
 
 
 def _coverage_problems(

@@ -76,6 +76,7 @@ def test_every_problem_of_a_bad_csv_is_listed_with_its_line_and_nothing_is_store
         f"{PUDONG},age_group,{age[0]},-5",  # negative count (and a duplicate of line 2+)
         f"{HONGKOU},sex,{sex[0]},12.5",     # not an integer (and a duplicate)
         f"{HONGKOU},sex",                   # too few cells
+        f"{PUDONG},sex,{sex[1]},99999999999999999999",  # more people than exist
     ]
     first_bad = len(good_csv(categories).splitlines()) + 1
 
@@ -91,6 +92,7 @@ def test_every_problem_of_a_bad_csv_is_listed_with_its_line_and_nothing_is_store
         (first_bad + 3, "category"),  # duplicate of an earlier row
         (first_bad + 4, "count"),
         (first_bad + 5, None),
+        (first_bad + 6, "count"),
     } <= found
     assert all(str(p.line) in str(p) for p in problems if p.line is not None)
     assert stored_sets() == 0
