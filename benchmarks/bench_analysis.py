@@ -1,0 +1,199 @@
+"""Time and memory of the analysis pipeline against a plain pandas weighted group-by.
+
+Pipeline (issue 3 point 7): score the items -> SurveyDesign(weights, strata=district, psu=street)
+-> rake to district x sex and district x age-group joint margins -> index and dimension means with
+SE and interval for every district and every street. The floor is pandas computing the same
+weighted means (no SEs, no raking) on the same scored data.
+
+Each size runs in a fresh subprocess, so its peak RSS is its own:
+
+    python benchmarks/bench_analysis.py                        # 10k, 100k, 1M
+    python benchmarks/bench_analysis.py --sizes 100000 --repeat 5
+    python benchmarks/bench_analysis.py --profile 1000000      # cProfile of one pipeline run
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import platform
+import pstats
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from analysis import SurveyDesign, score
+from synthetic import SyntheticSurvey, synthetic_survey
+
+OUTCOMES = ("index", "dim_product", "dim_service", "dim_housing")
+DOMAINS = ("district", "street")
+DESIGN_COLUMNS = ["district", "street", "sex", "age_group", "pw"]
+
+
+def scored_frame(survey: SyntheticSurvey) -> pd.DataFrame:
+    """Design columns plus the 0-100 index and dimension scores."""
+    scores = score(survey.data, survey.spec)
+    return pd.concat([survey.data[DESIGN_COLUMNS], scores[list(OUTCOMES)]], axis=1)
+
+
+def estimates(frame: pd.DataFrame, margins: dict) -> tuple[SurveyDesign, dict]:
+    """Rake, then every outcome's mean with SE and interval by district and by street."""
+    design = SurveyDesign(frame, weights="pw", strata="district", psu="street")
+    raked = design.rake(margins)
+    return raked, {(y, by): raked.mean(y, by=by) for y in OUTCOMES for by in DOMAINS}
+
+
+def full_pipeline(survey: SyntheticSurvey) -> tuple[SurveyDesign, dict]:
+    return estimates(scored_frame(survey), survey.margins)
+
+
+def pandas_floor(frame: pd.DataFrame, weights: pd.Series | np.ndarray) -> dict:
+    """Weighted means by group in plain pandas: sum(w y) / sum(w) over rows where y is present."""
+    w = pd.Series(np.asarray(weights), index=frame.index)
+    parts = {}
+    for y in OUTCOMES:
+        present = frame[y].notna()
+        parts[f"wy_{y}"] = frame[y].where(present, 0.0) * w
+        parts[f"w_{y}"] = w.where(present, 0.0)
+    sums = pd.DataFrame(parts)
+    result = {}
+    for by in DOMAINS:
+        grouped = sums.groupby(frame[by], observed=True).sum()
+        result |= {(y, by): grouped[f"wy_{y}"] / grouped[f"w_{y}"] for y in OUTCOMES}
+    return result
+
+
+def timed(run: Callable[[], object], repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def traced_peak_mb(run: Callable[[], object]) -> float:
+    """Peak of Python/numpy allocations during one run (tracemalloc; slows the run, not timed)."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    run()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def check_agreement(raked: SurveyDesign, results: dict, frame: pd.DataFrame) -> float:
+    """The engine's domain means must equal pandas' weighted means with the raked weights."""
+    reference = pandas_floor(frame, raked.weights)
+    worst = 0.0
+    for key, table in results.items():
+        expected = reference[key].reindex(table.index.astype(str)).to_numpy()
+        worst = max(worst, float(np.max(np.abs(table["estimate"].to_numpy() - expected) / expected)))
+    if worst > 1e-10:
+        raise SystemExit(f"engine and pandas disagree: worst relative difference {worst:.3g}")
+    return worst
+
+
+def worker(n: int, repeat: int) -> dict:
+    """Measure one size; runs in its own process."""
+    survey = synthetic_survey(n, seed=1)
+    frame = scored_frame(survey)
+    raked, results = estimates(frame, survey.margins)
+    agreement = check_agreement(raked, results, frame)
+    load = os.getloadavg()[0]
+    out = {
+        "n": n, "repeat": repeat, "load_1min": load, "max_rel_diff_vs_pandas": agreement,
+        "floor_s": timed(lambda: pandas_floor(frame, frame["pw"]), repeat),
+        "scoring_s": timed(lambda: scored_frame(survey), repeat),
+        "rake_and_estimates_s": timed(lambda: estimates(frame, survey.margins), repeat),
+        "full_pipeline_s": timed(lambda: full_pipeline(survey), repeat),
+        "raking": {k: getattr(raked.rake_info, k) for k in ("converged", "iterations", "misfit")},
+    }
+    out["floor_traced_peak_mb"] = traced_peak_mb(lambda: pandas_floor(frame, frame["pw"]))
+    out["pipeline_traced_peak_mb"] = traced_peak_mb(lambda: full_pipeline(survey))
+    out["data_mb"] = survey.data.memory_usage(deep=True).sum() / 2**20
+    out["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def machine() -> dict:
+    cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    model = next((line.split(":", 1)[1].strip() for line in cpu.splitlines()
+                  if line.startswith("Model name")), platform.processor())
+    with open("/proc/meminfo") as meminfo:
+        ram_kb = int(meminfo.readline().split()[1])
+    return {"cpu": model, "cores": os.cpu_count(), "ram_gb": round(ram_kb / 2**20, 1),
+            "python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__}
+
+
+def summary_table(rows: list[dict]) -> str:
+    header = ("| rows | pandas floor best / median s | scoring s | rake + estimates s | full pipeline s "
+              "| ratio (rake+est / floor) | ratio (full / floor) | full us/row | traced peak MB "
+              "(pipeline / floor) | max RSS MB | load |")
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    for r in rows:
+        floor, rake, full = min(r["floor_s"]), min(r["rake_and_estimates_s"]), min(r["full_pipeline_s"])
+        lines.append(
+            f"| {r['n']:,} | {floor:.4f} / {statistics.median(r['floor_s']):.4f} "
+            f"| {min(r['scoring_s']):.3f} | {rake:.3f} | {full:.3f} | {rake / floor:.1f}x "
+            f"| {full / floor:.1f}x | {full / r['n'] * 1e6:.2f} "
+            f"| {r['pipeline_traced_peak_mb']:.0f} / {r['floor_traced_peak_mb']:.0f} "
+            f"| {r['max_rss_mb']:.0f} | {r['load_1min']:.1f} |")
+    return "\n".join(lines)
+
+
+def linearity(rows: list[dict]) -> str:
+    """Time per row of each size relative to the largest: 1.0 everywhere means linear."""
+    base = rows[-1]
+    per_row = min(base["full_pipeline_s"]) / base["n"]
+    return ", ".join(f"{r['n']:,}: {min(r['full_pipeline_s']) / r['n'] / per_row:.2f}" for r in rows)
+
+
+def profile(n: int) -> None:
+    survey = synthetic_survey(n, seed=1)
+    full_pipeline(survey)  # warm caches and imports
+    profiler = cProfile.Profile()
+    profiler.runcall(full_pipeline, survey)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=0, help="runs per measure (default by size)")
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--profile", type=int, metavar="N", help="cProfile one pipeline run of N rows")
+    parser.add_argument("--json", help="also write the raw measurements here")
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.repeat)))
+        return
+    if args.profile:
+        profile(args.profile)
+        return
+    print(json.dumps(machine()))
+    rows = []
+    for n in args.sizes:
+        repeat = args.repeat or (7 if n <= 100_000 else 3)
+        done = subprocess.run([sys.executable, __file__, "--worker", str(n), "--repeat", str(repeat)],
+                              stdout=subprocess.PIPE, text=True, check=True)
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"{n:,} rows done", file=sys.stderr)
+    print(summary_table(rows))
+    print("time per row relative to the largest size (1.00 = linear):", linearity(rows))
+    print("raking:", [r["raking"] for r in rows])
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"machine": machine(), "rows": rows}, handle, indent=1)
+
+
+if __name__ == "__main__":
+    main()
