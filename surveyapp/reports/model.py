@@ -95,6 +95,7 @@ class Weighting:
 
     weighted: bool
     note: str | None
+    margin_set: str | None
     margins: tuple[Margin, ...]
     converged: bool | None
     iterations: int | None

@@ -32,6 +32,7 @@ LIGHT = (235, 241, 247)
 UP = (0, 120, 60)
 DOWN = (190, 30, 30)
 HIGHLIGHT = (255, 242, 204)
+CHART_MAX_HEIGHT = 120  # mm: two charts fit on a page
 HEADINGS = FontFace(emphasis="", color=(255, 255, 255), fill_color=NAVY)
 
 
@@ -235,12 +236,12 @@ def _charts(pdf: FPDF, report: Report) -> None:
     _heading(pdf, label("charts", report.lang))
     for chart in report.charts:
         pixels_wide, pixels_high = PILImage.open(io.BytesIO(chart.png)).size
-        width = min(pdf.epw, 170)
+        width = min(pdf.epw, 170, CHART_MAX_HEIGHT * pixels_wide / pixels_high)
         height = width * pixels_high / pixels_wide
-        if pdf.get_y() + height + 12 > pdf.page_break_trigger:
+        if pdf.get_y() + height > pdf.page_break_trigger:
             pdf.add_page()
-        _text(pdf, 10, chart.title, NAVY, 6)
-        pdf.image(chart.png, x=pdf.l_margin + (pdf.epw - width) / 2, w=width, h=height)
+        pdf.image(chart.png, x=pdf.l_margin + (pdf.epw - width) / 2, w=width, h=height,
+                  alt_text=chart.title)  # the chart carries its own title
         pdf.ln(4)
 
 
@@ -294,6 +295,7 @@ def _method(pdf: FPDF, report: Report) -> None:
         (label("m_weighting", lang), label("m_raked" if w.weighted else "m_unweighted", lang)),
     ]
     if w.weighted:
+        rows.append((label("m_margin_set", lang), w.margin_set or "–"))
         key = "m_converged_yes" if w.converged else "m_converged_no"
         rows.append((label("m_converged", lang),
                      label(key, lang, iterations=w.iterations, misfit=f"{w.misfit:.3g}")))

@@ -166,6 +166,7 @@ def _method(report: Report) -> Table:
     if w.note:
         rows.append((_text(""), _text(w.note)))
     if w.weighted:
+        rows.append((_text(label("m_margin_set", lang)), _text(w.margin_set)))
         key = "m_converged_yes" if w.converged else "m_converged_no"
         rows.append((_text(label("m_converged", lang)), _text(label(
             key, lang, iterations=w.iterations, misfit=f"{w.misfit:.3g}"))))

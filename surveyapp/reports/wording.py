@@ -93,10 +93,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "m_confidence": ("置信水平", "Confidence level"),
     "m_generated": ("生成时间", "Generated"),
     "unweighted_note": (
-        "本批次尚未上传人口边际分布，以下结果未加权，可能不能代表总体结构。",
-        "No population margins were uploaded for this wave: the figures are unweighted and may "
-        "not reflect the population's make-up.",
+        "尚未上传人口边际分布，以下结果未加权，可能不能代表总体结构。",
+        "No population margins have been uploaded: the figures are unweighted and may not "
+        "reflect the population's make-up.",
     ),
+    "unweighted_failed": (
+        "人口边际分布无法用于本批次（{reason}），以下结果未加权，可能不能代表总体结构。",
+        "The population margins could not be applied to this wave ({reason}): the figures are "
+        "unweighted and may not reflect the population's make-up.",
+    ),
+    "m_margin_set": ("边际分布", "Margin set"),
+    "city": ("全市", "City-wide"),
+    "overall_group": ("总体", "Overall"),
     "design_text": (
         "按区分层的样本；方差采用泰勒线性化估计，区间使用设计自由度的t分布。",
         "Sample stratified by district; Taylor-linearised variance, t intervals with the design's "

@@ -55,8 +55,9 @@ def sample_report(lang: str = "zh", kind: str = "district", weighted: bool = Tru
                                                               ("2017", 0.5, False)))
         for i in range(1, 17))
     margins = (Margin("sex", "F", 391000, 391000.4), Margin("sex", "M", 380000, 379999.6))
-    weighting = (Weighting(True, None, margins, True, 4, 0.4) if weighted else
-                 Weighting(False, "未加权说明" if zh else "No margins: unweighted.", (), None, None, None))
+    weighting = (Weighting(True, None, "census-2020", margins, True, 4, 0.4) if weighted else
+                 Weighting(False, "未加权说明" if zh else "No margins: unweighted.", None, (), None,
+                           None, None))
     method = Method(
         n=2400, counts=tuple(Count(s.label, s.n) for s in streets), weighting=weighting,
         design="按区分层" if zh else "Stratified by district", deff=1.31, effective_n=1832.1,

@@ -1,0 +1,43 @@
+"""``surveyapp report``: a district's (or the city's) report for a wave as PDF, Excel or CSV."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from surveyapp.services.report_cache import BUILDERS, report_document
+from surveyapp.services.reporting import ReportError, check_district, find_wave
+from surveyapp.specs import SpecError
+
+
+@click.command("report")
+@click.option("--wave", "wave_label", required=True, help="Wave label, e.g. 2024.")
+@click.option("--district", help="District code, e.g. 310109 (Hongkou).")
+@click.option("--city", is_flag=True, help="The city-wide report instead of a district's.")
+@click.option("--format", "fmt", type=click.Choice(sorted(BUILDERS)), default="pdf",
+              show_default=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--questionnaire", help="Questionnaire key (citizen, public_service, ...), needed "
+                                      "when several waves share the label.")
+@click.option("--margins", help="Margin set to weight with (default: the newest that fits).")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="File to write.")
+@with_appcontext
+def report(wave_label: str, district: str | None, city: bool, fmt: str, lang: str,
+           questionnaire: str | None, margins: str | None, output: str) -> None:
+    """Build a report from the stored responses (cached until the data change)."""
+    if city == (district is not None):
+        raise click.UsageError("give either --district CODE or --city")
+    try:
+        wave = find_wave(wave_label, questionnaire, lang)
+        if district is not None:
+            check_district(wave, district, lang)
+        document = report_document(wave, district, lang, fmt, margins)
+    except (ReportError, SpecError, ValueError) as error:
+        raise click.ClickException(str(error)) from error
+    Path(output).write_bytes(document)
+    click.echo(f"{output}: {len(document):,} bytes")
+
+
+commands = [report]

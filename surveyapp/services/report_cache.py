@@ -1,0 +1,153 @@
+"""Rendered reports, cached per wave, district, language, format and data version.
+
+The data version is a digest of everything a report depends on: the responses of the wave and
+of the earlier waves it is compared with (count and latest submission), the set of excluded
+responses, the margin sets, the district and street names, the questionnaire versions, the
+suppression limit and the report layout version. A new response, an exclusion or re-inclusion,
+or an uploaded margin set gives a new version, so the report is rebuilt; otherwise the file is
+served from ``<instance>/report_cache``. The analysis of a wave is also kept in memory for the
+latest version, so that the three formats and the 16 district reports share one analysis.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+
+from surveyapp.extensions import db
+from surveyapp.models.margins import MarginRow, MarginSet
+from surveyapp.models.quality import QualityFlag
+from surveyapp.models.survey import District, Response, Street, Wave
+from surveyapp.reports.csv import build_csv
+from surveyapp.reports.excel import build_workbook
+from surveyapp.reports.model import Language, Report
+from surveyapp.reports.pdf import build_pdf
+from surveyapp.services.reporting import (
+    ReportInputs, city_report, district_report, report_inputs, suppress_below,
+)
+from surveyapp.services.wave_results import earlier_waves
+
+LAYOUT_VERSION = 1  # bump when the report's content or layout changes
+BUILDERS: dict[str, Callable[[Report], bytes]] = {
+    "pdf": build_pdf, "xlsx": build_workbook, "csv": build_csv,
+}
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+CITY_KEY = "city"
+_MEMORY_SLOTS = 2
+_inputs: OrderedDict[tuple, ReportInputs] = OrderedDict()
+
+
+def data_version(wave: Wave) -> str:
+    """A digest that changes whenever anything behind the wave's reports changes."""
+    wave_ids = [wave.id, *(w.id for w in earlier_waves(wave))]
+    responses = db.session.execute(
+        sa.select(Response.wave_id, sa.func.count(Response.id), sa.func.max(Response.submitted_at))
+        .where(Response.wave_id.in_(wave_ids)).group_by(Response.wave_id).order_by(Response.wave_id)
+    ).all()
+    excluded = db.session.scalars(
+        sa.select(QualityFlag.response_id)
+        .join(Response, Response.id == QualityFlag.response_id)
+        .where(Response.wave_id.in_(wave_ids), QualityFlag.excluded)
+        .distinct().order_by(QualityFlag.response_id)
+    ).all()
+    margins = db.session.execute(
+        sa.select(MarginSet.id, MarginSet.name, MarginSet.is_demo, sa.func.count(MarginRow.id),
+                  sa.func.sum(MarginRow.count))
+        .outerjoin(MarginRow).group_by(MarginSet.id).order_by(MarginSet.id)
+    ).all()
+    names = db.session.execute(
+        sa.select(District.code, District.name_zh, District.name_en).order_by(District.code)
+    ).all() + db.session.execute(
+        sa.select(Street.code, Street.name_zh, Street.name_en).order_by(Street.code)
+    ).all()
+    waves = db.session.scalars(sa.select(Wave).where(Wave.id.in_(wave_ids)).order_by(Wave.id))
+    facts = {
+        "layout": LAYOUT_VERSION,
+        "responses": [[w, n, str(last)] for w, n, last in responses],
+        "excluded": hashlib.sha256("\n".join(excluded).encode()).hexdigest(),
+        "margins": [list(map(str, row)) for row in margins],
+        "names": hashlib.sha256(json.dumps([list(r) for r in names]).encode()).hexdigest(),
+        "waves": [[w.id, w.label, w.questionnaire_version.content_hash, str(w.opens_at),
+                   str(w.closes_at)] for w in waves],
+        "suppress_below": suppress_below(),
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def report_document(wave: Wave, district: str | None, lang: Language, fmt: str,
+                    margins: str | None = None) -> bytes:
+    """The report file of ``district`` (None: the city report), from the cache when current."""
+    version = data_version(wave)
+    path = _cache_dir() / _file_name(wave, district, lang, fmt, margins, version)
+    if path.exists():
+        return path.read_bytes()
+    document = BUILDERS[fmt](cached_report(wave, district, lang, margins, version))
+    _store(path, document)
+    return document
+
+
+def cached_report(wave: Wave, district: str | None, lang: Language, margins: str | None = None,
+                  version: str | None = None) -> Report:
+    """The report content, built from the in-memory analysis of the current data version."""
+    inputs = _cached_inputs(wave, margins, version or data_version(wave))
+    if district is None:
+        return city_report(inputs, lang)
+    return district_report(inputs, district, lang, suppress_below())
+
+
+def _cached_inputs(wave: Wave, margins: str | None, version: str) -> ReportInputs:
+    key = (current_app.instance_path, wave.id, margins, version)
+    if key in _inputs:
+        _inputs.move_to_end(key)
+        return _inputs[key]
+    inputs = report_inputs(wave, margins)
+    _inputs[key] = inputs
+    while len(_inputs) > _MEMORY_SLOTS:
+        _inputs.popitem(last=False)
+    return inputs
+
+
+def _cache_dir() -> Path:
+    path = Path(current_app.config["SURVEYAPP_INSTANCE_PATH"]) / "report_cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _file_name(wave: Wave, district: str | None, lang: str, fmt: str, margins: str | None,
+               version: str) -> str:
+    margin_key = hashlib.sha256((margins or "").encode()).hexdigest()[:8] if margins else "auto"
+    return f"{_prefix(wave, district, lang, margin_key)}{version[:20]}.{fmt}"
+
+
+def _prefix(wave: Wave, district: str | None, lang: str, margin_key: str) -> str:
+    return f"w{wave.id}-{district or CITY_KEY}-{lang}-{margin_key}-"
+
+
+def _store(path: Path, document: bytes) -> None:
+    """Write atomically, then drop the same report's files of older data versions."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    with os.fdopen(handle, "wb") as out:
+        out.write(document)
+    os.replace(temporary, path)
+    prefix = path.name[: path.name.rindex("-") + 1]
+    for stale in path.parent.glob(f"{prefix}*{path.suffix}"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
+
+
+def download_name(wave: Wave, district: str | None, lang: str, fmt: str) -> str:
+    """The file name offered to the browser, e.g. ``report-2024-310109-zh.pdf``."""
+    label = re.sub(r"[^\w.-]+", "_", wave.label)
+    return f"report-{label}-{district or CITY_KEY}-{lang}.{fmt}"

@@ -1,0 +1,391 @@
+"""Build the district report and the city-wide report from the analysis engine's estimates.
+
+`report_inputs` analyses a wave and every earlier wave of the same questionnaire once, with the
+changes between them; `district_report` and `city_report` turn those inputs into the report
+content model (surveyapp/reports/model.py) in one language, ready for the PDF, Excel and CSV
+builders. `build_district_report` / `build_city_report` do both steps for one report.
+"""
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from flask import current_app
+from matplotlib.figure import Figure
+
+from analysis.drivers import key_drivers
+from analysis.plots import district_comparison_chart, importance_performance_chart, trend_chart
+from analysis.trends import compare_estimates
+from surveyapp.extensions import db
+from surveyapp.models.survey import District, QuestionnaireVersion, Response, Wave, utcnow
+from surveyapp.questionnaires import Questionnaire, load_geography
+from surveyapp.reports.model import (
+    Change, Chart, Count, Estimate, Headline, Language, Margin, Method, Report, ScoreRow,
+    StreetRow, Weighting,
+)
+from surveyapp.reports.wording import label
+from surveyapp.services.wave_results import (
+    CITY, WaveResults, achieved_margins, analyse_wave, earlier_waves,
+)
+
+# Questionnaires whose dimensions are public-service sectors (the city's sector monitor).
+SECTOR_QUESTIONNAIRES = frozenset({"public_service"})
+LEVEL = 0.95
+CHART_DPI = 150
+
+
+class ReportError(ValueError):
+    """The report cannot be built as asked; the message names the field and what is expected."""
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """A wave's results, the earlier waves' (most recent first) and the changes against each.
+
+    ``changes[i][column]`` compares this wave with ``earlier[i]`` for every domain both have:
+    columns difference, se, ci_low, ci_high, p_value, significant.
+    """
+
+    current: WaveResults
+    earlier: tuple[WaveResults, ...]
+    changes: tuple[dict[str, pd.DataFrame], ...]
+
+
+def find_wave(label: str, questionnaire: str | None, lang: Language) -> Wave:
+    """The wave labelled ``label`` (of questionnaire key ``questionnaire`` when given)."""
+    query = sa.select(Wave).join(QuestionnaireVersion).where(Wave.label == label)
+    if questionnaire:
+        query = query.where(QuestionnaireVersion.key == questionnaire)
+    matches = list(db.session.scalars(query.order_by(Wave.id)))
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        known = ", ".join(sorted({f"{w.label} ({w.questionnaire_version.key})"
+                                  for w in db.session.scalars(sa.select(Wave))})) or "–"
+        raise ReportError(f"测评批次：没有{label}；现有：{known}" if lang == "zh" else
+                          f"wave: no wave {label!r}; known waves: {known}")
+    keys = ", ".join(w.questionnaire_version.key for w in matches)
+    raise ReportError(f"问卷：有多个{label}批次，请指定问卷（{keys}）" if lang == "zh" else
+                      f"questionnaire: several waves are labelled {label!r}; name the "
+                      f"questionnaire ({keys})")
+
+
+def report_inputs(wave: Wave, margins: str | None = None) -> ReportInputs:
+    """Analyse ``wave`` and the earlier waves of its questionnaire that have responses."""
+    current = analyse_wave(wave, margins)
+    earlier = tuple(analyse_wave(w, margins) for w in earlier_waves(wave) if _has_data(w))
+    changes = tuple(
+        {column: _compare(before.scores[column], table)
+         for column, table in current.scores.items() if column in before.scores}
+        for before in earlier)
+    return ReportInputs(current, earlier, changes)
+
+
+def _has_data(wave: Wave) -> bool:
+    return db.session.scalar(sa.select(sa.func.count(Response.id))
+                             .where(Response.wave_id == wave.id)) > 0
+
+
+def _compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    common = before.index.intersection(after.index, sort=False)
+    both = [d for d in common
+            if math.isfinite(before.at[d, "estimate"]) and math.isfinite(after.at[d, "estimate"])]
+    return compare_estimates(before.loc[both], after.loc[both], level=LEVEL)
+
+
+def build_district_report(wave: Wave, district: str, lang: Language,
+                          margins: str | None = None) -> Report:
+    """The report of ``district`` (a code such as "310109") for ``wave`` in ``lang``."""
+    check_district(wave, district, lang)
+    return district_report(report_inputs(wave, margins), district, lang, suppress_below())
+
+
+def build_city_report(wave: Wave, lang: Language, margins: str | None = None) -> Report:
+    """The city-wide report for ``wave`` in ``lang``."""
+    return city_report(report_inputs(wave, margins), lang)
+
+
+def suppress_below() -> int:
+    """Street cells with fewer responses than this are suppressed (SURVEYAPP_SUPPRESS_BELOW)."""
+    return int(current_app.config["SURVEYAPP_SUPPRESS_BELOW"])
+
+
+def check_district(wave: Wave, district: str, lang: Language) -> None:
+    """ReportError unless ``district`` is one of the wave's districts."""
+    if district not in {d.code for d in wave.districts}:
+        known = ", ".join(d.code for d in wave.districts)
+        raise ReportError(
+            f"区：测评批次{wave.label}不包括{district}；可选：{known}" if lang == "zh" else
+            f"district: wave {wave.label} does not cover {district}; expected one of {known}")
+
+
+# ----------------------------------------------------------------------------- the reports
+
+
+def district_report(inputs: ReportInputs, district: str, lang: Language,
+                    suppress_below: int) -> Report:
+    """The district report from analysed inputs (shared by all districts of a wave)."""
+    current = inputs.current
+    if district not in current.scores["index"].index:
+        raise ReportError(
+            f"区：{district}在测评批次{current.wave.label}没有有效答卷" if lang == "zh" else
+            f"district: {district} has no valid responses in wave {current.wave.label}")
+    q = current.questionnaire
+    names = _district_names(lang)
+    districts = _district_rows(inputs, names, lang)
+    rank = next(i for i, row in enumerate(districts, start=1) if row.code == district)
+    index = _estimate(current.scores["index"], district)
+    headline = Headline(index, _band(q, index.value, lang),
+                        tuple(c for c in _changes(inputs, "index", district) if c is not None),
+                        rank, len(districts), _estimate(current.scores["index"], CITY))
+    streets = _street_rows(current, district, lang, suppress_below)
+    frame = current.frame[current.frame["district"] == district]
+    method = _method(current, frame, district, tuple(Count(s.label, s.n) for s in streets),
+                     suppress_below, lang)
+    charts = _charts(inputs, district, names, frame, lang)
+    return _report(inputs, "district", lang, names.get(district, district), district, headline,
+                   streets, districts, charts, method)
+
+
+def city_report(inputs: ReportInputs, lang: Language) -> Report:
+    """The city-wide report: all districts ranked, significant changes highlighted."""
+    current = inputs.current
+    q = current.questionnaire
+    names = _district_names(lang)
+    districts = _district_rows(inputs, names, lang)
+    index = _estimate(current.scores["index"], CITY)
+    headline = Headline(index, _band(q, index.value, lang),
+                        tuple(c for c in _changes(inputs, "index", CITY) if c is not None),
+                        None, None, None)
+    counts = tuple(Count(row.label, row.estimate.n) for row in districts)
+    method = _method(current, current.frame, None, counts, suppress_below(), lang)
+    charts = _charts(inputs, CITY, names, current.frame, lang)
+    return _report(inputs, "city", lang, _city_name(lang), None, headline, (), districts,
+                   charts, method)
+
+
+def _report(inputs: ReportInputs, kind: str, lang: Language, area: str, code: str | None,
+            headline: Headline, streets: tuple[StreetRow, ...], districts: tuple[ScoreRow, ...],
+            charts: tuple[Chart, ...], method: Method) -> Report:
+    current = inputs.current
+    q = current.questionnaire
+    domain = code or CITY
+    heading = label("sectors" if q.id in SECTOR_QUESTIONNAIRES else "dimensions", lang)
+    return Report(
+        kind=kind, lang=lang, area=area, area_code=code, wave=current.wave.label,
+        questionnaire=q.title.get(lang),
+        earlier_waves=tuple(e.wave.label for e in inputs.earlier), headline=headline,
+        dimension_heading=heading, dimensions=_dimension_rows(inputs, domain, lang),
+        items=_item_rows(inputs, domain, lang), streets=streets, districts=districts,
+        charts=charts, method=method, generated_at=utcnow())
+
+
+# ----------------------------------------------------------------------------- rows
+
+
+def _estimate(table: pd.DataFrame, domain: str) -> Estimate:
+    row = table.loc[domain]
+    return Estimate(float(row["estimate"]), float(row["se"]), float(row["ci_low"]),
+                    float(row["ci_high"]), int(row["n"]))
+
+
+def _has_estimate(table: pd.DataFrame, domain: str) -> bool:
+    return domain in table.index and math.isfinite(table.at[domain, "estimate"])
+
+
+def _band(questionnaire: Questionnaire, value: float, lang: Language) -> str | None:
+    band = questionnaire.band_for(value)
+    return band.label.get(lang) if band else None
+
+
+def _changes(inputs: ReportInputs, column: str, domain: str) -> tuple[Change | None, ...]:
+    result = []
+    for before, changes in zip(inputs.earlier, inputs.changes):
+        table = changes.get(column)
+        if table is None or domain not in table.index:
+            result.append(None)
+            continue
+        row = table.loc[domain]
+        result.append(Change(before.wave.label, float(row["difference"]), float(row["ci_low"]),
+                             float(row["ci_high"]), float(row["p_value"]),
+                             bool(row["significant"])))
+    return tuple(result)
+
+
+def _score_row(inputs: ReportInputs, column: str, domain: str, code: str, name: str,
+               lang: Language, group: str | None = None) -> ScoreRow | None:
+    table = inputs.current.scores.get(column)
+    if table is None or not _has_estimate(table, domain):
+        return None
+    estimate = _estimate(table, domain)
+    return ScoreRow(code, name, estimate, _band(inputs.current.questionnaire, estimate.value, lang),
+                    _changes(inputs, column, domain), group)
+
+
+def _dimension_rows(inputs: ReportInputs, domain: str, lang: Language) -> tuple[ScoreRow, ...]:
+    q = inputs.current.questionnaire
+    rows = (_score_row(inputs, f"dim_{d.id}", domain, d.id, d.name.get(lang), lang)
+            for d in q.dimensions)
+    return tuple(row for row in rows if row is not None)
+
+
+def _item_rows(inputs: ReportInputs, domain: str, lang: Language) -> tuple[ScoreRow, ...]:
+    q = inputs.current.questionnaire
+    rows = (_score_row(inputs, f"item_{item.id}", domain, item.id, item.text.get(lang), lang,
+                       q.dimension(item.dimension).name.get(lang) if item.dimension
+                       else label("overall_group", lang))
+            for item in q.items)
+    return tuple(row for row in rows if row is not None)
+
+
+def _district_rows(inputs: ReportInputs, names: dict[str, str], lang: Language
+                   ) -> tuple[ScoreRow, ...]:
+    """Every district with an index, best first."""
+    table = inputs.current.scores["index"].drop(index=CITY)
+    table = table[table["estimate"].notna()].sort_values("estimate", ascending=False)
+    return tuple(_score_row(inputs, "index", code, code, names.get(code, code), lang)
+                 for code in table.index)
+
+
+def _street_rows(results: WaveResults, district: str, lang: Language,
+                 limit: int) -> tuple[StreetRow, ...]:
+    """Every street of the district; fewer than ``limit`` responses: count only, no score."""
+    counts = results.frame.loc[results.frame["district"] == district, "street"].value_counts()
+    streets = db.session.get(District, district).streets
+    rows = []
+    for street in streets:
+        n = int(counts.get(street.code, 0))
+        shown = n >= limit and _has_estimate(results.streets, street.code)
+        rows.append(StreetRow(street.code, street.name(lang), n,
+                              _estimate(results.streets, street.code) if shown else None))
+    return tuple(rows)
+
+
+def _district_names(lang: Language) -> dict[str, str]:
+    return {d.code: d.name(lang) for d in db.session.scalars(sa.select(District))}
+
+
+def _city_name(lang: Language) -> str:
+    """The city's name from the geography file, e.g. 上海市 / Shanghai."""
+    directory = Path(current_app.config["SURVEYAPP_QUESTIONNAIRE_DIR"]) / "geography"
+    files = sorted(directory.glob("*.yaml"))
+    name = _geography_name(str(files[0]), files[0].stat().st_mtime) if len(files) == 1 else None
+    return name.get(lang) if name else label("city", lang)
+
+
+@lru_cache(maxsize=4)
+def _geography_name(path: str, mtime: float):
+    return load_geography(path).name
+
+
+# ----------------------------------------------------------------------------- method
+
+
+def _method(results: WaveResults, frame: pd.DataFrame, district: str | None,
+            counts: tuple[Count, ...], limit: int, lang: Language) -> Method:
+    wave, q = results.wave, results.questionnaire
+    domain = district or CITY
+    index = results.scores["index"].loc[domain]
+    n = len(frame)
+    deff = float(index["deff"])
+    excluded = (results.excluded.get(district, 0) if district
+                else sum(results.excluded.values()))
+    submitted = frame["submitted_at"]
+    return Method(
+        n=n, counts=counts, weighting=_weighting(results, district, lang),
+        design=label("design_text", lang), deff=deff,
+        effective_n=n / deff if deff > 0 else float(n), excluded=excluded,
+        first_response=_python_time(submitted.min()), last_response=_python_time(submitted.max()),
+        wave_opens=wave.opens_at, wave_closes=wave.closes_at,
+        questionnaire_version=f"{q.id} {q.version}", questionnaire_hash=q.content_hash,
+        suppress_below=limit, confidence=LEVEL)
+
+
+def _python_time(value) -> datetime | None:
+    return None if pd.isna(value) else value.to_pydatetime()
+
+
+def _weighting(results: WaveResults, district: str | None, lang: Language) -> Weighting:
+    outcome = results.weighting
+    if not outcome.weighted:
+        note = (label("unweighted_note", lang) if outcome.reason == "no margin set uploaded"
+                else label("unweighted_failed", lang, reason=outcome.reason))
+        return Weighting(False, note, None, (), None, None, None)
+    table = achieved_margins(results)
+    if district is not None:
+        table = table[table["district"] == district]
+    table = table.groupby(["variable", "category"], sort=False)[["target", "achieved"]].sum()
+    q = results.questionnaire
+    margins = tuple(
+        Margin(*_margin_labels(q, variable, category, lang), float(row["target"]),
+               float(row["achieved"]))
+        for (variable, category), row in table.iterrows())
+    return Weighting(True, None, outcome.margin_set, margins, outcome.converged,
+                     outcome.iterations, outcome.misfit)
+
+
+def _margin_labels(q: Questionnaire, variable: str, category: str,
+                   lang: Language) -> tuple[str, str]:
+    question = q.demographic(variable)
+    if question is None:
+        return variable, category
+    choice = next((c for c in question.choices if c.value == category), None)
+    return question.text.get(lang), choice.label.get(lang) if choice else category
+
+
+# ----------------------------------------------------------------------------- charts
+
+
+def _charts(inputs: ReportInputs, domain: str, names: dict[str, str], frame: pd.DataFrame,
+            lang: Language) -> tuple[Chart, ...]:
+    current = inputs.current
+    charts = [Chart("trend", label("chart_trend", lang),
+                    _png(trend_chart(_trend(inputs, domain), lang=lang,
+                                     title=label("chart_trend", lang))))]
+    table = current.scores["index"].drop(index=CITY)
+    table = table[table["estimate"].notna()].rename(index=lambda code: names.get(code, code))
+    highlight = names.get(domain) if domain != CITY else None
+    city_mean = float(current.scores["index"].at[CITY, "estimate"])
+    charts.append(Chart("districts", label("chart_districts", lang), _png(
+        district_comparison_chart(table, highlight=highlight, city_mean=city_mean, lang=lang,
+                                  title=label("chart_districts", lang)))))
+    drivers = _drivers_chart(current.questionnaire, frame, lang)
+    if drivers is not None:
+        charts.append(drivers)
+    return tuple(charts)
+
+
+def _trend(inputs: ReportInputs, domain: str) -> pd.DataFrame:
+    """The index of ``domain`` in every wave that has it, earliest first."""
+    rows = {}
+    for results in (*reversed(inputs.earlier), inputs.current):
+        table = results.scores["index"]
+        if _has_estimate(table, domain):
+            rows[results.wave.label] = table.loc[domain, ["estimate", "ci_low", "ci_high"]]
+    return pd.DataFrame(rows).T.astype(float)
+
+
+def _drivers_chart(q: Questionnaire, frame: pd.DataFrame, lang: Language) -> Chart | None:
+    """Importance-performance of the dimensions; None when the regression cannot be fitted
+    (too few respondents, or an overall item that does not vary)."""
+    columns = [f"dim_{d.id}" for d in q.dimensions]
+    try:
+        drivers = key_drivers(frame, outcome="overall", drivers=columns, weights="weight")
+    except ValueError:
+        return None
+    names = {f"dim_{d.id}": d.name.get(lang) for d in q.dimensions}
+    title = label("chart_drivers", lang)
+    return Chart("drivers", title, _png(importance_performance_chart(
+        drivers.table, names=names, lang=lang, title=title)))
+
+
+def _png(figure: Figure) -> bytes:
+    out = io.BytesIO()
+    figure.savefig(out, format="png", dpi=CHART_DPI)
+    return out.getvalue()

@@ -1,0 +1,183 @@
+"""A wave analysed for reporting: weighted estimates of every score, city-wide and by district.
+
+One analysis serves every report of the wave (16 district reports and the city report share it):
+responses are loaded after exclusions and scored as the analyst tools do
+(`surveyapp.services.estimation.load_wave`), weighted by raking to population margins, and every
+score is estimated for each district and the whole city in one grouped pass per score.
+
+The design: a sample stratified by district (districts are where quotas are set and margins are
+known), each response its own unit; raking on district x sex and district x age group. Without
+usable margins the estimates are unweighted and the reason is kept for the report to show.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from analysis import SurveyDesign
+from surveyapp.extensions import db
+from surveyapp.models.margins import MarginSet
+from surveyapp.models.quality import QualityFlag
+from surveyapp.models.survey import QuestionnaireVersion, Response, Wave, as_utc
+from surveyapp.questionnaires import Questionnaire
+from surveyapp.services.estimation import load_wave, margin_targets
+from surveyapp.specs import SpecError
+
+CITY = "(city)"
+RAKE_EPSILON = 1.0  # R's default: one person of the margins' counts
+RAKE_MAX_ITER = 50
+
+
+@dataclass(frozen=True)
+class WeightingOutcome:
+    """Which margins weighted the wave and how the raking went; ``reason`` when unweighted."""
+
+    margin_set: str | None
+    reason: str | None
+    targets: dict
+    converged: bool | None = None
+    iterations: int | None = None
+    misfit: float | None = None
+
+    @property
+    def weighted(self) -> bool:
+        return self.margin_set is not None
+
+
+@dataclass(frozen=True)
+class WaveInfo:
+    """The wave's facts a report needs, detached from the database session (results are
+    cached between requests)."""
+
+    id: int
+    label: str
+    questionnaire_key: str
+    opens_at: datetime
+    closes_at: datetime
+    districts: tuple[str, ...]
+
+    @classmethod
+    def of(cls, wave: Wave) -> WaveInfo:
+        return cls(wave.id, wave.label, wave.questionnaire_version.key, as_utc(wave.opens_at),
+                   as_utc(wave.closes_at), tuple(d.code for d in wave.districts))
+
+
+@dataclass(frozen=True)
+class WaveResults:
+    """Estimates of one wave: ``scores[column]`` is indexed by district code plus ``CITY``.
+
+    Columns of each table: estimate, se, ci_low, ci_high, df, deff, n (as `SurveyDesign.mean`).
+    ``streets`` holds the index by street code; ``frame`` the scored responses with ``weight``.
+    """
+
+    wave: WaveInfo
+    questionnaire: Questionnaire
+    frame: pd.DataFrame
+    weighting: WeightingOutcome
+    scores: dict[str, pd.DataFrame]
+    streets: pd.DataFrame
+    excluded: dict[str, int]
+
+
+def analyse_wave(wave: Wave, margins: str | None = None) -> WaveResults:
+    """Load, score, weight and estimate ``wave``; ``margins`` names a margin set to use.
+
+    Without ``margins`` the newest margin set covering the wave's districts is used (official
+    sets before demo ones); if none fits, the estimates are unweighted.
+    """
+    data = load_wave(wave)
+    frame = data.frame
+    if frame.empty:
+        raise ValueError(f"wave {wave.label}: no responses to report on (after exclusions)")
+    base = SurveyDesign(frame, strata="district", lonely_psu="adjust")
+    design, weighting = _weight(base, frame, margins)
+    frame = frame.assign(weight=design.weights)
+    columns = ["index", "overall", *(f"dim_{d.id}" for d in data.questionnaire.dimensions),
+               *(f"item_{i.id}" for i in data.questionnaire.items)]
+    scores = {column: _by_district(design, column) for column in columns if column in frame}
+    streets = design.mean("index", by="street") if frame["street"].notna().any() else pd.DataFrame()
+    return WaveResults(WaveInfo.of(wave), data.questionnaire, frame, weighting, scores, streets,
+                       _excluded_counts(wave))
+
+
+def _by_district(design: SurveyDesign, column: str) -> pd.DataFrame:
+    table = design.mean(column, by="district")
+    whole = design.mean(column)
+    table.loc[CITY] = [getattr(whole, name) for name in table.columns]
+    return table
+
+
+def _weight(design: SurveyDesign, frame: pd.DataFrame, requested: str | None
+            ) -> tuple[SurveyDesign, WeightingOutcome]:
+    districts = set(frame["district"])
+    candidates = [requested] if requested else _margin_sets()
+    reasons = []
+    for name in candidates:
+        try:
+            targets = margin_targets(name, (), districts)
+        except SpecError as exc:
+            if requested:
+                raise
+            reasons.append(f"{name}: {exc}")
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # non-convergence is shown in the method section
+                raked = design.rake(targets, epsilon=RAKE_EPSILON, max_iter=RAKE_MAX_ITER)
+        except ValueError as exc:  # e.g. a target category nobody in the sample belongs to
+            if requested:
+                raise
+            reasons.append(f"{name}: {exc}")
+            continue
+        info = raked.rake_info
+        return raked, WeightingOutcome(name, None, targets, bool(info.converged),
+                                       int(info.iterations), float(info.misfit))
+    reason = "; ".join(reasons) if reasons else "no margin set uploaded"
+    return design, WeightingOutcome(None, reason, {})
+
+
+def _margin_sets() -> list[str]:
+    """Margin set names to try: official before demo, newest first."""
+    return list(db.session.scalars(
+        sa.select(MarginSet.name).order_by(MarginSet.is_demo, MarginSet.created_at.desc(),
+                                           MarginSet.id.desc())))
+
+
+def _excluded_counts(wave: Wave) -> dict[str, int]:
+    """Responses excluded in the data-quality review, by district."""
+    rows = db.session.execute(
+        sa.select(Response.district_code, sa.func.count(sa.distinct(Response.id)))
+        .join(QualityFlag, QualityFlag.response_id == Response.id)
+        .where(Response.wave_id == wave.id, QualityFlag.excluded)
+        .group_by(Response.district_code)
+    ).all()
+    return {district: int(count) for district, count in rows}
+
+
+def earlier_waves(wave: Wave) -> list[Wave]:
+    """Waves of the same questionnaire that opened before ``wave``, the most recent first."""
+    key = wave.questionnaire_version.key
+    return list(db.session.scalars(
+        sa.select(Wave)
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == Wave.questionnaire_version_id)
+        .where(QuestionnaireVersion.key == key, Wave.opens_at < wave.opens_at)
+        .order_by(Wave.opens_at.desc(), Wave.id.desc())
+    ))
+
+
+def achieved_margins(results: WaveResults) -> pd.DataFrame:
+    """Each raking target with the weighted count achieved: district, variable, category,
+    target, achieved."""
+    rows = []
+    frame = results.frame
+    for (_, variable), targets in results.weighting.targets.items():
+        sums = frame.groupby(["district", variable])["weight"].sum()
+        for (district, category), target in targets.items():
+            rows.append((district, variable, category, float(target),
+                         float(sums.get((district, category), np.nan))))
+    return pd.DataFrame(rows, columns=["district", "variable", "category", "target", "achieved"])

@@ -1,0 +1,147 @@
+"""District and city reports built from stored responses agree with the analysis engine."""
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+
+import pytest
+from openpyxl import load_workbook
+
+from analysis.trends import compare_estimates
+from surveyapp.extensions import db
+from surveyapp.models.survey import Street
+from surveyapp.reports.safety import csv_text
+from surveyapp.services.report_cache import report_document
+from surveyapp.services.reporting import build_city_report, build_district_report
+from tests.reports.sample import INJECTION
+from tests.web.factories import HONGKOU
+from tests.web.report_data import (
+    SUPPRESS_BELOW, YANGPU, engine_design, engine_margins, make_report_waves, store_test_margins,
+)
+
+poppler = pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
+                             reason="poppler-utils (pdftoppm, pdftotext) is not installed")
+
+
+@pytest.fixture
+def waves(app):
+    app.config["SURVEYAPP_SUPPRESS_BELOW"] = SUPPRESS_BELOW
+    yield make_report_waves()
+    app.config["SURVEYAPP_SUPPRESS_BELOW"] = 30
+
+
+def _sheet(document: bytes, name: str) -> list[dict]:
+    sheet = load_workbook(io.BytesIO(document))[name]
+    rows = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(rows[0], row)) for row in rows[1:]]
+
+
+def _summary(document: bytes) -> dict:
+    return {row["Figure"]: row["Value"] for row in _sheet(document, "Summary")}
+
+
+def test_workbook_figures_are_the_engines(waves):
+    design = engine_design(waves.current)
+    earlier = engine_design(waves.earlier)
+    document = report_document(waves.current, HONGKOU, "en", "xlsx")
+
+    index = design.mean("index", by="district").loc[HONGKOU]
+    summary = _summary(document)
+    assert summary["Satisfaction index"] == pytest.approx(index["estimate"], rel=1e-9)
+    assert summary["95% CI low"] == pytest.approx(index["ci_low"], rel=1e-9)
+    assert summary["95% CI high"] == pytest.approx(index["ci_high"], rel=1e-9)
+    assert summary["City mean"] == pytest.approx(design.mean("index").estimate, rel=1e-9)
+    change = compare_estimates(earlier.mean("index", by="district").loc[[HONGKOU]],
+                               design.mean("index", by="district").loc[[HONGKOU]]).iloc[0]
+    (row,) = _sheet(document, "Change against earlier waves")
+    assert row["Compared with"] == "2023"
+    assert row["Change"] == pytest.approx(change["difference"], rel=1e-9)
+    assert row["p"] == pytest.approx(change["p_value"], rel=1e-9)
+    dimensions = _sheet(document, "Dimension scores")
+    for entry in dimensions:
+        expected = design.mean(f"dim_{entry['Code']}", by="district").loc[HONGKOU]
+        assert entry["Score"] == pytest.approx(expected["estimate"], rel=1e-9)
+        assert entry["95% CI high"] == pytest.approx(expected["ci_high"], rel=1e-9)
+    assert len(dimensions) == 3 and all(isinstance(e["Score"], float) for e in dimensions)
+
+
+def test_weighted_report_rakes_to_the_uploaded_margins(waves):
+    store_test_margins(waves.current)
+    report = build_district_report(waves.current, HONGKOU, "en")
+
+    raked = engine_design(waves.current, engine_margins())
+    expected = raked.mean("index", by="district").loc[HONGKOU]
+    assert report.headline.estimate.value == pytest.approx(expected["estimate"], rel=1e-9)
+    assert report.headline.estimate.se == pytest.approx(expected["se"], rel=1e-9)
+    weighting = report.method.weighting
+    assert weighting.weighted and weighting.margin_set == "census-test" and weighting.converged
+    assert weighting.note is None
+    assert len(weighting.margins) == 6  # 2 sexes and 4 age groups of Hongkou
+    for margin in weighting.margins:
+        assert margin.achieved == pytest.approx(margin.target, abs=1.0)
+
+
+@poppler
+def test_unweighted_fallback_is_stated_in_the_pdf(waves, tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(report_document(waves.current, HONGKOU, "en", "pdf"))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "figures are unweighted" in " ".join(text.split())
+
+
+@poppler
+def test_chinese_pdf_pages_carry_the_district_and_its_score(waves, tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(report_document(waves.current, HONGKOU, "zh", "pdf"))
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    index = engine_design(waves.current).mean("index", by="district").loc[HONGKOU, "estimate"]
+    assert len(list(tmp_path.glob("page-*.png"))) >= 3
+    first = text.split("\f")[0]
+    assert "虹口区" in first and f"{index:.2f}" in first and "在2个区中排名第" in first
+
+
+def test_streets_below_the_threshold_are_marked_and_never_shown(waves):
+    design = engine_design(waves.current)
+    document = report_document(waves.current, HONGKOU, "en", "xlsx")
+    streets = {row["Code"]: row for row in _sheet(document, "Scores by street")}
+
+    shown, hidden = streets[waves.shown_street], streets[waves.hidden_street]
+    expected = design.mean("index", by="street").loc[waves.shown_street]
+    assert shown["Score"] == pytest.approx(expected["estimate"], rel=1e-9)
+    assert hidden["Responses"] == 4
+    assert hidden["Score"] == f"fewer than {SUPPRESS_BELOW} responses: not shown"
+    assert hidden["Std. error"] is None and hidden["95% CI low"] is None
+    hidden_score = f"{design.mean('index', by='street').loc[waves.hidden_street, 'estimate']:.4f}"
+    assert hidden_score not in report_document(waves.current, HONGKOU, "en", "csv").decode("utf-8-sig")
+
+
+def test_uploaded_names_stay_text_in_excel_and_csv(waves):
+    db.session.get(Street, waves.shown_street).name_en = INJECTION
+    db.session.commit()
+    document = report_document(waves.current, HONGKOU, "en", "xlsx")
+    sheet = load_workbook(io.BytesIO(document))["Scores by street"]
+    cell = next(c for c in sheet["B"] if c.value == INJECTION)
+    assert cell.data_type == "s"
+    csv = report_document(waves.current, HONGKOU, "en", "csv").decode("utf-8-sig")
+    assert csv_text(INJECTION).replace('"', '""') in csv
+
+
+def test_city_report_ranks_districts_with_their_changes(waves):
+    design = engine_design(waves.current)
+    report = build_city_report(waves.current, "zh")
+
+    by_district = design.mean("index", by="district")
+    ranked = list(by_district.sort_values("estimate", ascending=False).index)
+    assert [row.code for row in report.districts] == ranked
+    assert [row.label for row in report.districts if row.code == HONGKOU] == ["虹口区"]
+    assert report.headline.estimate.value == pytest.approx(design.mean("index").estimate, rel=1e-9)
+    assert all(len(row.changes) == 1 and row.changes[0].earlier_wave == "2023"
+               for row in report.districts)
+    document = report_document(waves.current, None, "en", "xlsx")
+    rows = _sheet(document, "Districts ranked")
+    assert [r["Code"] for r in rows] == ranked and [r["Rank"] for r in rows] == [1, 2]
+    assert {YANGPU, HONGKOU} == set(ranked)
