@@ -10,7 +10,7 @@ import importlib
 import click
 from flask.cli import FlaskGroup
 
-COMMAND_MODULES: tuple[str, ...] = ("users", "questionnaires", "demo")
+COMMAND_MODULES: tuple[str, ...] = ("users", "questionnaires", "demo", "report")
 
 
 def _create_app():
