@@ -3,6 +3,7 @@
 Pure numpy/pandas/scipy/statsmodels/matplotlib: no Flask, no SQLAlchemy, usable in a notebook.
 """
 from analysis.design import SurveyDesign
+from analysis.replicate import ReplicateDesign
 from analysis.results import Estimate
 from analysis.weighting import RakeInfo, RakingConvergenceWarning
 from analysis.scoring import DimensionRule, ItemRule, ScoringSpec, score

@@ -247,6 +247,13 @@ class SurveyDesign:
                              "categories)")
         return col.to_numpy(dtype=float, na_value=np.nan)
 
+    def _indicator(self, variable: str, value: Hashable) -> np.ndarray:
+        """1.0 where ``variable == value``, 0.0 elsewhere, NaN where it is missing."""
+        if variable not in self._data.columns:
+            raise ValueError(f"variable: column '{variable}' is not in the data")
+        col = self._data[variable]
+        return np.where(col.isna().to_numpy(), np.nan, (col == value).to_numpy(dtype=float))
+
     def _variance(self, influence: Influence, covmat: bool) -> np.ndarray:
         for step in self._steps:
             step.adjust(influence)
@@ -318,10 +325,7 @@ class SurveyDesign:
         ``method``: "logit" (R's default), "beta" (Korn-Graubard), "wilson", "wald" or "asin".
         Rows where ``variable`` is missing are left out of numerator and denominator.
         """
-        col = self._data[variable] if variable in self._data.columns else None
-        if col is None:
-            raise ValueError(f"variable: column '{variable}' is not in the data")
-        y = np.where(col.isna().to_numpy(), np.nan, (col == value).to_numpy(dtype=float))
+        y = self._indicator(variable, value)
         _check_interval(ci)
         dom, ndom, index = self._domains(by)
         res = estimates.linear_estimates("mean", y, dom, ndom, self._weights, self._variance)

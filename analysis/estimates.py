@@ -30,6 +30,50 @@ class DomainStats:
     covariance: np.ndarray | None
 
 
+def _layer(kind: str, d: np.ndarray, y0: np.ndarray, weights: np.ndarray, wy: np.ndarray,
+           nonzero: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
+    """Per-domain estimate, svyvar, weight sum, count, and each row's influence value."""
+    W = np.bincount(d, weights, minlength=size)
+    Y = np.bincount(d, wy, minlength=size)
+    n = np.bincount(d, nonzero, minlength=size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = Y / W
+        mean[-1] = 0.0
+        resid = y0 - mean[d]
+        ss = np.bincount(d, weights * resid * resid, minlength=size) / W * n / (n - 1)
+        if kind == "mean":
+            Wd = W.copy()
+            Wd[-1] = 1.0
+            return mean, ss, W, n, weights * resid / Wd[d]
+    return Y, ss, W, n, wy
+
+
+def _srs_variance(kind: str, svyvar: np.ndarray, count: np.ndarray,
+                  wsum: np.ndarray) -> np.ndarray:
+    """Variance under simple random sampling without replacement, as R's ``deff=TRUE``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind == "mean":
+            return svyvar / count * np.maximum(0.0, 1 - count / wsum)
+        return svyvar * wsum * (wsum - count) / count
+
+
+def _prepare(kind: str, y: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, ...]:
+    if kind not in ("mean", "total"):
+        raise ValueError(f"kind: expected 'mean' or 'total', got {kind!r}")
+    ok = ~np.isnan(y)
+    y0 = np.where(ok, y, 0.0)
+    return ok, y0, weights * y0, (weights != 0).astype(float)
+
+
+def srs_reference(kind: str, y: np.ndarray, dom: np.ndarray, ndom: int,
+                  weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full-sample domain estimates, SRS variances (for design effects) and counts."""
+    ok, y0, wy, nonzero = _prepare(kind, y, weights)
+    d = np.where(ok & (dom >= 0), dom, ndom)
+    e, ss, W, n, _ = _layer(kind, d, y0, weights, wy, nonzero, ndom + 1)
+    return e[:ndom], _srs_variance(kind, ss[:ndom], n[:ndom], W[:ndom]), n[:ndom]
+
+
 def linear_estimates(kind: str, y: np.ndarray, dom: np.ndarray, ndom: int,
                      weights: np.ndarray,
                      variance: Callable[[Influence, bool], np.ndarray],
@@ -40,47 +84,22 @@ def linear_estimates(kind: str, y: np.ndarray, dom: np.ndarray, ndom: int,
     ``with_overall`` appends the whole-sample estimate as column ``ndom`` (so that domain
     versus overall contrasts get their covariance).
     """
-    if kind not in ("mean", "total"):
-        raise ValueError(f"kind: expected 'mean' or 'total', got {kind!r}")
+    ok, y0, wy, nonzero = _prepare(kind, y, weights)
     total_cols = ndom + 1 if with_overall else ndom
-    ok = ~np.isnan(y)
-    y0 = np.where(ok, y, 0.0)
-    nonzero = (weights != 0).astype(float)
     # rows outside every domain of a layer go to the extra column ``total_cols``
-    first = np.where(ok & (dom >= 0), dom, total_cols)
-    layers = [(first, slice(0, ndom))]
+    layers = [(np.where(ok & (dom >= 0), dom, total_cols), slice(0, ndom))]
     if with_overall:
         layers.append((np.where(ok, ndom, total_cols), slice(ndom, ndom + 1)))
     influence = Influence(total_cols)
     est, svyvar, wsum, count = (np.empty(total_cols) for _ in range(4))
-    wy = weights * y0
-    size = total_cols + 1
     for d, cols in layers:
-        W = np.bincount(d, weights, minlength=size)
-        Y = np.bincount(d, wy, minlength=size)
-        n = np.bincount(d, nonzero, minlength=size)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = Y / W
-            mean[-1] = 0.0
-            resid = y0 - mean[d]
-            ss = np.bincount(d, weights * resid * resid, minlength=size) / W * n / (n - 1)
-            if kind == "mean":
-                W[-1] = 1.0
-                val = weights * resid / W[d]
-                e = mean
-            else:
-                val = wy
-                e = Y
+        e, ss, W, n, val = _layer(kind, d, y0, weights, wy, nonzero, total_cols + 1)
         influence.add_layer(d, val)
         est[cols], svyvar[cols], wsum[cols], count[cols] = e[cols], ss[cols], W[cols], n[cols]
     v = variance(influence, covmat)
     var = np.diag(v) if covmat else v
     with np.errstate(divide="ignore", invalid="ignore"):
-        if kind == "mean":
-            vsrs = svyvar / count * np.maximum(0.0, 1 - count / wsum)
-        else:
-            vsrs = svyvar * wsum * (wsum - count) / count
-        deff = var / vsrs
+        deff = var / _srs_variance(kind, svyvar, count, wsum)
     return DomainStats(est, var, deff, count.astype(np.int64), v if covmat else None)
 
 

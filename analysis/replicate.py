@@ -1,0 +1,195 @@
+"""Replicate-weight designs: jackknife (JK1, JKn) and Rao-Wu bootstrap, as R's ``as.svrepdesign``.
+
+Replicate weights are built from the design's weights *before* weighting and every weighting
+step (post-stratification, raking, calibration, trimming) is redone on each replicate, so the
+replicate variance reflects the weighting. The replicate weights are held as an R x n array.
+"""
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from analysis import estimates
+from analysis.results import Estimate, critical_value, make_table
+
+if TYPE_CHECKING:
+    from analysis.design import SurveyDesign
+
+REPLICATE_METHODS = ("jk1", "jkn", "bootstrap")
+
+
+def _jk1(design: SurveyDesign) -> tuple[np.ndarray, float, np.ndarray]:
+    stage = design._stages[0]
+    if stage.n_strata > 1:
+        raise ValueError("replicate: 'jk1' is for unstratified designs; use 'jkn'")
+    p = stage.n_units
+    if p < 2:
+        raise ValueError("replicate: 'jk1' needs at least two PSUs")
+    mult = np.full((p, p), p / (p - 1))
+    np.fill_diagonal(mult, 0.0)
+    f = 0.0 if stage.fraction is None else float(stage.fraction[0])
+    return mult, (p - 1) / p * (1 - f), np.ones(p)
+
+
+def _jkn(design: SurveyDesign) -> tuple[np.ndarray, float, np.ndarray]:
+    stage = design._stages[0]
+    n_h = np.bincount(stage.unit_stratum, minlength=stage.n_strata)
+    lonely = n_h == 1
+    if lonely.any() and design.lonely_psu == "fail":
+        label = stage.labels[int(np.flatnonzero(lonely)[0])]
+        raise ValueError(f"Stratum ({label}) has only one PSU at stage 1; choose another "
+                         "lonely_psu option (lonely strata then get no replicate)")
+    units = np.flatnonzero(~lonely[stage.unit_stratum])
+    f = np.zeros(stage.n_strata) if stage.fraction is None else stage.fraction
+    mult = np.ones((units.size, stage.n_units))
+    rscales = np.empty(units.size)
+    for r, unit in enumerate(units):
+        h = stage.unit_stratum[unit]
+        mult[r, stage.unit_stratum == h] = n_h[h] / (n_h[h] - 1)
+        mult[r, unit] = 0.0
+        rscales[r] = (n_h[h] - 1) / n_h[h] * (1 - f[h])
+    return mult, 1.0, rscales
+
+
+def _bootstrap(design: SurveyDesign, replicates: int, seed: int | None
+               ) -> tuple[np.ndarray, float, np.ndarray]:
+    if replicates < 2:
+        raise ValueError("replicate: bootstrap needs at least 2 replicates")
+    stage = design._stages[0]
+    rng = np.random.default_rng(seed)
+    mult = np.ones((replicates, stage.n_units))
+    for h in range(stage.n_strata):
+        members = np.flatnonzero(stage.unit_stratum == h)
+        k = members.size
+        if k < 2:
+            continue
+        counts = rng.multinomial(k - 1, np.full(k, 1.0 / k), size=replicates)
+        mult[:, members] = counts * (k / (k - 1))
+    return mult, 1.0 / (replicates - 1), np.ones(replicates)
+
+
+def make_replicate_design(design: SurveyDesign, method: str, replicates: int | None,
+                          seed: int | None, mse: bool) -> ReplicateDesign:
+    """Build the replicate design behind ``SurveyDesign.replicate``."""
+    if method == "jk1":
+        mult, scale, rscales = _jk1(design)
+    elif method == "jkn":
+        mult, scale, rscales = _jkn(design)
+    elif method == "bootstrap":
+        mult, scale, rscales = _bootstrap(design, 50 if replicates is None else replicates, seed)
+    else:
+        raise ValueError(f"replicate: method must be one of {', '.join(REPLICATE_METHODS)}, "
+                         f"got {method!r}")
+    if replicates is not None and method != "bootstrap" and replicates != mult.shape[0]:
+        raise ValueError(f"replicate: {method} has one replicate per PSU ({mult.shape[0]}); "
+                         "leave replicates unset")
+    unit = design._stages[0].unit
+    repweights = np.empty((mult.shape[0], len(design)))
+    for r in range(mult.shape[0]):
+        w = design._base_weights * mult[r, unit]
+        for step in design._steps:
+            w = step.reapply(w)
+        repweights[r] = w
+    return ReplicateDesign(design, repweights, scale, rscales, mse, method)
+
+
+class ReplicateDesign:
+    """A design whose variances come from replicate weights; same estimators as ``SurveyDesign``.
+
+    Variance = ``scale * sum_r rscales_r (theta_r - centre)^2``, the centre being the mean of
+    the replicates (R's default) or, with ``mse=True``, the full-sample estimate.
+    """
+
+    def __init__(self, design: SurveyDesign, repweights: np.ndarray, scale: float,
+                 rscales: np.ndarray, mse: bool, method: str) -> None:
+        self._design = design
+        self._repweights = repweights
+        self.scale = scale
+        self.rscales = rscales
+        self.mse = mse
+        self.method = method
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Full-sample weights."""
+        return self._design.weights
+
+    @property
+    def replicate_weights(self) -> np.ndarray:
+        """Replicate weights, one row per replicate (read-only)."""
+        w = self._repweights.view()
+        w.flags.writeable = False
+        return w
+
+    @property
+    def df(self) -> int:
+        """Degrees of freedom of the underlying design (PSUs minus strata)."""
+        return self._design.df
+
+    def __len__(self) -> int:
+        return len(self._design)
+
+    def _replicate_variance(self, kind: str, y: np.ndarray, dom: np.ndarray, ndom: int,
+                            full: np.ndarray) -> np.ndarray:
+        ok = ~np.isnan(y)
+        d = np.where(ok & (dom >= 0), dom, ndom)
+        y0 = np.where(ok, y, 0.0)
+        thetas = np.empty((self._repweights.shape[0], ndom))
+        for r, w in enumerate(self._repweights):
+            wy = np.bincount(d, w * y0, minlength=ndom + 1)[:ndom]
+            if kind == "mean":
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    wy = wy / np.bincount(d, w, minlength=ndom + 1)[:ndom]
+            thetas[r] = wy
+        centre = full if self.mse else thetas.mean(axis=0)
+        return self.scale * np.sum(self.rscales[:, None] * (thetas - centre) ** 2, axis=0)
+
+    def _estimate(self, kind: str, y: np.ndarray, variable: str, by, ci: str, level: float,
+                  method: str | None = None):
+        if ci not in ("t", "normal"):
+            raise ValueError(f"ci: expected 't' or 'normal', got {ci!r}")
+        statistic = kind if method is None else "proportion"
+        design = self._design
+        dom, ndom, index = design._domains(by)
+        est, vsrs, n = estimates.srs_reference(kind, y, dom, ndom, design.weights)
+        var = self._replicate_variance(kind, y, dom, ndom, est)
+        se = np.sqrt(var)
+        df = float(self.df)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            deff = var / vsrs
+        if method is None:
+            crit = critical_value(level, df, ci)
+            low, high = est - crit * se, est + crit * se
+            interval = ci
+        else:
+            n_rows = np.bincount(dom[(dom >= 0) & ~np.isnan(y)], minlength=ndom)
+            low, high = estimates.proportion_interval(est, se, df, level, method, ci, n_rows)
+            interval = method if ci == "t" else f"{method}-normal"
+        if index is None:
+            return Estimate(statistic, variable, float(est[0]), float(se[0]), float(low[0]),
+                            float(high[0]), df, float(deff[0]), int(n[0]), level, interval,
+                            self.method)
+        return make_table(index, {"estimate": est, "se": se, "ci_low": low, "ci_high": high,
+                                  "df": np.full(ndom, df), "deff": deff, "n": n},
+                          {"statistic": statistic, "variable": variable, "level": level,
+                           "interval": interval, "method": self.method})
+
+    def mean(self, variable: str, by: str | Sequence[str] | None = None, *, ci: str = "t",
+             level: float = 0.95) -> Estimate | pd.DataFrame:
+        """Weighted mean with a replicate-weight standard error (overall or per domain)."""
+        return self._estimate("mean", self._design._values(variable), variable, by, ci, level)
+
+    def total(self, variable: str, by: str | Sequence[str] | None = None, *, ci: str = "t",
+              level: float = 0.95) -> Estimate | pd.DataFrame:
+        """Weighted total with a replicate-weight standard error (overall or per domain)."""
+        return self._estimate("total", self._design._values(variable), variable, by, ci, level)
+
+    def proportion(self, variable: str, value: Hashable, by: str | Sequence[str] | None = None,
+                   *, method: str = "logit", ci: str = "t",
+                   level: float = 0.95) -> Estimate | pd.DataFrame:
+        """Proportion with ``variable == value`` and its interval (see ``SurveyDesign.proportion``)."""
+        y = self._design._indicator(variable, value)
+        return self._estimate("mean", y, f"{variable}=={value}", by, ci, level, method)
