@@ -6,16 +6,14 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from surveyapp.services.report_cache import BUILDERS, report_document
-from surveyapp.services.reporting import ReportError, check_district, find_wave
-from surveyapp.specs import SpecError
+FORMATS = ("pdf", "xlsx", "csv")
 
 
 @click.command("report")
 @click.option("--wave", "wave_label", required=True, help="Wave label, e.g. 2024.")
 @click.option("--district", help="District code, e.g. 310109 (Hongkou).")
 @click.option("--city", is_flag=True, help="The city-wide report instead of a district's.")
-@click.option("--format", "fmt", type=click.Choice(sorted(BUILDERS)), default="pdf",
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="pdf",
               show_default=True)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--questionnaire", help="Questionnaire key (citizen, public_service, ...), needed "
@@ -27,6 +25,11 @@ from surveyapp.specs import SpecError
 def report(wave_label: str, district: str | None, city: bool, fmt: str, lang: str,
            questionnaire: str | None, margins: str | None, output: str) -> None:
     """Build a report from the stored responses (cached until the data change)."""
+    # Imported here so that every other command starts without loading the report stack.
+    from surveyapp.services.report_cache import report_document
+    from surveyapp.services.reporting import ReportError, check_district, find_wave
+    from surveyapp.specs import SpecError
+
     if city == (district is not None):
         raise click.UsageError("give either --district CODE or --city")
     try:
