@@ -220,8 +220,7 @@ def _demographic_field(demographic: Demographic, lang: str, places: Places) -> F
         message = _("Please choose your district from the list.")
         validators = [required(message) if demographic.required else optional(),
                       one_of(codes, message)]
-        only = codes[0] if len(codes) == 1 else None
-        return ChoiceField(label, choices=list(places.districts), kind="select", default=only,
+        return ChoiceField(label, choices=list(places.districts), kind="select",
                            validators=validators)
     if demographic.kind == "street":
         message = _("Please choose a street or town of the district you chose.")

@@ -39,26 +39,25 @@ def sync_catalog(directory: str | Path) -> list[QuestionnaireVersion]:
 
 def sync_geography(geography: Geography) -> None:
     """Insert or rename districts and streets; nothing is deleted (responses refer to them)."""
+    districts = {d.code: d for d in db.session.scalars(sa.select(District))}
+    streets = {s.code: s for s in db.session.scalars(sa.select(Street))}
     for district in geography.districts:
-        _upsert(District, district.code, name_zh=district.name.zh, name_en=district.name.en)
+        _upsert(districts, District, district.code,
+                name_zh=district.name.zh, name_en=district.name.en)
         for street in district.streets:
-            _upsert(
-                Street,
-                street.code,
-                district_code=district.code,
-                name_zh=street.name.zh,
-                name_en=street.name.en,
-            )
+            _upsert(streets, Street, street.code, district_code=district.code,
+                    name_zh=street.name.zh, name_en=street.name.en)
     db.session.flush()
 
 
-def _upsert(model: type, code: str, **values: str) -> None:
-    row = db.session.get(model, code)
+def _upsert(existing: dict, model: type, code: str, **values: str) -> None:
+    row = existing.get(code)
     if row is None:
         db.session.add(model(code=code, **values))
         return
     for name, value in values.items():
-        setattr(row, name, value)
+        if getattr(row, name) != value:
+            setattr(row, name, value)
 
 
 def sync_questionnaire(questionnaire: Questionnaire, source_text: str) -> QuestionnaireVersion:

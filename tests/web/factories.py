@@ -15,6 +15,8 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -31,8 +33,8 @@ from surveyapp.models.survey import (
     as_utc,
     utcnow,
 )
-from surveyapp.questionnaires import Questionnaire
-from surveyapp.services.catalog import questionnaire_of, sync_catalog
+from surveyapp.questionnaires import Geography, Questionnaire, load_geography, parse_questionnaire
+from surveyapp.services.catalog import questionnaire_of, sync_geography, sync_questionnaire
 from surveyapp.services.submission import Submission, submit_response
 from surveyapp.services.waves import create_wave
 
@@ -40,10 +42,27 @@ HONGKOU = "310109"
 
 
 def sync_shipped() -> dict[str, QuestionnaireVersion]:
-    """Load the shipped questionnaires and geography into the database; versions by key."""
-    versions = sync_catalog(current_app.config["SURVEYAPP_QUESTIONNAIRE_DIR"])
+    """Load the shipped questionnaires and geography into the database; versions by key.
+
+    Does what services.catalog.sync_catalog does, with the files parsed once per test session.
+    """
+    geographies, questionnaires = _parsed_files(current_app.config["SURVEYAPP_QUESTIONNAIRE_DIR"])
+    for geography in geographies:
+        sync_geography(geography)
+    versions = [sync_questionnaire(questionnaire, text) for questionnaire, text in questionnaires]
     db.session.commit()
     return {version.key: version for version in versions}
+
+
+@lru_cache(maxsize=4)
+def _parsed_files(directory: str) -> tuple[tuple[Geography, ...], tuple[tuple[Questionnaire, str], ...]]:
+    root = Path(directory)
+    geographies = tuple(load_geography(path) for path in sorted((root / "geography").glob("*.yaml")))
+    texts = [path.read_text(encoding="utf-8") for path in sorted(root.glob("*.yaml"))]
+    paths = sorted(root.glob("*.yaml"))
+    return geographies, tuple(
+        (parse_questionnaire(text, path.name), text) for path, text in zip(paths, texts)
+    )
 
 
 def make_wave(
