@@ -40,8 +40,7 @@ def _admins_only() -> None:
 @bp.get("/")
 def index():
     waves = db.session.scalars(sa.select(Wave).order_by(Wave.opens_at.desc(), Wave.id.desc()))
-    return render_template("admin/index.html", waves=list(waves),
-                           open_form=forms.OpenWaveForm(), confirm=forms.ConfirmForm())
+    return render_template("admin/index.html", waves=list(waves))
 
 
 # ----------------------------------------------------------------------------- waves
@@ -209,8 +208,7 @@ def wave_quality(wave_id: int):
     wave = _wave_or_404(wave_id)
     return render_template(
         "admin/quality.html", wave=wave, flags=quality.flags_for_wave(wave.id),
-        counts=quality.flag_counts(wave.id), reason_form=forms.ReasonForm(),
-        manual_form=forms.ManualExclusionForm(), confirm=forms.ConfirmForm(),
+        counts=quality.flag_counts(wave.id), manual_form=forms.ManualExclusionForm(),
         ratio=quality.SPEEDER_RATIO, min_items=quality.STRAIGHT_MIN_ITEMS,
         min_timed=quality.MIN_RESPONSES_FOR_MEDIAN)
 
@@ -278,8 +276,7 @@ def users():
             db.session.commit()
             flash(f"已创建账号 Account created: {user.username}", "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/users.html", form=form, users=accounts.list_users(),
-                           confirm=forms.ConfirmForm())
+    return render_template("admin/users.html", form=form, users=accounts.list_users())
 
 
 @bp.post("/users/<int:user_id>/<any(enable, disable):action>")

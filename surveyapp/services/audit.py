@@ -23,9 +23,7 @@ def record(actor: User | None, action: str, target: str, reason: str = "") -> Au
     return entry
 
 
-def recent(limit: int = 200, target_prefix: str | None = None) -> list[AuditLog]:
-    """Newest entries first, optionally only those whose target starts with ``target_prefix``."""
+def recent(limit: int = 200) -> list[AuditLog]:
+    """The newest ``limit`` entries, newest first."""
     query = sa.select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)
-    if target_prefix:
-        query = query.where(AuditLog.target.startswith(target_prefix, autoescape=True))
     return list(db.session.scalars(query))
