@@ -1,0 +1,156 @@
+"""Services without a request: atomic storage, waves, the questionnaire catalog, responses_frame."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from surveyapp.extensions import db
+from surveyapp.models.survey import District, FormToken, QuestionnaireVersion, Street, utcnow
+from surveyapp.queries import RESPONSE_COLUMNS, responses_frame
+from surveyapp.questionnaires import parse_questionnaire
+from surveyapp.services.catalog import CatalogError, sync_catalog, sync_questionnaire
+from surveyapp.services.submission import Submission, SubmissionRejected, submit_response
+from surveyapp.services.waves import WaveError, create_wave, open_waves
+from tests.web.factories import make_response, make_wave, stored_counts, sync_shipped
+
+
+def submission(**changes) -> Submission:
+    values = dict(district="310109", street="310109001", answers={"p_food": 8},
+                  language="zh", channel="web", token="t-1")
+    return Submission(**{**values, **changes})
+
+
+def test_a_failing_answer_rolls_back_the_whole_response(app):
+    wave = make_wave()
+    broken = submission(answers={"p_food": 8, "p_goods": None})  # NOT NULL violated
+
+    with pytest.raises(sa.exc.IntegrityError):
+        submit_response(wave, broken)
+    db.session.rollback()
+
+    assert stored_counts() == (0, 0)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FormToken)) == 0
+
+
+def test_a_form_token_is_spent_once(app):
+    wave = make_wave()
+    submit_response(wave, submission())
+    db.session.commit()
+
+    with pytest.raises(SubmissionRejected) as rejected:
+        submit_response(wave, submission(answers={"p_food": 2}))
+    db.session.rollback()
+
+    assert rejected.value.reason == "duplicate"
+    assert stored_counts() == (1, 1)
+
+
+def test_responses_are_accepted_only_while_the_wave_is_open(app):
+    wave = make_wave(open=False)
+    with pytest.raises(SubmissionRejected) as rejected:
+        submit_response(wave, submission())
+    assert rejected.value.reason == "closed"
+    assert wave.status() == "closed" and not wave.is_open()
+    assert wave.is_open(wave.opens_at) and not wave.is_open(wave.closes_at)
+
+
+def test_open_waves_lists_only_waves_open_now(app):
+    now = utcnow()
+    current = make_wave("2024")
+    make_wave("2023", open=False)
+    make_wave("2025", opens_at=now + timedelta(hours=1), closes_at=now + timedelta(days=1))
+    assert [w.id for w in open_waves()] == [current.id]
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"label": " "}, "label: must not be empty"),
+        ({"mode": "paper"}, "mode: expected one of open, invitation"),
+        ({"district_codes": []}, "districts: a wave must cover at least one district"),
+        ({"district_codes": ["310109", "999999"]}, "districts: unknown district code"),
+        ({"closes_at": utcnow() - timedelta(days=90)}, "closes_at: must be later than opens_at"),
+    ],
+)
+def test_create_wave_names_the_bad_field(app, changes, message):
+    version = sync_shipped()["citizen"]
+    arguments = dict(label="2024", version=version, district_codes=["310109"],
+                     opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=1))
+    with pytest.raises(WaveError, match=message):
+        create_wave(**{**arguments, **changes})
+
+
+def test_catalog_loads_geography_and_all_questionnaires(app):
+    versions = sync_catalog(app.config["SURVEYAPP_QUESTIONNAIRE_DIR"])
+    assert {v.key for v in versions} >= {"citizen"}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(District)) == 16
+    assert db.session.get(Street, "310109001").district_code == "310109"
+    again = sync_catalog(app.config["SURVEYAPP_QUESTIONNAIRE_DIR"])
+    assert [v.id for v in again] == [v.id for v in versions]
+
+
+def edited_citizen(app) -> tuple[str, str]:
+    path = f"{app.config['SURVEYAPP_QUESTIONNAIRE_DIR']}/citizen.yaml"
+    with open(path, encoding="utf-8") as handle:
+        original = handle.read()
+    return original, original.replace("约需5分钟", "约需6分钟")
+
+
+def test_a_version_without_responses_may_still_be_corrected(app):
+    original, edited = edited_citizen(app)
+    stored = sync_shipped()["citizen"]
+
+    updated = sync_questionnaire(parse_questionnaire(edited, "citizen.yaml"), edited)
+
+    assert updated.id == stored.id and "约需6分钟" in updated.source_text
+
+
+def test_a_version_with_responses_is_immutable(app):
+    original, edited = edited_citizen(app)
+    make_response(make_wave())
+
+    with pytest.raises(CatalogError, match="changed after responses were stored"):
+        sync_questionnaire(parse_questionnaire(edited, "citizen.yaml"), edited)
+    stored = db.session.scalar(sa.select(QuestionnaireVersion).where(
+        QuestionnaireVersion.key == "citizen"))
+    assert stored.source_text == original
+
+
+def test_a_new_version_number_makes_a_new_version(app):
+    original, edited = edited_citizen(app)
+    make_response(make_wave())
+    renumbered = edited.replace('version: "2024.1"', 'version: "2024.2"')
+
+    new = sync_questionnaire(parse_questionnaire(renumbered, "citizen.yaml"), renumbered)
+
+    assert new.version == "2024.2"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(QuestionnaireVersion)) >= 2
+
+
+def test_responses_frame_has_one_row_per_response_and_raw_item_values(app):
+    wave = make_wave(districts=["310109", "310110"])
+    make_response(wave, district="310109", answers={"p_food": 7, "p_goods": 99}, sex="female")
+    make_response(wave, district="310110", answers={"p_food": 3}, seed=2)
+
+    frame = responses_frame(wave.id)
+
+    assert list(frame.columns[: len(RESPONSE_COLUMNS)]) == list(RESPONSE_COLUMNS)
+    assert list(frame.columns[len(RESPONSE_COLUMNS):]) == ["p_food", "p_goods"]
+    by_district = frame.set_index("district")
+    assert by_district.loc["310109", "p_goods"] == 99
+    assert np.isnan(by_district.loc["310110", "p_goods"])
+    assert by_district.loc["310109", "sex"] == "female"
+    assert (frame["wave"] == "2024").all() and str(frame["submitted_at"].dt.tz) == "UTC"
+    only = responses_frame(wave.id, districts=["310110"], item_ids=["p_goods", "p_food"])
+    assert list(only["district"]) == ["310110"]
+    assert list(only.columns[-2:]) == ["p_goods", "p_food"]
+
+
+def test_responses_frame_of_an_empty_wave_has_the_columns(app):
+    wave = make_wave()
+    frame = responses_frame(wave.id, item_ids=["p_food"])
+    assert len(frame) == 0
+    assert list(frame.columns) == [*RESPONSE_COLUMNS, "p_food"]
