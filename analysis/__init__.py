@@ -5,6 +5,7 @@ Pure numpy/pandas/scipy/statsmodels/matplotlib: no Flask, no SQLAlchemy, usable 
 from analysis.design import SurveyDesign
 from analysis.replicate import ReplicateDesign
 from analysis.results import Estimate
+from analysis.trends import Change, contrast, difference, versus_overall
 from analysis.weighting import RakeInfo, RakingConvergenceWarning
 from analysis.scoring import DimensionRule, ItemRule, ScoringSpec, score
 from analysis.drivers import KeyDrivers, key_drivers

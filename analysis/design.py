@@ -352,19 +352,18 @@ class SurveyDesign:
                              np.array([np.nan]), res.n, None, _check_interval(ci), level, None)
 
     def domain_estimates(self, variable: str, by: ColumnSpec, kind: str = "mean"
-                         ) -> tuple[pd.Series, pd.DataFrame]:
-        """Domain estimates followed by the whole-sample one ("(all)"), with their covariance.
+                         ) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+        """Domain estimates followed by the whole-sample one, with their covariance matrix.
 
-        The building block for comparing each domain with the overall figure (same sample).
+        Returns (domain index, estimates of length D + 1, covariance (D + 1) x (D + 1)); the
+        building block for comparing each domain with the overall figure (same sample).
         """
         dom, ndom, index = self._domains(by)
         if index is None:
             raise ValueError("by: give the column(s) defining the domains")
         res = estimates.linear_estimates(kind, self._values(variable), dom, ndom, self._weights,
                                          self._variance, covmat=True, with_overall=True)
-        labels = list(index) + ["(all)"]
-        return (pd.Series(res.estimate, index=labels),
-                pd.DataFrame(res.covariance, index=labels, columns=labels))
+        return index, res.estimate, res.covariance
 
     # -- weighting ------------------------------------------------------------------------
     def poststratify(self, variables: str | Sequence[str],
