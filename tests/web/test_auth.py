@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher, profiles
 
 from surveyapp.cli import main
 from surveyapp.config import load_config
@@ -23,6 +24,12 @@ from tests.web.staff_fixtures import (
 @pytest.fixture
 def client(app):
     return staff_client(app)
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing(monkeypatch):
+    """Argon2id with its cheapest parameters: these tests are about the flow, not the cost."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 
 def csrf(client, url="/auth/login") -> str:
