@@ -97,24 +97,32 @@ def _spec_problems(spec: ScoringSpec) -> list[str]:
     return problems
 
 
-def item_scores(values: np.ndarray, item: ItemRule) -> np.ndarray:
-    """Score one item's raw answers on 0-100; NaN for unanswered and don't-know.
+def _score_item(x: np.ndarray, item: ItemRule, out: np.ndarray) -> None:
+    """Write one item's 0-100 scores into ``out``; NaN for unanswered and don't-know.
 
     Raises ValueError naming the item when an answer is neither on the scale nor a don't-know code,
-    because a silently clipped or zeroed value would bias every estimate built on it.
+    because a silently clipped or zeroed value would bias every estimate built on it. Comparisons
+    with NaN are false, so blanks pass the checks without a separate mask.
     """
-    x = np.array(values, dtype=float)  # a copy: don't-know codes are blanked below
-    if item.missing_values:
-        x[np.isin(x, item.missing_values)] = np.nan
-    answered = ~np.isnan(x)
-    bad = answered & ((x < item.low) | (x > item.high) | (x != np.round(x)))
+    scale = 100.0 / (item.high - item.low)
+    if item.reverse:
+        np.multiply(item.high - x, scale, out=out)
+    else:
+        np.multiply(x - item.low, scale, out=out)
+    for code in item.missing_values:
+        out[x == code] = np.nan
+    fraction = np.subtract(x, np.rint(x))
+    if (out < 0).any() or (out > 100).any() or (np.abs(fraction, out=fraction) > 0).any():
+        _reject_off_scale(x, out, item)
+
+
+def _reject_off_scale(x: np.ndarray, scored: np.ndarray, item: ItemRule) -> None:
+    bad = ((scored < 0) | (scored > 100) | (x != np.rint(x))) & ~np.isnan(scored)
     if bad.any():
         examples = sorted(set(x[bad].tolist()))[:5]
         codes = f" or one of the don't-know codes {list(item.missing_values)}" if item.missing_values else ""
         raise ValueError(f"item {item.id!r}: values {examples} are not answers; expected a whole "
                          f"number from {item.low} to {item.high}{codes}")
-    span = item.high - item.low
-    return ((item.high - x) if item.reverse else (x - item.low)) * (100.0 / span)
 
 
 def _raw_column(answers: pd.DataFrame, item: ItemRule) -> np.ndarray:
@@ -124,20 +132,19 @@ def _raw_column(answers: pd.DataFrame, item: ItemRule) -> np.ndarray:
         raise ValueError(f"item {item.id!r}: answers must be numeric ({exc})") from None
 
 
-def _mean_of_answered(
-    columns: list[np.ndarray], weights: np.ndarray, minimum: float, n: int
-) -> np.ndarray:
-    """Weighted mean over the non-missing columns of each row; NaN where their weight < minimum.
-
-    Column by column on 1-D arrays: much faster than row reductions of a stacked matrix.
-    """
-    total, weight_sum = np.zeros(n), np.zeros(n)
+def _mean_of_answered(columns: list[np.ndarray], weights: np.ndarray, minimum: float,
+                      out: np.ndarray) -> None:
+    """Write into ``out`` the weighted mean over the non-missing columns of each row, NaN where
+    their weight is below ``minimum``. Column by column: faster than reductions over rows."""
+    weight_sum = np.zeros_like(out)
+    out[:] = 0.0
     for values, weight in zip(columns, weights):
-        present = ~np.isnan(values)
-        total += np.where(present, values * weight, 0.0)
+        present = values == values  # not NaN
+        np.add(out, values * weight if weight != 1 else values, out=out, where=present)
         weight_sum += present * weight
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(weight_sum >= minimum, total / weight_sum, np.nan)
+        np.divide(out, weight_sum, out=out)
+    out[weight_sum < minimum] = np.nan
 
 
 def score(answers: pd.DataFrame, spec: ScoringSpec) -> pd.DataFrame:
@@ -152,26 +159,19 @@ def score(answers: pd.DataFrame, spec: ScoringSpec) -> pd.DataFrame:
     absent = [item.id for item in spec.items if item.id not in answers.columns]
     if absent:
         raise ValueError(f"answers lack the item columns {absent}; add them (NaN = unanswered)")
-    scored = {item.id: item_scores(_raw_column(answers, item), item) for item in spec.items}
-    n = len(answers)
-    dims = {}
+    names = [f"item_{item.id}" for item in spec.items] + [f"dim_{dim.id}" for dim in spec.dimensions]
+    names += ["index"] + (["overall"] if spec.overall_item is not None else [])
+    block = np.empty((len(names), len(answers)))  # one float block, filled row by row
+    rows = dict(zip(names, block))
+    for item in spec.items:
+        _score_item(_raw_column(answers, item), item, out=rows[f"item_{item.id}"])
     for dim in spec.dimensions:
-        members = [scored[item.id] for item in spec.items_of(dim.id)]
-        dims[dim.id] = _mean_of_answered(members, np.ones(len(members)), dim.min_answered, n)
-    weights = np.array([dim.weight for dim in spec.dimensions], dtype=float)
+        members = [rows[f"item_{item.id}"] for item in spec.items_of(dim.id)]
+        _mean_of_answered(members, np.ones(len(members)), dim.min_answered, out=rows[f"dim_{dim.id}"])
     # index: weights renormalised over the dimensions present; NaN when none is (weight sum 0)
-    index = _mean_of_answered(list(dims.values()), weights, np.finfo(float).tiny, n)
-    columns = {f"item_{key}": value for key, value in scored.items()}
-    columns |= {f"dim_{key}": value for key, value in dims.items()}
-    columns["index"] = index
+    weights = np.array([dim.weight for dim in spec.dimensions], dtype=float)
+    dims = [rows[f"dim_{dim.id}"] for dim in spec.dimensions]
+    _mean_of_answered(dims, weights, np.finfo(float).tiny, out=rows["index"])
     if spec.overall_item is not None:
-        columns["overall"] = scored[spec.overall_item]
-    return _frame(columns, answers.index)
-
-
-def _frame(columns: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
-    """One float block filled column by column: pandas' dict constructor is slower at 1M rows."""
-    block = np.empty((len(columns), len(index)))
-    for row, values in zip(block, columns.values()):
-        row[:] = values
-    return pd.DataFrame(block.T, index=index, columns=list(columns), copy=False)
+        rows["overall"][:] = rows[f"item_{spec.overall_item}"]
+    return pd.DataFrame(block.T, index=answers.index, columns=names, copy=False)

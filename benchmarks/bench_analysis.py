@@ -71,13 +71,15 @@ def pandas_floor(frame: pd.DataFrame, weights: pd.Series | np.ndarray) -> dict:
     return result
 
 
-def timed(run: Callable[[], object], repeat: int) -> list[float]:
-    times = []
+def timed(run: Callable[[], object], repeat: int) -> dict[str, list[float]]:
+    """Wall and process-CPU seconds of each run: CPU time is less disturbed by other processes."""
+    wall, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         run()
-        times.append(time.perf_counter() - start)
-    return times
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return {"wall": wall, "cpu": cpu}
 
 
 def traced_peak_mb(run: Callable[[], object]) -> float:
@@ -135,26 +137,32 @@ def machine() -> dict:
 
 
 def summary_table(rows: list[dict]) -> str:
-    header = ("| rows | pandas floor best / median s | scoring s | rake + estimates s | full pipeline s "
-              "| ratio (rake+est / floor) | ratio (full / floor) | full us/row | traced peak MB "
-              "(pipeline / floor) | max RSS MB | load |")
+    """Best of the repeats, wall seconds with CPU seconds in brackets."""
+    header = ("| rows | pandas floor s | scoring s | rake + estimates s | full pipeline s "
+              "| rake+est / floor | full / floor | full us/row | traced peak MB pipeline / floor "
+              "| max RSS MB | load |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for r in rows:
-        floor, rake, full = min(r["floor_s"]), min(r["rake_and_estimates_s"]), min(r["full_pipeline_s"])
+        best = {key: {kind: min(r[key][kind]) for kind in ("wall", "cpu")}
+                for key in ("floor_s", "scoring_s", "rake_and_estimates_s", "full_pipeline_s")}
+        def cell(key: str) -> str:
+            return f"{best[key]['wall']:.3f} ({best[key]['cpu']:.3f})"
+        def ratio(key: str) -> str:
+            return " (".join(f"{best[key][k] / best['floor_s'][k]:.1f}x" for k in ("wall", "cpu")) + ")"
         lines.append(
-            f"| {r['n']:,} | {floor:.4f} / {statistics.median(r['floor_s']):.4f} "
-            f"| {min(r['scoring_s']):.3f} | {rake:.3f} | {full:.3f} | {rake / floor:.1f}x "
-            f"| {full / floor:.1f}x | {full / r['n'] * 1e6:.2f} "
+            f"| {r['n']:,} | {cell('floor_s')} | {cell('scoring_s')} | {cell('rake_and_estimates_s')} "
+            f"| {cell('full_pipeline_s')} | {ratio('rake_and_estimates_s')} | {ratio('full_pipeline_s')} "
+            f"| {best['full_pipeline_s']['wall'] / r['n'] * 1e6:.2f} "
             f"| {r['pipeline_traced_peak_mb']:.0f} / {r['floor_traced_peak_mb']:.0f} "
             f"| {r['max_rss_mb']:.0f} | {r['load_1min']:.1f} |")
     return "\n".join(lines)
 
 
-def linearity(rows: list[dict]) -> str:
-    """Time per row of each size relative to the largest: 1.0 everywhere means linear."""
-    base = rows[-1]
-    per_row = min(base["full_pipeline_s"]) / base["n"]
-    return ", ".join(f"{r['n']:,}: {min(r['full_pipeline_s']) / r['n'] / per_row:.2f}" for r in rows)
+def linearity(rows: list[dict], kind: str) -> str:
+    """Pipeline time per row of each size relative to the largest: 1.00 everywhere is linear."""
+    def per_row(r: dict) -> float:
+        return min(r["full_pipeline_s"][kind]) / r["n"]
+    return ", ".join(f"{r['n']:,}: {per_row(r) / per_row(rows[-1]):.2f}" for r in rows)
 
 
 def profile(n: int) -> None:
@@ -172,6 +180,9 @@ def main() -> None:
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profile", type=int, metavar="N", help="cProfile one pipeline run of N rows")
     parser.add_argument("--json", help="also write the raw measurements here")
+    parser.add_argument("--blas-threads", default="1",
+                        help="OPENBLAS/OMP threads of each worker (default 1: on a shared 2-core "
+                             "machine threaded BLAS made the engine's small matrix products slower)")
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.repeat)))
@@ -179,20 +190,24 @@ def main() -> None:
     if args.profile:
         profile(args.profile)
         return
-    print(json.dumps(machine()))
+    print(json.dumps(machine() | {"blas_threads": args.blas_threads}))
+    env = os.environ | {"OPENBLAS_NUM_THREADS": args.blas_threads, "OMP_NUM_THREADS": args.blas_threads}
     rows = []
     for n in args.sizes:
         repeat = args.repeat or (7 if n <= 100_000 else 3)
         done = subprocess.run([sys.executable, __file__, "--worker", str(n), "--repeat", str(repeat)],
-                              stdout=subprocess.PIPE, text=True, check=True)
+                              stdout=subprocess.PIPE, text=True, check=True, env=env)
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(f"{n:,} rows done", file=sys.stderr)
     print(summary_table(rows))
-    print("time per row relative to the largest size (1.00 = linear):", linearity(rows))
+    for kind in ("wall", "cpu"):
+        print(f"{kind} time per row relative to the largest size (1.00 = linear):",
+              linearity(rows, kind))
     print("raking:", [r["raking"] for r in rows])
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"machine": machine(), "rows": rows}, handle, indent=1)
+            json.dump({"machine": machine() | {"blas_threads": args.blas_threads}, "rows": rows},
+                      handle, indent=1)
 
 
 if __name__ == "__main__":
