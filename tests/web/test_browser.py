@@ -1,0 +1,93 @@
+"""A real headless browser on a phone-sized screen answers the citizen questionnaire.
+
+Debian's chromium at /usr/bin/chromium, driven by Playwright, fills the form once in Chinese
+and once in English through labels and the keyboard (no JavaScript in the page), submits, and
+the response must be stored. .ci/run installs chromium; elsewhere the test skips.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from surveyapp.extensions import db
+from surveyapp.models.survey import Answer, Response
+from tests.web.factories import live_server, make_wave, questionnaire_for
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("browser test needs Debian's chromium at /usr/bin/chromium "
+                    "(apt-get install chromium); .ci/run installs it")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def answer_citizen_questionnaire(page, questionnaire, lang: str) -> None:
+    """Fill every question the way a resident would: by visible labels, and by keyboard."""
+    demographics = {d.id: d for d in questionnaire.demographics}
+    page.get_by_label(demographics["district"].text.get(lang)).select_option("310109")
+    page.get_by_label(demographics["street"].text.get(lang)).select_option("310109002")
+    for number, item in enumerate(ordered_items(questionnaire), 1):
+        group = page.get_by_role("group", name=f"{number}. {item.text.get(lang)}", exact=True)
+        if number == 1:  # keyboard only: focus the first radio, arrow to 3, then to 4
+            group.get_by_role("radio").first.focus()
+            page.keyboard.press("Space")
+            page.keyboard.press("ArrowRight")
+            page.keyboard.press("ArrowRight")
+            page.keyboard.press("ArrowRight")
+        elif number == 2:
+            group.get_by_label(questionnaire.scale_of(item.id).dont_know.label.get(lang)).check()
+        else:
+            scale = questionnaire.scale_of(item.id)
+            group.get_by_label(f"9 {scale.points[8].label.get(lang)}", exact=True).check()
+    for demographic in ("sex", "age_group"):
+        choice = demographics[demographic].choices[1]
+        page.get_by_role("group", name=demographics[demographic].text.get(lang)) \
+            .get_by_label(choice.label.get(lang), exact=True).check()
+    page.get_by_label(questionnaire.comment.text.get(lang)).fill("道路维修很及时 / roads fixed fast")
+    page.get_by_role("button").filter(has_text="提交问卷" if lang == "zh" else "Submit answers") \
+        .focus()
+    page.keyboard.press("Enter")
+
+
+def ordered_items(questionnaire):
+    """Items in the order the form shows them: by dimension, the overall item last."""
+    rated = [i for d in questionnaire.dimensions for i in questionnaire.items_in(d.id)]
+    return rated + [i for i in questionnaire.items if i.dimension is None]
+
+
+@pytest.mark.parametrize("lang, thanks", [("zh", "谢谢您！"), ("en", "Thank you")])
+def test_a_resident_answers_on_a_phone(browser, app, caplog, lang, thanks):
+    caplog.set_level(logging.WARNING, logger="werkzeug")
+    wave = make_wave()
+    questionnaire = questionnaire_for(wave)
+
+    with live_server(app) as base:
+        page = browser.new_page(viewport=PHONE, java_script_enabled=False)
+        page.goto(f"{base}/s/{wave.id}" + ("?lang=en" if lang == "en" else ""))
+        answer_citizen_questionnaire(page, questionnaire, lang)
+        page.wait_for_url(f"**/s/{wave.id}/thanks**")
+        heading = page.get_by_role("heading", level=1).inner_text()
+        page.close()
+
+    assert heading == thanks
+    stored = db.session.scalars(sa.select(Response)).one()
+    assert (stored.language, stored.street_code, stored.sex) == (lang, "310109002", "female")
+    answers = {a.item_id: a.value for a in db.session.scalars(sa.select(Answer))}
+    first, second, *rest = ordered_items(questionnaire)
+    assert answers[first.id] == 4
+    assert answers[second.id] == 99
+    assert {answers[item.id] for item in rest} == {9}
+    assert stored.comment == "道路维修很及时 / roads fixed fast"
