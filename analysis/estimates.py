@@ -97,7 +97,7 @@ def linear_estimates(kind: str, y: np.ndarray, dom: np.ndarray, ndom: int,
         influence.add_layer(d, val)
         est[cols], svyvar[cols], wsum[cols], count[cols] = e[cols], ss[cols], W[cols], n[cols]
     v = variance(influence, covmat)
-    var = np.diag(v) if covmat else v
+    var = np.where(count > 0, np.diag(v) if covmat else v, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         deff = var / _srs_variance(kind, svyvar, count, wsum)
     return DomainStats(est, var, deff, count.astype(np.int64), v if covmat else None)
@@ -105,6 +105,14 @@ def linear_estimates(kind: str, y: np.ndarray, dom: np.ndarray, ndom: int,
 
 def proportion_interval(p: np.ndarray, se: np.ndarray, df: np.ndarray, level: float,
                         method: str, interval: str, n_rows: np.ndarray) -> tuple:
+    """Confidence interval for a proportion (see ``_interval``); [p, p] when the SE is 0."""
+    low, high = _interval(p, se, df, level, method, interval, n_rows)
+    degenerate = se == 0
+    return np.where(degenerate, p, low), np.where(degenerate, p, high)
+
+
+def _interval(p: np.ndarray, se: np.ndarray, df: np.ndarray, level: float,
+              method: str, interval: str, n_rows: np.ndarray) -> tuple:
     """Confidence interval for a proportion, as R's ``svyciprop`` (plus Wilson and Wald).
 
     logit: Wald interval on the logit scale (R's default); beta: Korn-Graubard with the

@@ -99,3 +99,13 @@ def test_no_strata_no_psu_is_simple_random_sampling_with_replacement():
     est = SurveyDesign(data).mean("y")
     assert est.se == pytest.approx(data["y"].std() / 2)
     assert est.df == 3
+
+
+def test_degenerate_cases_give_nan_or_point_intervals_without_warnings():
+    data = small().assign(z=np.nan, yes="Y")
+    d = SurveyDesign(data, weights="w", strata="h", psu="psu")
+    empty = d.mean("z")
+    assert empty.n == 0 and np.isnan(empty.estimate) and np.isnan(empty.se)
+    for method in ("logit", "beta", "wilson", "wald", "asin"):
+        p = d.proportion("yes", "Y", method=method)
+        assert (p.estimate, p.ci_low, p.ci_high) == (1.0, 1.0, 1.0)
