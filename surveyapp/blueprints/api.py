@@ -14,6 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, g, jsonify, request, send_file
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from surveyapp.blueprints.api_openapi import openapi_document
 from surveyapp.exports import FORMATS
@@ -55,6 +56,13 @@ def _api_error(error: ApiError):
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="surveyapp"'
     return response
+
+
+@bp.errorhandler(HTTPException)
+@bp.errorhandler(RequestEntityTooLarge)  # code-specific app handlers would otherwise win
+def _http_error(error: HTTPException):
+    """JSON for every HTTP error inside the API (app-wide handlers may render HTML pages)."""
+    return jsonify(error=error.name, message=error.description), error.code
 
 
 @bp.before_request

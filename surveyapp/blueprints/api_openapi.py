@@ -65,9 +65,9 @@ SCHEMAS = {
         "description": "See surveyapp/specs.py; every problem is reported with its path.",
         "properties": {
             "spec_version": {"const": 1},
-            "name": {"type": "string"},
+            "name": TEXT_OR_NULL,
             "waves": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
-            "questionnaire": {"type": "string"},
+            "questionnaire": TEXT_OR_NULL,
             "outcomes": {"type": "array", "items": {"oneOf": [
                 {"enum": ["index", "overall", "dimensions", "items"]},
                 {"type": "object", "properties": {"dimension": {"type": "string"}}},
@@ -81,14 +81,15 @@ SCHEMAS = {
                 "strata": TEXT_OR_NULL, "psu": TEXT_OR_NULL,
                 "lonely_psu": {"enum": list(LONELY_PSU)}}},
             "weighting": {"type": "object", "properties": {
-                "method": {"enum": list(WEIGHTING_METHODS)}, "margins": {"type": "string"},
+                "method": {"enum": list(WEIGHTING_METHODS)}, "margins": TEXT_OR_NULL,
                 "variables": {"type": "array", "items": {"type": "string"}},
-                "trim": {"type": "object", "properties": {"lower": {"type": "number"},
-                                                          "upper": {"type": "number"}}},
+                "trim": {"type": ["object", "null"], "description": "multiples of the mean "
+                         "weight", "properties": {"lower": NUMBER_OR_NULL,
+                                                  "upper": NUMBER_OR_NULL}},
                 "epsilon": {"type": "number"}, "max_iter": {"type": "integer"}}},
             "variance": {"type": "object", "properties": {
-                "method": {"enum": list(VARIANCE_METHODS)}, "replicates": {"type": "integer"},
-                "seed": {"type": "integer"}}},
+                "method": {"enum": list(VARIANCE_METHODS)},
+                "replicates": {"type": ["integer", "null"]}, "seed": {"type": ["integer", "null"]}}},
             "interval": {"type": "object", "properties": {
                 "method": {"enum": list(INTERVAL_METHODS)}, "level": {"type": "number"},
                 "proportion_method": {"enum": list(PROPORTION_METHODS)}}},

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from analysis.design import SurveyDesign
 from analysis.scoring import score
+from analysis.trends import difference
 from surveyapp.extensions import db
 from surveyapp.models.margins import MarginSet
 from surveyapp.models.quality import QualityFlag
@@ -352,20 +353,25 @@ def _number(value) -> float | int | None:
 
 
 def compare_waves(rows: list[dict], spec: EstimateSpec) -> list[dict]:
-    """Each comparison between two waves, for every outcome and domain level both waves have."""
-    table = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    """Each comparison (later minus earlier wave, independent samples) for every outcome and
+    domain level both waves estimated."""
+    table = pd.DataFrame(rows, columns=list(RESULT_COLUMNS)).astype(
+        {"estimate": float, "se": float, "df": float})
+    table = table[np.isfinite(table["estimate"]) & np.isfinite(table["se"])]
+    keys = ["outcome", "domain", "level"]
     result = []
     for comparison in spec.comparisons:
-        before = table[table["wave"] == comparison.from_wave].set_index(["outcome", "domain", "level"])
-        after = table[table["wave"] == comparison.to_wave].set_index(["outcome", "domain", "level"])
-        common = before.index.intersection(after.index, sort=False)
-        if common.empty:
+        before = table[table["wave"] == comparison.from_wave].set_index(keys)
+        after = table[table["wave"] == comparison.to_wave].set_index(keys)
+        if before.empty or after.empty:
             continue
-        diff = compare_estimates(before.loc[common], after.loc[common], level=spec.interval.level)
-        for (outcome, domain, level), values in diff.iterrows():
+        change = difference(after, before, level=spec.interval.level, ci=spec.interval.method)
+        for (outcome, domain, level), values in change.iterrows():
             result.append({"outcome": outcome, "domain": domain, "level": level,
                            "from_wave": comparison.from_wave, "to_wave": comparison.to_wave,
-                           **{k: _number(values[k]) for k in COMPARISON_COLUMNS[5:10]},
+                           "difference": _number(values["estimate"]),
+                           **{k: _number(values[k]) for k in ("se", "ci_low", "ci_high",
+                                                              "p_value")},
                            "significant": bool(values["significant"])})
     return result
 

@@ -1,0 +1,192 @@
+"""/api/v1 end to end: tokens, role scoping, runs, downloads, JSON errors and the OpenAPI document."""
+import io
+import json
+
+import jsonschema
+import openpyxl
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import sqlalchemy as sa
+
+from surveyapp.blueprints.api_openapi import openapi_document
+from surveyapp.extensions import db
+from surveyapp.models.accounts import User
+from surveyapp.models.runs import ApiToken
+from surveyapp.models.survey import District, Response
+from surveyapp.services.tokens import create_token, revoke_token
+from tests.web.analyst_fixtures import HONGKOU, MARGINS, world  # noqa: F401
+
+SPEC = {"waves": ["2023", "2024"], "outcomes": ["index"], "domains": ["district"],
+        "weighting": {"method": "rake", "margins": MARGINS}, "comparisons": "consecutive"}
+
+
+def make_user(username: str, role: str, districts=()) -> str:
+    user = User(username=username, password_hash="unused", role=role,
+                districts=[db.session.get(District, code) for code in districts])
+    db.session.add(user)
+    db.session.flush()
+    _, token = create_token(username)
+    db.session.commit()
+    return token
+
+
+@pytest.fixture
+def tokens(world):
+    return {"analyst": make_user("ana", "analyst"),
+            "bureau": make_user("hongkou", "bureau", [HONGKOU])}
+
+
+def auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def conforms(body, schema_name: str) -> None:
+    """The body validates against the OpenAPI document's schema of that name."""
+    document = openapi_document()
+    jsonschema.validate(body, {"$ref": f"#/components/schemas/{schema_name}",
+                               "components": document["components"]})
+
+
+def test_openapi_lists_exactly_the_served_routes(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    documented = {(f"/api/v1{path}".replace("{", "<").replace("}", ">"), method.upper())
+                  for path, item in document["paths"].items() for method in item}
+    served = {(rule.rule.replace("<int:", "<"), method)
+              for rule in client.application.url_map.iter_rules()
+              if rule.rule.startswith("/api/v1") for method in rule.methods
+              if method not in ("HEAD", "OPTIONS")}
+    assert documented == served
+    jsonschema.Draft202012Validator.check_schema(
+        {"$ref": "#/components/schemas/Run", "components": document["components"]})
+
+
+@pytest.mark.parametrize("headers, message", [
+    ({}, "Authorization: expected 'Bearer <token>'"),
+    ({"Authorization": "Basic abc"}, "Authorization: expected 'Bearer <token>'"),
+    ({"Authorization": "Bearer sa_nope"}, "Authorization: unknown, revoked or disabled token"),
+])
+def test_requests_without_a_valid_token_get_401_json(client, tokens, headers, message):
+    response = client.get("/api/v1/waves", headers=headers)
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert response.get_json() == {"error": "unauthorized", "message": message}
+    conforms(response.get_json(), "Error")
+
+
+def test_revoked_token_is_refused_and_use_is_recorded(client, tokens):
+    assert client.get("/api/v1/waves", headers=auth(tokens["analyst"])).status_code == 200
+    row = db.session.scalar(sa.select(ApiToken).order_by(ApiToken.id))
+    db.session.refresh(row)
+    assert row.last_used_at is not None and len(row.token_hash) == 64
+    assert tokens["analyst"] not in row.token_hash
+    revoke_token(row.id)
+    db.session.commit()
+    assert client.get("/api/v1/waves", headers=auth(tokens["analyst"])).status_code == 401
+
+
+def test_waves_and_questionnaires_are_scoped(client, tokens):
+    waves = client.get("/api/v1/waves", headers=auth(tokens["analyst"])).get_json()
+    assert [w["label"] for w in waves] == ["2023", "2024"]
+    assert waves[0]["districts"] == ["310109", "310110"]
+    for wave in waves:
+        conforms(wave, "Wave")
+    bureau = client.get("/api/v1/waves", headers=auth(tokens["bureau"])).get_json()
+    assert {tuple(w["districts"]) for w in bureau} == {(HONGKOU,)}
+    questionnaires = client.get("/api/v1/questionnaires", headers=auth(tokens["bureau"])).get_json()
+    assert "citizen" in {q["key"] for q in questionnaires}
+    for entry in questionnaires:
+        conforms(entry, "Questionnaire")
+
+
+def test_submit_a_spec_get_results_and_download_them(client, tokens):
+    response = client.post("/api/v1/runs", json=SPEC, headers=auth(tokens["analyst"]))
+    assert response.status_code == 201, response.get_json()
+    run = response.get_json()
+    conforms(run, "Run")
+    assert run["response_count"] == 80 and run["districts"] is None
+    assert {e["level"] for e in run["results"]["estimates"]} == {"all", "310109", "310110"}
+    assert run["results"]["comparisons"][0]["from_wave"] == "2023"
+
+    listed = client.get("/api/v1/runs", headers=auth(tokens["analyst"])).get_json()
+    assert [r["id"] for r in listed] == [run["id"]] and "results" not in listed[0]
+    detail = client.get(f"/api/v1/runs/{run['id']}", headers=auth(tokens["analyst"])).get_json()
+    assert detail["results"] == run["results"]
+
+    base = f"/api/v1/runs/{run['id']}/results"
+    as_json = client.get(base, headers=auth(tokens["analyst"])).get_json()
+    assert as_json["estimates"] == run["results"]["estimates"]
+    as_csv = client.get(f"{base}?format=csv", headers=auth(tokens["analyst"]))
+    assert as_csv.mimetype == "text/csv"
+    table = pd.read_csv(io.BytesIO(as_csv.data), encoding="utf-8-sig")
+    assert len(table) == len(run["results"]["estimates"])
+    as_xlsx = client.get(f"{base}?format=xlsx", headers=auth(tokens["analyst"]))
+    assert openpyxl.load_workbook(io.BytesIO(as_xlsx.data)).sheetnames[0] == "estimates"
+
+
+def test_bureau_runs_cover_only_its_districts_and_only_it_sees_them(client, tokens):
+    response = client.post("/api/v1/runs", json=SPEC, headers=auth(tokens["bureau"]))
+    assert response.status_code == 201, response.get_json()
+    run = response.get_json()
+    hongkou = db.session.scalar(sa.select(sa.func.count(Response.id)).where(
+        Response.district_code == HONGKOU))
+    assert run["districts"] == [HONGKOU] and run["response_count"] == hongkou
+    assert {e["level"] for e in run["results"]["estimates"]} == {"all", HONGKOU}
+    other = client.post("/api/v1/runs", json=SPEC, headers=auth(tokens["analyst"])).get_json()
+    assert [r["id"] for r in client.get("/api/v1/runs", headers=auth(tokens["bureau"])).get_json()
+            ] == [run["id"]]
+    missing = client.get(f"/api/v1/runs/{other['id']}", headers=auth(tokens["bureau"]))
+    assert missing.status_code == 404 and missing.get_json()["error"] == "not_found"
+    assert client.get(f"/api/v1/runs/{run['id']}", headers=auth(tokens["analyst"])).status_code == 200
+
+
+@pytest.mark.parametrize("body, status, check", [
+    ("{not json", 400, lambda b: b["message"].startswith("body: expected a JSON estimate spec")),
+    ([1, 2], 422, lambda b: b["problems"] == ["spec: expected a mapping with at least 'waves'"]),
+    ({"waves": ["2024"], "weighting": {"method": "ipf"}}, 422,
+     lambda b: b["problems"][0].startswith("spec: weighting.method: expected one of")),
+    ({"waves": ["1999"]}, 422, lambda b: b["problems"][0].startswith("waves[0]: unknown wave")),
+    ({"waves": ["2024"], "design": {"psu": "colour"}}, 422,
+     lambda b: b["problems"] == ["design.psu: unknown variable 'colour'"]),
+])
+def test_malformed_specs_get_4xx_json_naming_the_problem(client, tokens, body, status, check):
+    kwargs = {"data": body, "content_type": "application/json"} if isinstance(body, str) else {
+        "json": body}
+    response = client.post("/api/v1/runs", headers=auth(tokens["analyst"]), **kwargs)
+    assert response.status_code == status
+    assert check(response.get_json()), response.get_json()
+    conforms(response.get_json(), "Error")
+
+
+@pytest.mark.parametrize("url, status, error", [
+    ("/api/v1/runs/12345", 404, "not_found"),
+    ("/api/v1/runs/abc", 404, "Not Found"),
+    ("/api/v1/nothing", 404, "Not Found"),
+    ("/api/v1/waves/2024/microdata?format=xls", 400, "bad_request"),
+    ("/api/v1/waves/1999/microdata", 404, "not_found"),
+    ("/api/v1/waves/2024/microdata?margins=nope", 422, "invalid_request"),
+])
+def test_bad_urls_get_json_errors(client, tokens, url, status, error):
+    response = client.get(url, headers=auth(tokens["analyst"]))
+    assert response.status_code == status and response.get_json()["error"] == error
+
+
+def test_wrong_method_and_oversized_body_are_json(client, tokens):
+    response = client.delete("/api/v1/runs", headers=auth(tokens["analyst"]))
+    assert response.status_code == 405 and "message" in response.get_json()
+    huge = json.dumps({"waves": ["2024"], "name": "x" * (3 * 1024 * 1024)})
+    response = client.post("/api/v1/runs", data=huge, content_type="application/json",
+                           headers=auth(tokens["analyst"]))
+    assert response.status_code == 413 and "message" in response.get_json()
+
+
+def test_microdata_download_is_scoped_and_weighted(client, tokens):
+    with client.get(f"/api/v1/waves/2024/microdata?format=parquet&margins={MARGINS}",
+                    headers=auth(tokens["bureau"])) as response:
+        assert response.status_code == 200
+        assert response.mimetype == "application/vnd.apache.parquet"
+        data = response.data
+    table = pq.read_table(io.BytesIO(data)).to_pandas()
+    assert set(table["district"]) == {HONGKOU} and "comment" not in table
+    assert table["weight"].sum() == pytest.approx(100_000)
+    label = pq.read_schema(io.BytesIO(data)).field("weight").metadata[b"label"].decode()
+    assert label == "最终权重 / Final weight"
