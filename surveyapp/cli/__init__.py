@@ -10,7 +10,9 @@ import importlib
 import click
 from flask.cli import FlaskGroup
 
-COMMAND_MODULES: tuple[str, ...] = ("users", "questionnaires", "demo", "report")
+COMMAND_MODULES: tuple[str, ...] = (
+    "users", "questionnaires", "demo", "report", "estimate", "export", "tokens",
+)
 
 
 def _create_app():
