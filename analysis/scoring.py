@@ -139,7 +139,7 @@ def _mean_of_answered(columns: list[np.ndarray], weights: np.ndarray, minimum: f
     weight_sum = np.zeros_like(out)
     out[:] = 0.0
     for values, weight in zip(columns, weights):
-        present = values == values  # not NaN
+        present = ~np.isnan(values)
         np.add(out, values * weight if weight != 1 else values, out=out, where=present)
         weight_sum += present * weight
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -20,7 +20,6 @@ import os
 import platform
 import pstats
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -29,9 +28,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from synthetic import SyntheticSurvey, synthetic_survey
 
 from analysis import SurveyDesign, score
-from synthetic import SyntheticSurvey, synthetic_survey
 
 OUTCOMES = ("index", "dim_product", "dim_service", "dim_housing")
 DOMAINS = ("district", "street")
@@ -127,13 +126,27 @@ def worker(n: int, repeat: int) -> dict:
 
 
 def machine() -> dict:
-    cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    cpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
     model = next((line.split(":", 1)[1].strip() for line in cpu.splitlines()
                   if line.startswith("Model name")), platform.processor())
     with open("/proc/meminfo") as meminfo:
         ram_kb = int(meminfo.readline().split()[1])
     return {"cpu": model, "cores": os.cpu_count(), "ram_gb": round(ram_kb / 2**20, 1),
             "python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__}
+
+
+def _best(row: dict) -> dict[str, dict[str, float]]:
+    return {key: {kind: min(row[key][kind]) for kind in ("wall", "cpu")}
+            for key in ("floor_s", "scoring_s", "rake_and_estimates_s", "full_pipeline_s")}
+
+
+def _seconds(best: dict, key: str) -> str:
+    return f"{best[key]['wall']:.3f} ({best[key]['cpu']:.3f})"
+
+
+def _ratio(best: dict, key: str) -> str:
+    wall, cpu = (best[key][k] / best["floor_s"][k] for k in ("wall", "cpu"))
+    return f"{wall:.1f}x ({cpu:.1f}x)"
 
 
 def summary_table(rows: list[dict]) -> str:
@@ -143,15 +156,11 @@ def summary_table(rows: list[dict]) -> str:
               "| max RSS MB | load |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for r in rows:
-        best = {key: {kind: min(r[key][kind]) for kind in ("wall", "cpu")}
-                for key in ("floor_s", "scoring_s", "rake_and_estimates_s", "full_pipeline_s")}
-        def cell(key: str) -> str:
-            return f"{best[key]['wall']:.3f} ({best[key]['cpu']:.3f})"
-        def ratio(key: str) -> str:
-            return " (".join(f"{best[key][k] / best['floor_s'][k]:.1f}x" for k in ("wall", "cpu")) + ")"
+        best = _best(r)
         lines.append(
-            f"| {r['n']:,} | {cell('floor_s')} | {cell('scoring_s')} | {cell('rake_and_estimates_s')} "
-            f"| {cell('full_pipeline_s')} | {ratio('rake_and_estimates_s')} | {ratio('full_pipeline_s')} "
+            f"| {r['n']:,} | {_seconds(best, 'floor_s')} | {_seconds(best, 'scoring_s')} "
+            f"| {_seconds(best, 'rake_and_estimates_s')} | {_seconds(best, 'full_pipeline_s')} "
+            f"| {_ratio(best, 'rake_and_estimates_s')} | {_ratio(best, 'full_pipeline_s')} "
             f"| {best['full_pipeline_s']['wall'] / r['n'] * 1e6:.2f} "
             f"| {r['pipeline_traced_peak_mb']:.0f} / {r['floor_traced_peak_mb']:.0f} "
             f"| {r['max_rss_mb']:.0f} | {r['load_1min']:.1f} |")
