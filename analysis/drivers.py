@@ -114,6 +114,9 @@ def key_drivers(
         n_clusters, df = None, n - k
     else:
         groups = pd.factorize(data[cluster].to_numpy()[complete])[0]
+        if (groups < 0).any():
+            raise ValueError(f"key drivers: cluster column {cluster!r} is missing for "
+                             f"{int((groups < 0).sum())} respondents; every row needs its PSU")
         n_clusters = int(groups.max()) + 1
         if n_clusters < 2:
             raise ValueError(f"key drivers: cluster column {cluster!r} has fewer than 2 PSUs")

@@ -90,11 +90,13 @@ def test_without_cluster_uses_hc1_and_equal_weights_match_ols():
     ({"drivers": []}, "at least one driver"),
     ({"weights": "nope"}, "weights: no column 'nope'"),
     ({"cluster": "one"}, "fewer than 2 PSUs"),
+    ({"cluster": "gappy"}, "'gappy' is missing for 1 respondents"),
     ({"level": 95}, "level must lie between 0 and 1"),
 ])
 def test_bad_input_is_rejected_with_a_message(kwargs, message):
     df = synthetic(n=200)
     df["one"] = "S"
+    df["gappy"] = df["street"].where(df.index != 5)
     args = {"outcome": "overall", "drivers": list(TRUE)} | kwargs
     with pytest.raises(ValueError, match=message):
         key_drivers(df, **args)
