@@ -157,29 +157,41 @@ class RakeStep:
 
     @cached_property
     def _parts(self) -> tuple:
-        """Per margin: grouping, basis (psw columns), 1/psw, unweighted counts; and crosses."""
-        groups, bases, inverse = [], [], []
-        for m, size in enumerate(self.sizes):
-            codes = self.cell_margin[m][self.cell]
-            psw = self.base * self.factors[m][self.cell]
-            groups.append(Basis(size, codes=codes))
-            bases.append(Basis(size, codes=codes, scale=psw))
-            inverse.append(_safe_inverse(psw))
-        crosses = [[cross(g, b, inv) for b in bases] for g, inv in zip(groups, inverse)]
-        counts = [np.bincount(g.codes, minlength=g.size).astype(float) for g in groups]
-        return groups, bases, inverse, crosses, counts
+        """Everything that does not depend on the influence values, computed on cells.
 
-    def adjust(self, influence: Influence) -> None:
-        """z <- z - psw_m * ave_m(z / psw_m), 10 times for each margin m (ave unweighted)."""
-        groups, bases, inverse, crosses, counts = self._parts
-        fixed = [influence.group_sum(g, inv) for g, inv in zip(groups, inverse)]
-        coefs = [np.zeros((size, influence.ndom)) for size in self.sizes]
+        Since psw_m = w0 * factors[m][cell], sums of z / psw_m over a margin category are
+        sums over cells of (sum of z / w0 in the cell) / factors[m][cell]; the 10-fold
+        residualisation is linear in those sums, so it is folded into one matrix ``operator``.
+        """
+        n_cells = self.cell_margin[0].size
+        cell_count = np.bincount(self.cell, minlength=n_cells).astype(float)
+        onehots = [np.eye(size)[cm] for cm, size in zip(self.cell_margin, self.sizes)]  # C x K
+        inv_f = [_safe_inverse(f) for f in self.factors]
+        agg = [(oh * inv[:, None]).T for oh, inv in zip(onehots, inv_f)]  # K_m x C
+        counts = [oh.T @ cell_count for oh in onehots]
+        crosses = [[(onehots[m] * (cell_count * self.factors[k] * inv_f[m])[:, None]).T
+                    @ onehots[k] for k in range(len(self.sizes))]
+                   for m in range(len(self.sizes))]
+        offsets = np.cumsum((0,) + self.sizes)
+        total = int(offsets[-1])
+        fixed = [np.eye(total)[offsets[m]:offsets[m + 1]] for m in range(len(self.sizes))]
+        coefs = [np.zeros((size, total)) for size in self.sizes]
         for _ in range(10):
             for m in range(len(self.sizes)):
                 current = fixed[m] - sum(c @ a for c, a in zip(crosses[m], coefs))
-                coefs[m] = coefs[m] + current / counts[m][:, None]
-        for basis, coef in zip(bases, coefs):
-            influence.add_correction(basis, coef)
+                coefs[m] = coefs[m] + current / np.where(counts[m] > 0, counts[m], 1.0)[:, None]
+        operator = np.vstack(coefs)
+        bases = [Basis(size, codes=cm[self.cell], scale=self.base * f[self.cell])
+                 for cm, size, f in zip(self.cell_margin, self.sizes, self.factors)]
+        return (Basis(n_cells, codes=self.cell), _safe_inverse(self.base), np.vstack(agg),
+                operator, offsets, bases)
+
+    def adjust(self, influence: Influence) -> None:
+        """z <- z - psw_m * ave_m(z / psw_m), 10 times for each margin m (ave unweighted)."""
+        cells, inv_base, agg, operator, offsets, bases = self._parts
+        coefs = operator @ (agg @ influence.group_sum(cells, inv_base))
+        for m, basis in enumerate(bases):
+            influence.add_correction(basis, coefs[offsets[m]:offsets[m + 1]])
 
     def reapply(self, weights: np.ndarray) -> np.ndarray:
         """Rake other starting weights to the same margins (no warning, no diagnostics)."""
