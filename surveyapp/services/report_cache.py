@@ -93,18 +93,19 @@ def report_document(wave: Wave, district: str | None, lang: Language, fmt: str,
     path = _cache_dir() / _file_name(wave, district, lang, fmt, margins, version)
     if path.exists():
         return path.read_bytes()
-    document = BUILDERS[fmt](cached_report(wave, district, lang, margins, version))
+    report = cached_report(wave, district, lang, margins, version, charts=fmt != "csv")
+    document = BUILDERS[fmt](report)
     _store(path, document)
     return document
 
 
 def cached_report(wave: Wave, district: str | None, lang: Language, margins: str | None = None,
-                  version: str | None = None) -> Report:
+                  version: str | None = None, charts: bool = True) -> Report:
     """The report content, built from the in-memory analysis of the current data version."""
     inputs = _cached_inputs(wave, margins, version or data_version(wave))
     if district is None:
-        return city_report(inputs, lang)
-    return district_report(inputs, district, lang, suppress_below())
+        return city_report(inputs, lang, charts)
+    return district_report(inputs, district, lang, suppress_below(), charts)
 
 
 def _cached_inputs(wave: Wave, margins: str | None, version: str) -> ReportInputs:

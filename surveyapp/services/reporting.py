@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from analysis.drivers import key_drivers
 from analysis.plots import district_comparison_chart, importance_performance_chart, trend_chart
-from analysis.trends import compare_estimates
+from analysis.trends import difference
 from surveyapp.extensions import db
 from surveyapp.models.survey import District, QuestionnaireVersion, Response, Wave, utcnow
 from surveyapp.questionnaires import Questionnaire, load_geography
@@ -37,7 +37,7 @@ from surveyapp.services.wave_results import (
 # Questionnaires whose dimensions are public-service sectors (the city's sector monitor).
 SECTOR_QUESTIONNAIRES = frozenset({"public_service"})
 LEVEL = 0.95
-CHART_DPI = 150
+CHART_DPI = 120
 
 
 class ReportError(ValueError):
@@ -49,7 +49,7 @@ class ReportInputs:
     """A wave's results, the earlier waves' (most recent first) and the changes against each.
 
     ``changes[i][column]`` compares this wave with ``earlier[i]`` for every domain both have:
-    columns difference, se, ci_low, ci_high, p_value, significant.
+    columns estimate (the difference), se, ci_low, ci_high, df, t, p_value, significant.
     """
 
     current: WaveResults
@@ -96,7 +96,7 @@ def _compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     common = before.index.intersection(after.index, sort=False)
     both = [d for d in common
             if math.isfinite(before.at[d, "estimate"]) and math.isfinite(after.at[d, "estimate"])]
-    return compare_estimates(before.loc[both], after.loc[both], level=LEVEL)
+    return difference(after.loc[both], before.loc[both], level=LEVEL)
 
 
 def build_district_report(wave: Wave, district: str, lang: Language,
@@ -129,8 +129,11 @@ def check_district(wave: Wave, district: str, lang: Language) -> None:
 
 
 def district_report(inputs: ReportInputs, district: str, lang: Language,
-                    suppress_below: int) -> Report:
-    """The district report from analysed inputs (shared by all districts of a wave)."""
+                    suppress_below: int, charts: bool = True) -> Report:
+    """The district report from analysed inputs (shared by all districts of a wave).
+
+    ``charts=False`` leaves the charts out (the CSV edition has none; they are the slow part).
+    """
     current = inputs.current
     if district not in current.scores["index"].index:
         raise ReportError(
@@ -148,12 +151,12 @@ def district_report(inputs: ReportInputs, district: str, lang: Language,
     frame = current.frame[current.frame["district"] == district]
     method = _method(current, frame, district, tuple(Count(s.label, s.n) for s in streets),
                      suppress_below, lang)
-    charts = _charts(inputs, district, names, frame, lang)
+    drawn = _charts(inputs, district, names, frame, lang) if charts else ()
     return _report(inputs, "district", lang, names.get(district, district), district, headline,
-                   streets, districts, charts, method)
+                   streets, districts, drawn, method)
 
 
-def city_report(inputs: ReportInputs, lang: Language) -> Report:
+def city_report(inputs: ReportInputs, lang: Language, charts: bool = True) -> Report:
     """The city-wide report: all districts ranked, significant changes highlighted."""
     current = inputs.current
     q = current.questionnaire
@@ -165,9 +168,9 @@ def city_report(inputs: ReportInputs, lang: Language) -> Report:
                         None, None, None)
     counts = tuple(Count(row.label, row.estimate.n) for row in districts)
     method = _method(current, current.frame, None, counts, suppress_below(), lang)
-    charts = _charts(inputs, CITY, names, current.frame, lang)
+    drawn = _charts(inputs, CITY, names, current.frame, lang) if charts else ()
     return _report(inputs, "city", lang, _city_name(lang), None, headline, (), districts,
-                   charts, method)
+                   drawn, method)
 
 
 def _report(inputs: ReportInputs, kind: str, lang: Language, area: str, code: str | None,
@@ -212,7 +215,7 @@ def _changes(inputs: ReportInputs, column: str, domain: str) -> tuple[Change | N
             result.append(None)
             continue
         row = table.loc[domain]
-        result.append(Change(before.wave.label, float(row["difference"]), float(row["ci_low"]),
+        result.append(Change(before.wave.label, float(row["estimate"]), float(row["ci_low"]),
                              float(row["ci_high"]), float(row["p_value"]),
                              bool(row["significant"])))
     return tuple(result)

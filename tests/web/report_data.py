@@ -20,7 +20,7 @@ YANGPU = "310110"
 SEXES = ("male", "female")
 AGES = ("18-29", "30-44", "45-59", "60+")
 SUPPRESS_BELOW = 10
-SHOWN_STREET_RESPONSES = 14  # first Hongkou street: at least SUPPRESS_BELOW
+SHOWN_STREET_RESPONSES = 10  # first Hongkou street: at least SUPPRESS_BELOW
 HIDDEN_STREET_RESPONSES = 4  # second Hongkou street: suppressed
 
 
@@ -45,11 +45,11 @@ def make_report_waves() -> ReportWaves:
                         closes_at=now - timedelta(days=300))
     current = make_wave("2024", districts=[HONGKOU, YANGPU])
     streets = [s.code for s in db.session.get(District, HONGKOU).streets]
-    _respond(earlier, HONGKOU, streets[0], 12, seed=100)
-    _respond(earlier, YANGPU, None, 12, seed=200)
+    _respond(earlier, HONGKOU, streets[0], 8, seed=100)
+    _respond(earlier, YANGPU, None, 8, seed=200)
     _respond(current, HONGKOU, streets[0], SHOWN_STREET_RESPONSES, seed=300)
     _respond(current, HONGKOU, streets[1], HIDDEN_STREET_RESPONSES, seed=400)
-    _respond(current, YANGPU, None, 12, seed=500)
+    _respond(current, YANGPU, None, 8, seed=500)
     return ReportWaves(earlier, current, streets[0], streets[1])
 
 
