@@ -88,6 +88,12 @@ class SurveyDesign:
     ``fpc``: population sizes (or sampling fractions <= 1) per stratum, one column per stage;
     ``lonely_psu``: what to do with a stratum holding a single PSU, as R's
     ``options(survey.lonely.psu=)``. Rows with missing design variables raise ``ValueError``.
+
+    Missing values in an analysis variable: those rows are left out of the numerator and the
+    denominator of that estimate (R's ``na.rm=TRUE``) but stay in the design as out-of-domain
+    rows, so strata, PSU counts and degrees of freedom are those of the whole sample. Rows
+    with a missing ``by`` value belong to no domain. "adjust" centres a lonely PSU at zero, as
+    survey 4.1.1 does (the grand mean of the influence values of a mean).
     """
 
     def __init__(self, data: pd.DataFrame, weights: str | None = None, strata: str | None = None,
