@@ -96,7 +96,9 @@ class SurveyForm(FlaskForm):
     def error_summary(self) -> list[tuple[str, str, str]]:
         """(anchor id, short field name, message) for each invalid field, in page order.
 
-        Rated items are named by their number ("Question 3"), since their texts are long.
+        Rated items are named by their number ("Question 3"), since their texts are long. A radio
+        group's anchor is its fieldset, so the jump shows the question and its message; the next
+        Tab then lands on the group's first radio.
         """
         entries = []
         for field in self.demographic_fields(place=True):
@@ -108,7 +110,7 @@ class SurveyForm(FlaskForm):
             entries.append((field, field.label.text))
         if "comment" in self:
             entries.append((self["comment"], self["comment"].label.text))
-        return [(anchor_id(field), name, field.errors[0]) for field, name in entries
+        return [(field.id, name, field.errors[0]) for field, name in entries
                 if field.errors]
 
     def answers(self) -> dict[str, int]:
@@ -126,11 +128,6 @@ class SurveyForm(FlaskForm):
             return None
         data = (self[name].data or "").strip()
         return data or None
-
-
-def anchor_id(field: Field) -> str:
-    """The id an error link should focus: a radio group's first radio, else the field itself."""
-    return f"{field.id}-0" if getattr(field, "kind", None) == "radio" else field.id
 
 
 def required(message: str) -> Callable[[SurveyForm, Field], None]:

@@ -39,6 +39,7 @@ from surveyapp.services.submission import (
 from surveyapp.services.waves import open_waves
 
 bp = Blueprint("survey", __name__)
+DATE_FORMAT = "yyyy-MM-dd HH:mm"  # in BABEL_DEFAULT_TIMEZONE (Shanghai time); same in zh and en
 bp.app_context_processor(template_context)
 # The locale is cached on the app context; a context reused across requests (as the test
 # client does inside an app context) must not keep the previous request's language.
@@ -92,10 +93,10 @@ def _collecting_wave(wave_id: int) -> Wave:
     status = wave.status()
     if status == "scheduled":
         abort(403, _("This survey opens on %(date)s. Please come back then.",
-                     date=format_datetime(wave.opens_at, "long")))
+                     date=format_datetime(wave.opens_at, DATE_FORMAT)))
     if status == "closed":
         abort(410, _("This survey closed on %(date)s. Thank you for your interest.",
-                     date=format_datetime(wave.closes_at, "long")))
+                     date=format_datetime(wave.closes_at, DATE_FORMAT)))
     return wave
 
 

@@ -100,8 +100,8 @@ def test_validation_errors_link_to_each_field_and_keep_answers(client):
     page = post(client, wave, data).get_data(as_text=True)
 
     assert 'href="#street"' in page
-    assert 'href="#q_p_food-0"' in page
-    assert 'id="q_p_food-0"' in page
+    assert 'href="#q_p_food"' in page
+    assert '<fieldset class="question has-error" id="q_p_food"' in page
     assert "保留我的意见" in page
     kept = data["q_p_goods"]
     assert f'name="q_p_goods" value="{kept}" checked' in page
