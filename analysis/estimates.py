@@ -7,8 +7,8 @@ those of the full sample. Missing values never count as zero.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy import special, stats

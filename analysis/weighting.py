@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from analysis.variance import Basis, Influence, cross
+from analysis.variance import Basis, Influence
 
 
 class RakingConvergenceWarning(UserWarning):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -14,14 +14,14 @@ RTOL = 1e-8
 requires_api = pytest.mark.skipif(not API_DIR.is_dir(), reason="R reference data not available")
 
 
-@lru_cache(maxsize=None)
+@cache
 def reference(name: str) -> dict:
     """The parsed ``api_<x>_<name>.json`` file (each entry records the R call that produced it)."""
     (path,) = API_DIR.glob(f"api_*_{name}.json")
     return json.loads(path.read_text())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _csv(name: str) -> pd.DataFrame:
     return pd.read_csv(API_DIR / f"{name}.csv")
 

@@ -67,7 +67,9 @@ def poststrat_adjust(x, cat, psw, oldw):
 
 def brute_rake(w, cats, targets, epsilon, maxit):
     joint = codes(pd.DataFrame({i: c for i, c in enumerate(cats)}), list(range(len(cats))))
-    table = lambda ww: np.bincount(joint, ww)  # noqa: E731
+    def table(ww):
+        return np.bincount(joint, ww)
+
     old, psws, it = table(w), [], 0
     while it < maxit:
         psws = []
