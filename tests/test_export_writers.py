@@ -7,7 +7,8 @@ import pyarrow.parquet as pq
 import pyreadstat
 import pytest
 
-from surveyapp.exports import FORMATS, export_frame
+from surveyapp.exports import FORMATS
+from surveyapp.exports.frame import export_frame
 from surveyapp.exports.codebook import Codebook, Variable
 from surveyapp.exports.readstat_writer import stata_names
 

@@ -1,17 +1,16 @@
-"""``surveyapp estimate SPEC``: run an estimate spec, print it, record it; ``--rerun ID``."""
+"""``surveyapp estimate SPEC``: run an estimate spec, print it, record it; ``--rerun ID``.
+
+The statistics stack is imported when the command runs, so other commands start fast.
+"""
 from __future__ import annotations
 
 import sys
 
 import click
 from flask.cli import with_appcontext
-from tqdm import tqdm
 
+from surveyapp.exports import RESULT_SUFFIXES
 from surveyapp.extensions import db
-from surveyapp.exports.results import RESULT_SUFFIXES, format_table, write_results
-from surveyapp.models.runs import EstimateRun
-from surveyapp.services.estimation import EstimationError, record_run, rerun, run_spec
-from surveyapp.specs import SpecError, load_spec
 
 EXIT_DIFFERS = 3
 
@@ -26,6 +25,11 @@ EXIT_DIFFERS = 3
 @with_appcontext
 def estimate(spec_file: str | None, output: str | None, rerun_id: int | None) -> None:
     """Estimate what SPEC (YAML or JSON) asks for, print a table and record the run."""
+    from surveyapp.exports.results import format_table
+    from surveyapp.models.runs import EstimateRun
+    from surveyapp.services.estimation import EstimationError, record_run, rerun, run_spec
+    from surveyapp.specs import SpecError, load_spec
+
     if (spec_file is None) == (rerun_id is None):
         raise click.UsageError("give either a SPEC file or --rerun RUN_ID")
     if output and not output.lower().endswith(RESULT_SUFFIXES):
@@ -58,6 +62,8 @@ def estimate(spec_file: str | None, output: str | None, rerun_id: int | None) ->
 
 
 def _finish_rerun(report, output: str | None) -> None:
+    from surveyapp.exports.results import format_table
+
     click.echo(format_table(report.outcome.results))
     click.echo("")
     click.echo(report.summary())
@@ -66,7 +72,9 @@ def _finish_rerun(report, output: str | None) -> None:
         sys.exit(EXIT_DIFFERS)
 
 
-def _write(results: dict, output: str | None, run: EstimateRun) -> None:
+def _write(results: dict, output: str | None, run) -> None:
+    from surveyapp.exports.results import write_results
+
     if not output:
         return
     info = {"run_id": run.id, "data_hash": run.data_hash, "package_version": run.package_version,
@@ -82,6 +90,8 @@ class _progress:
     """A tqdm bar on standard error once the number of estimates is known (hidden if short)."""
 
     def __enter__(self):
+        from tqdm import tqdm
+
         self.bar = None
 
         def set_total(total: int) -> None:

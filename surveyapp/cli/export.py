@@ -6,9 +6,6 @@ from flask.cli import with_appcontext
 
 from surveyapp.exports import FORMATS
 from surveyapp.exports.codebook import LANGUAGES
-from surveyapp.exports.wave import export_wave
-from surveyapp.services.estimation import EstimationError
-from surveyapp.specs import SpecError
 
 
 @click.command("export")
@@ -27,6 +24,10 @@ from surveyapp.specs import SpecError
 def export(wave: str, fmt: str, output: str, lang: str, margins: str | None,
            districts: tuple[str, ...], include_comments: bool) -> None:
     """Export a wave with scores, design variables, final weights and labels."""
+    from surveyapp.exports.wave import export_wave  # the data stack loads only when needed
+    from surveyapp.services.estimation import EstimationError
+    from surveyapp.specs import SpecError
+
     try:
         path, snippet, rows = export_wave(wave, fmt, output, lang=lang, margins=margins,
                                           districts=districts or None,

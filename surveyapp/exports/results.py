@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from surveyapp.exports import RESULT_SUFFIXES
 from surveyapp.exports.cells import neutralise_formulas
-
-RESULT_SUFFIXES = (".csv", ".json", ".xlsx")
 
 
 def results_tables(results: dict) -> dict[str, pd.DataFrame]:

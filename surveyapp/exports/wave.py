@@ -8,7 +8,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from surveyapp.data import load_responses
-from surveyapp.exports import DEFAULT_CHUNK_ROWS, export_frame
+from surveyapp.exports.frame import DEFAULT_CHUNK_ROWS, export_frame
 from surveyapp.exports.codebook import Codebook, bilingual, build_codebook
 from surveyapp.extensions import db
 from surveyapp.models.survey import District, Street

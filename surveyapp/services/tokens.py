@@ -65,4 +65,4 @@ def tokens_of(username: str | None = None) -> list[tuple[ApiToken, User]]:
     query = sa.select(ApiToken, User).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
     if username is not None:
         query = query.where(User.username == username)
-    return list(db.session.execute(query).tuples())
+    return [(row, user) for row, user in db.session.execute(query)]

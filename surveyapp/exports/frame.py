@@ -1,0 +1,26 @@
+"""Write a frame in one of the microdata formats, with its R snippet beside it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from surveyapp.exports import FORMATS
+from surveyapp.exports.codebook import Codebook
+from surveyapp.exports.csv_writer import write_csv
+from surveyapp.exports.parquet_writer import write_parquet
+from surveyapp.exports.readstat_writer import write_dta, write_sav
+from surveyapp.exports.rsnippet import write_r_snippet
+
+WRITERS = {"csv": write_csv, "parquet": write_parquet, "sav": write_sav, "dta": write_dta}
+DEFAULT_CHUNK_ROWS = 100_000
+
+
+def export_frame(frame: pd.DataFrame, codebook: Codebook, path: str | Path, fmt: str,
+                 chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[Path, Path]:
+    """Write ``frame`` as ``fmt`` to ``path`` and the R snippet beside it; return both paths."""
+    if fmt not in WRITERS:
+        raise ValueError(f"format: expected one of {', '.join(FORMATS)}; got {fmt!r}")
+    path = Path(path)
+    WRITERS[fmt](frame, codebook, path, chunk_rows=chunk_rows)
+    return path, write_r_snippet(codebook, path, fmt)
