@@ -153,7 +153,6 @@ class RakeStep:
     epsilon: float
     relative: bool
     max_iter: int
-    names: tuple[str, ...]
 
     @cached_property
     def _parts(self) -> tuple:
@@ -258,7 +257,7 @@ def rake(weights: np.ndarray, margins: list[MarginSpec], *, epsilon: float, max_
                       f"{delta:.3g}, epsilon {eps:.3g}, margin misfit {misfit:.3g})",
                       RakingConvergenceWarning, stacklevel=3)
     step = RakeStep(cell, cell_margin, sizes, targets, weights, tuple(factors), epsilon,
-                    relative, max_iter, names)
+                    relative, max_iter)
     return step, weights * g[cell], info
 
 
