@@ -53,10 +53,12 @@ def language_switch_url(**keep: Any) -> str:
 
     After a POST the URL is the form's own, so the switch re-displays the same form.
     """
-    args = {**request.args.to_dict(), **keep, "lang": other_language(current_language())}
+    view_args = request.view_args or {}
+    query = {k: v for k, v in request.args.items() if k not in view_args}  # path wins
+    args = {**query, **keep, "lang": other_language(current_language())}
     if request.endpoint is None:  # an unrouted URL (404): stay on it
         return url_for("survey.index", lang=args["lang"])
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for(request.endpoint, **view_args, **args)
 
 
 def in_both_languages(message: Callable[[], str]) -> dict[str, str]:

@@ -15,9 +15,9 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -70,7 +70,7 @@ def make_wave(
     questionnaire: str = "citizen",
     districts: Iterable[str] = (HONGKOU,),
     mode: str = "open",
-    open: bool = True,  # noqa: A002  (reads naturally at call sites)
+    open: bool = True,
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
 ) -> Wave:

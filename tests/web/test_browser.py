@@ -68,7 +68,7 @@ def ordered_items(questionnaire):
     return rated + [i for i in questionnaire.items if i.dimension is None]
 
 
-@pytest.mark.parametrize("lang, thanks", [("zh", "谢谢您！"), ("en", "Thank you")])
+@pytest.mark.parametrize("lang, thanks", [("zh", "谢谢您！"), ("en", "Thank you")], ids=["zh", "en"])
 def test_a_resident_answers_on_a_phone(browser, app, caplog, lang, thanks):
     caplog.set_level(logging.WARNING, logger="werkzeug")
     wave = make_wave()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 import requests
@@ -16,7 +17,13 @@ import sqlalchemy as sa
 
 from surveyapp.extensions import db
 from surveyapp.models.survey import Answer, FormToken, Response
-from tests.web.factories import form_fields, live_server, make_wave, questionnaire_for, valid_answers
+from tests.web.factories import (
+    form_fields,
+    live_server,
+    make_wave,
+    questionnaire_for,
+    valid_answers,
+)
 
 CLIENTS = 8
 FORMS_PER_CLIENT = 26  # 208 forms in all
@@ -37,13 +44,13 @@ def resident(base: str, wave_id: int, bodies: list[dict[str, str]]) -> Counter:
             page = session.get(f"{base}/s/{wave_id}", timeout=60)
             page.raise_for_status()
             data = {**form_fields(page.text), **body}
-            post = lambda: session.post(  # noqa: E731
-                f"{base}/s/{wave_id}", data=data, allow_redirects=False, timeout=60
-            ).status_code
+            post = partial(session.post, f"{base}/s/{wave_id}", data=data,
+                           allow_redirects=False, timeout=60)
             if number % DOUBLE_EVERY == 0:
-                statuses.update(f.result() for f in [twins.submit(post), twins.submit(post)])
+                statuses.update(f.result().status_code
+                                for f in [twins.submit(post), twins.submit(post)])
             else:
-                statuses[post()] += 1
+                statuses[post().status_code] += 1
     return statuses
 
 
@@ -68,11 +75,14 @@ def test_concurrent_residents_each_stored_exactly_once(postgres_only, app, caplo
     assert accepted == CLIENTS * FORMS_PER_CLIENT >= 200
     assert statuses[409] == doubles
     db.session.expire_all()
-    count = lambda model: db.session.scalar(sa.select(sa.func.count()).select_from(model))  # noqa: E731
     assert count(Response) == accepted
     assert count(FormToken) == accepted
     assert count(Answer) == accepted * items
     assert stored_signatures() == sorted(signature(b) for client in bodies for b in client)
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
 def signature(body: dict[str, str]) -> tuple:

@@ -18,8 +18,8 @@ from tests.web.factories import make_response, make_wave, stored_counts, sync_sh
 
 
 def submission(**changes) -> Submission:
-    values = dict(district="310109", street="310109001", answers={"p_food": 8},
-                  language="zh", channel="web", token="t-1")
+    values = {"district": "310109", "street": "310109001", "answers": {"p_food": 8},
+              "language": "zh", "channel": "web", "token": "t-1"}
     return Submission(**{**values, **changes})
 
 
@@ -77,8 +77,8 @@ def test_open_waves_lists_only_waves_open_now(app):
 )
 def test_create_wave_names_the_bad_field(app, changes, message):
     version = sync_shipped()["citizen"]
-    arguments = dict(label="2024", version=version, district_codes=["310109"],
-                     opens_at=utcnow() - timedelta(days=1), closes_at=utcnow() + timedelta(days=1))
+    arguments = {"label": "2024", "version": version, "district_codes": ["310109"],
+                 "opens_at": utcnow() - timedelta(days=1), "closes_at": utcnow() + timedelta(days=1)}
     with pytest.raises(WaveError, match=message):
         create_wave(**{**arguments, **changes})
 
@@ -92,15 +92,20 @@ def test_catalog_loads_geography_and_all_questionnaires(app):
     assert [v.id for v in again] == [v.id for v in versions]
 
 
-def edited_citizen(app) -> tuple[str, str]:
+def shipped_citizen(app) -> str:
     path = f"{app.config['SURVEYAPP_QUESTIONNAIRE_DIR']}/citizen.yaml"
     with open(path, encoding="utf-8") as handle:
-        original = handle.read()
-    return original, original.replace("约需5分钟", "约需6分钟")
+        return handle.read()
+
+
+def edited_citizen(app) -> str:
+    edited = shipped_citizen(app).replace("约需5分钟", "约需6分钟")
+    assert edited != shipped_citizen(app)
+    return edited
 
 
 def test_a_version_without_responses_may_still_be_corrected(app):
-    original, edited = edited_citizen(app)
+    edited = edited_citizen(app)
     stored = sync_shipped()["citizen"]
 
     updated = sync_questionnaire(parse_questionnaire(edited, "citizen.yaml"), edited)
@@ -109,18 +114,18 @@ def test_a_version_without_responses_may_still_be_corrected(app):
 
 
 def test_a_version_with_responses_is_immutable(app):
-    original, edited = edited_citizen(app)
+    edited = edited_citizen(app)
     make_response(make_wave())
 
     with pytest.raises(CatalogError, match="changed after responses were stored"):
         sync_questionnaire(parse_questionnaire(edited, "citizen.yaml"), edited)
     stored = db.session.scalar(sa.select(QuestionnaireVersion).where(
         QuestionnaireVersion.key == "citizen"))
-    assert stored.source_text == original
+    assert stored.source_text == shipped_citizen(app)
 
 
 def test_a_new_version_number_makes_a_new_version(app):
-    original, edited = edited_citizen(app)
+    edited = edited_citizen(app)
     make_response(make_wave())
     renumbered = edited.replace('version: "2024.1"', 'version: "2024.2"')
 
