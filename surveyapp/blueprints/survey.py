@@ -103,8 +103,11 @@ def _collecting_wave(wave_id: int) -> Wave:
 def _invitation(wave: Wave) -> tuple[InvitationCode | None, tuple[str, int] | None]:
     """The invitation named by the code in the query or form, or the page to show instead."""
     code = (request.values.get("code") or "").strip()
-    if not code:
+    if not code and request.method == "GET":
         return None, (render_template("survey/code.html", wave=wave, error=None), 200)
+    if not code:
+        error = _("This survey needs the code printed on your invitation. Please type it in.")
+        return None, (render_template("survey/code.html", wave=wave, error=error), 403)
     invitation = find_code(wave, code)
     if invitation is None:
         error = _("This code is not valid for this survey. Please check it and try again; "

@@ -38,6 +38,17 @@ def test_without_a_code_the_resident_is_asked_for_one(client, wave):
     assert "邀请码" in page.get_data(as_text=True)
 
 
+def test_a_post_without_a_code_stores_nothing(client, wave):
+    data = form_post(client, wave, code=codes_for(wave)[0])
+    del data["code"]
+
+    response = client.post(f"/s/{wave.id}", data=data)
+
+    assert response.status_code == 403
+    assert "本调查需要邀请函上印的邀请码" in response.get_data(as_text=True)
+    assert stored_counts() == (0, 0)
+
+
 def test_unknown_code_is_refused_with_a_clear_message(client, wave):
     codes_for(wave)
     page = client.get(f"/s/{wave.id}", query_string={"code": "ZZZZZ-ZZZZZ", "lang": "en"})
