@@ -7,6 +7,7 @@ exist, so that URLs reveal nothing.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -19,6 +20,7 @@ from surveyapp.models.survey import District
 from surveyapp.services.access import can_see_district
 
 F = TypeVar("F", bound=Callable)
+DISTRICT_CODE = re.compile(r"[A-Za-z0-9_-]{1,12}")
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "请先登录 / Please sign in first."
@@ -50,6 +52,8 @@ def role_required(*roles: str) -> Callable[[F], F]:
 
 def district_or_404(code: str) -> District:
     """The district, if it exists and the current user may see it; otherwise 404."""
+    if not DISTRICT_CODE.fullmatch(code):  # e.g. a NUL byte, which PostgreSQL refuses
+        abort(404)
     district = db.session.get(District, code)
     if district is None or not can_see_district(current_user, code):
         abort(404)

@@ -1,16 +1,25 @@
 """District bureaus: headline figures, charts and report downloads for their districts.
 
-Bureau users see only their assigned districts; city analysts and admins see every district.
+Bureau users see only their assigned districts; city analysts and admins see every district and
+the city-wide report. A district outside the user's scope is a 404, exactly like one that does
+not exist or that the wave does not cover, so URLs reveal nothing.
 """
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
-from surveyapp.auth import role_required
-from surveyapp.services.access import visible_districts, waves_by_district
+from surveyapp.auth import district_or_404, role_required
+from surveyapp.extensions import db
+from surveyapp.i18n import current_language
+from surveyapp.models.survey import Wave
+from surveyapp.reports.tables import Cell, report_tables
+from surveyapp.reports.wording import estimate_text, label, p_value, score, title, verdict
+from surveyapp.services import report_cache
+from surveyapp.services.access import visible_districts, wave_covers, waves_by_district
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
+FORMATS = "any(pdf, xlsx, csv)"
 
 
 @bp.before_request
@@ -22,4 +31,101 @@ def _staff_only() -> None:
 @bp.get("/")
 def index():
     districts = visible_districts(current_user)
-    return render_template("bureau/index.html", rows=waves_by_district(districts))
+    return render_template("bureau/index.html", rows=waves_by_district(districts),
+                           city_wide=current_user.role in ("admin", "analyst"))
+
+
+@bp.get("/<int:wave_id>/<district>")
+def district_page(wave_id: int, district: str):
+    wave = _scoped_wave(wave_id, district)
+    return _report_page(wave, district)
+
+
+@bp.get("/<int:wave_id>/city")
+@role_required("admin", "analyst")
+def city_page(wave_id: int):
+    return _report_page(_wave_or_404(wave_id), None)
+
+
+@bp.get("/<int:wave_id>/<district>/charts/<chart_id>.png")
+def district_chart(wave_id: int, district: str, chart_id: str):
+    return _chart(_scoped_wave(wave_id, district), district, chart_id)
+
+
+@bp.get("/<int:wave_id>/city/charts/<chart_id>.png")
+@role_required("admin", "analyst")
+def city_chart(wave_id: int, chart_id: str):
+    return _chart(_wave_or_404(wave_id), None, chart_id)
+
+
+@bp.get(f"/<int:wave_id>/<district>/report.<{FORMATS}:fmt>")
+def district_download(wave_id: int, district: str, fmt: str):
+    return _download(_scoped_wave(wave_id, district), district, fmt)
+
+
+@bp.get(f"/<int:wave_id>/city/report.<{FORMATS}:fmt>")
+@role_required("admin", "analyst")
+def city_download(wave_id: int, fmt: str):
+    return _download(_wave_or_404(wave_id), None, fmt)
+
+
+# ------------------------------------------------------------------------------ helpers
+
+def _wave_or_404(wave_id: int) -> Wave:
+    return db.session.get(Wave, wave_id) or abort(404)
+
+
+def _scoped_wave(wave_id: int, district: str) -> Wave:
+    """The wave, if the user may see ``district`` and the wave covers it; otherwise 404."""
+    district_or_404(district)
+    wave = _wave_or_404(wave_id)
+    if not wave_covers(wave, district):
+        abort(404)
+    return wave
+
+
+def _report_page(wave: Wave, district: str | None):
+    lang = current_language()
+    try:
+        report = report_cache.cached_report(wave, district, lang)
+    except ValueError as error:  # ReportError, or a wave with no responses left
+        return render_template("bureau/no_report.html", wave=wave, district=district,
+                               message=str(error)), 404
+    return render_template("bureau/report.html", report=report, wave=wave, district=district,
+                           tables=report_tables(report), title=title(report), label=label,
+                           estimate_text=estimate_text, verdict=verdict, score=score)
+
+
+def _chart(wave: Wave, district: str | None, chart_id: str) -> Response:
+    try:
+        report = report_cache.cached_report(wave, district, current_language())
+    except ValueError:
+        abort(404)
+    chart = next((c for c in report.charts if c.id == chart_id), None) or abort(404)
+    return Response(chart.png, mimetype="image/png",
+                    headers={"Cache-Control": "private, max-age=300"})
+
+
+def _download(wave: Wave, district: str | None, fmt: str) -> Response:
+    lang = request.args.get("lang") if request.args.get("lang") in ("zh", "en") \
+        else current_language()
+    try:
+        document = report_cache.report_document(wave, district, lang, fmt)
+    except ValueError as error:  # ReportError, or a wave with no responses left
+        abort(404, str(error))
+    name = report_cache.download_name(wave, district, lang, fmt)
+    return Response(document, mimetype=report_cache.MEDIA_TYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "private, no-store"})
+
+
+@bp.app_template_filter("report_cell")
+def report_cell(cell: Cell) -> str:
+    """A table cell as text: scores with two decimals, p-values as p < 0.001, counts whole."""
+    if cell.value is None:
+        return "–"
+    if cell.kind == "score" and isinstance(cell.value, float):
+        return score(cell.value)
+    if cell.kind == "p" and isinstance(cell.value, float):
+        return p_value(cell.value)
+    return str(cell.value)
