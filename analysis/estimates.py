@@ -31,20 +31,29 @@ class DomainStats:
 
 
 def _layer(kind: str, d: np.ndarray, y0: np.ndarray, weights: np.ndarray, wy: np.ndarray,
-           nonzero: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
-    """Per-domain estimate, svyvar, weight sum, count, and each row's influence value."""
+           zero_rows: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
+    """Per-domain estimate, svyvar, weight sum, count, and each row's influence value.
+
+    ``zero_rows`` lists rows with weight 0, which R does not count as observations.
+    """
     W = np.bincount(d, weights, minlength=size)
     Y = np.bincount(d, wy, minlength=size)
-    n = np.bincount(d, nonzero, minlength=size)
+    n = np.bincount(d, minlength=size).astype(float)
+    if zero_rows.size:
+        n -= np.bincount(d[zero_rows], minlength=size)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = Y / W
         mean[-1] = 0.0
-        resid = y0 - mean[d]
-        ss = np.bincount(d, weights * resid * resid, minlength=size) / W * n / (n - 1)
+        resid = mean[d]
+        np.subtract(y0, resid, out=resid)
+        val = weights * resid
+        resid *= val
+        ss = np.bincount(d, resid, minlength=size) / W * n / (n - 1)
         if kind == "mean":
             Wd = W.copy()
             Wd[-1] = 1.0
-            return mean, ss, W, n, weights * resid / Wd[d]
+            val /= Wd[d]
+            return mean, ss, W, n, val
     return Y, ss, W, n, wy
 
 
@@ -61,16 +70,16 @@ def _prepare(kind: str, y: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray,
     if kind not in ("mean", "total"):
         raise ValueError(f"kind: expected 'mean' or 'total', got {kind!r}")
     ok = ~np.isnan(y)
-    y0 = np.where(ok, y, 0.0)
-    return ok, y0, weights * y0, (weights != 0).astype(float)
+    y0 = y if ok.all() else np.where(ok, y, 0.0)
+    return ok, y0, weights * y0, np.flatnonzero(weights == 0)
 
 
 def srs_reference(kind: str, y: np.ndarray, dom: np.ndarray, ndom: int,
                   weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Full-sample domain estimates, SRS variances (for design effects) and counts."""
-    ok, y0, wy, nonzero = _prepare(kind, y, weights)
+    ok, y0, wy, zero_rows = _prepare(kind, y, weights)
     d = np.where(ok & (dom >= 0), dom, ndom)
-    e, ss, W, n, _ = _layer(kind, d, y0, weights, wy, nonzero, ndom + 1)
+    e, ss, W, n, _ = _layer(kind, d, y0, weights, wy, zero_rows, ndom + 1)
     return e[:ndom], _srs_variance(kind, ss[:ndom], n[:ndom], W[:ndom]), n[:ndom]
 
 
@@ -84,7 +93,7 @@ def linear_estimates(kind: str, y: np.ndarray, dom: np.ndarray, ndom: int,
     ``with_overall`` appends the whole-sample estimate as column ``ndom`` (so that domain
     versus overall contrasts get their covariance).
     """
-    ok, y0, wy, nonzero = _prepare(kind, y, weights)
+    ok, y0, wy, zero_rows = _prepare(kind, y, weights)
     total_cols = ndom + 1 if with_overall else ndom
     # rows outside every domain of a layer go to the extra column ``total_cols``
     layers = [(np.where(ok & (dom >= 0), dom, total_cols), slice(0, ndom))]
@@ -93,7 +102,7 @@ def linear_estimates(kind: str, y: np.ndarray, dom: np.ndarray, ndom: int,
     influence = Influence(total_cols)
     est, svyvar, wsum, count = (np.empty(total_cols) for _ in range(4))
     for d, cols in layers:
-        e, ss, W, n, val = _layer(kind, d, y0, weights, wy, nonzero, total_cols + 1)
+        e, ss, W, n, val = _layer(kind, d, y0, weights, wy, zero_rows, total_cols + 1)
         influence.add_layer(d, val)
         est[cols], svyvar[cols], wsum[cols], count[cols] = e[cols], ss[cols], W[cols], n[cols]
     v = variance(influence, covmat)

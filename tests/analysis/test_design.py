@@ -109,3 +109,11 @@ def test_degenerate_cases_give_nan_or_point_intervals_without_warnings():
     for method in ("logit", "beta", "wilson", "wald", "asin"):
         p = d.proportion("yes", "Y", method=method)
         assert (p.estimate, p.ci_low, p.ci_high) == (1.0, 1.0, 1.0)
+
+
+def test_rows_with_zero_weight_are_not_counted():
+    data = small()
+    data.loc[3, "w"] = 0.0  # PSU 3 of stratum b holds only this row
+    d = SurveyDesign(data, weights="w", strata="h", psu="psu")
+    assert d.mean("y").n == 4 and d.df == 1
+    assert d.mean("y", by="g").loc["y", "n"] == 2
