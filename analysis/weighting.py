@@ -160,7 +160,8 @@ class RakeStep:
 
         Since psw_m = w0 * factors[m][cell], sums of z / psw_m over a margin category are
         sums over cells of (sum of z / w0 in the cell) / factors[m][cell]; the 10-fold
-        residualisation is linear in those sums, so it is folded into one matrix ``operator``.
+        residualisation is linear in those sums, so it is folded into one matrix ``operator``
+        from cell sums of z / w0 to the correction coefficients of every margin.
         """
         n_cells = self.cell_margin[0].size
         cell_count = np.bincount(self.cell, minlength=n_cells).astype(float)
@@ -179,16 +180,15 @@ class RakeStep:
             for m in range(len(self.sizes)):
                 current = fixed[m] - sum(c @ a for c, a in zip(crosses[m], coefs))
                 coefs[m] = coefs[m] + current / np.where(counts[m] > 0, counts[m], 1.0)[:, None]
-        operator = np.vstack(coefs)
+        operator = np.vstack(coefs) @ np.vstack(agg)  # (sum K_m) x cells
         bases = [Basis(size, codes=cm[self.cell], scale=self.base * f[self.cell])
                  for cm, size, f in zip(self.cell_margin, self.sizes, self.factors)]
-        return (Basis(n_cells, codes=self.cell), _safe_inverse(self.base), np.vstack(agg),
-                operator, offsets, bases)
+        return Basis(n_cells, codes=self.cell), _safe_inverse(self.base), operator, offsets, bases
 
     def adjust(self, influence: Influence) -> None:
         """z <- z - psw_m * ave_m(z / psw_m), 10 times for each margin m (ave unweighted)."""
-        cells, inv_base, agg, operator, offsets, bases = self._parts
-        coefs = operator @ (agg @ influence.group_sum(cells, inv_base))
+        cells, inv_base, operator, offsets, bases = self._parts
+        coefs = operator @ influence.group_sum(cells, inv_base)
         for m, basis in enumerate(bases):
             influence.add_correction(basis, coefs[offsets[m]:offsets[m + 1]])
 
