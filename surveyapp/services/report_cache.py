@@ -18,6 +18,7 @@ import tempfile
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
@@ -45,8 +46,11 @@ MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
 }
 CITY_KEY = "city"
-_MEMORY_SLOTS = 2
+_INPUT_SLOTS = 2  # analysed waves (a 100k wave with its earlier wave: ~200 MB)
+_REPORT_SLOTS = 40  # report contents (charts included: ~0.3 MB each)
 _inputs: OrderedDict[tuple, ReportInputs] = OrderedDict()
+_reports: OrderedDict[tuple, Report] = OrderedDict()
+T = TypeVar("T")
 
 
 def data_version(wave: Wave) -> str:
@@ -101,23 +105,30 @@ def report_document(wave: Wave, district: str | None, lang: Language, fmt: str,
 
 def cached_report(wave: Wave, district: str | None, lang: Language, margins: str | None = None,
                   version: str | None = None, charts: bool = True) -> Report:
-    """The report content, built from the in-memory analysis of the current data version."""
-    inputs = _cached_inputs(wave, margins, version or data_version(wave))
-    if district is None:
-        return city_report(inputs, lang, charts)
-    return district_report(inputs, district, lang, suppress_below(), charts)
+    """The report content of the current data version, kept in memory so that the PDF and the
+    workbook of one report share it, and all reports of a wave share one analysis."""
+    version = version or data_version(wave)
+    key = (current_app.instance_path, wave.id, district, lang, margins, version, charts)
+
+    def build() -> Report:
+        inputs = _remember(_inputs, (*key[:2], margins, version), _INPUT_SLOTS,
+                           lambda: report_inputs(wave, margins))
+        if district is None:
+            return city_report(inputs, lang, charts)
+        return district_report(inputs, district, lang, suppress_below(), charts)
+
+    return _remember(_reports, key, _REPORT_SLOTS, build)
 
 
-def _cached_inputs(wave: Wave, margins: str | None, version: str) -> ReportInputs:
-    key = (current_app.instance_path, wave.id, margins, version)
-    if key in _inputs:
-        _inputs.move_to_end(key)
-        return _inputs[key]
-    inputs = report_inputs(wave, margins)
-    _inputs[key] = inputs
-    while len(_inputs) > _MEMORY_SLOTS:
-        _inputs.popitem(last=False)
-    return inputs
+def _remember(memory: OrderedDict, key: tuple, slots: int, make: Callable[[], T]) -> T:
+    """A small least-recently-used memory: ``make()`` unless ``key`` is remembered."""
+    if key in memory:
+        memory.move_to_end(key)
+        return memory[key]
+    value = memory[key] = make()
+    while len(memory) > slots:
+        memory.popitem(last=False)
+    return value
 
 
 def _cache_dir() -> Path:
