@@ -38,7 +38,11 @@ def build_database(responses: int) -> None:
     from surveyapp.models.survey import utcnow
     from surveyapp.services.catalog import sync_catalog
     from surveyapp.services.demo import (
-        DemoWorld, build_demo_wave, demo_districts, demo_waves, ensure_demo_margins,
+        DemoWorld,
+        build_demo_wave,
+        demo_districts,
+        demo_waves,
+        ensure_demo_margins,
     )
 
     sync_catalog(current_app.config["SURVEYAPP_QUESTIONNAIRE_DIR"])
@@ -46,7 +50,8 @@ def build_database(responses: int) -> None:
     districts = demo_districts()
     world = DemoWorld(2024, [d.code for d in districts])
     per_district = responses // len(districts)
-    for index, spec in enumerate(w for w in demo_waves(utcnow()) if w.questionnaire_key == "citizen"):
+    citizen = [w for w in demo_waves(utcnow()) if w.questionnaire_key == "citizen"]
+    for index, spec in enumerate(citizen):
         build_demo_wave(spec, world, districts, per_district, np.random.default_rng([2024, index]))
         db.session.commit()
     ensure_demo_margins(districts)
@@ -63,24 +68,29 @@ def timed(label: str, results: list, function, *args, **kwargs):
 
 
 def run(responses: int) -> list:
-    from surveyapp.models.survey import Response
-    from surveyapp.extensions import db
-    from surveyapp.reports.excel import build_workbook
-    from surveyapp.reports.pdf import build_pdf
-    from surveyapp.services.report_cache import report_document
-    from surveyapp.services.reporting import (
-        district_report, find_wave, report_inputs, suppress_below,
-    )
-    from surveyapp.services.wave_results import analyse_wave
-    from surveyapp.services.estimation import load_wave
     import sqlalchemy as sa
     from flask_migrate import upgrade
+
+    from surveyapp.extensions import db
+    from surveyapp.models.survey import Response
+    from surveyapp.reports.excel import build_workbook
+    from surveyapp.reports.pdf import build_pdf
+    from surveyapp.services.estimation import load_wave
+    from surveyapp.services.report_cache import report_document
+    from surveyapp.services.reporting import (
+        district_report,
+        find_wave,
+        report_inputs,
+        suppress_below,
+    )
+    from surveyapp.services.wave_results import analyse_wave
 
     upgrade()
     if db.session.scalar(sa.select(sa.func.count(Response.id))) == 0:
         build_database(responses)
     wave = find_wave("2024", "citizen", "en")
-    count = db.session.scalar(sa.select(sa.func.count(Response.id)).where(Response.wave_id == wave.id))
+    count = db.session.scalar(
+        sa.select(sa.func.count(Response.id)).where(Response.wave_id == wave.id))
     print(f"wave 2024: {count:,} responses (and as many in 2023); 16 districts\n")
     results: list = []
     timed("load + score one wave (responses_frame, score)", results, load_wave, wave)

@@ -21,7 +21,15 @@ from PIL import Image as PILImage
 
 from surveyapp.reports.model import Change, Report, ScoreRow
 from surveyapp.reports.wording import (
-    date, estimate_text, interval, label, score, signed, timestamp, title, verdict,
+    date,
+    estimate_text,
+    interval,
+    label,
+    score,
+    signed,
+    timestamp,
+    title,
+    verdict,
 )
 
 FONT = "noto"
@@ -305,7 +313,8 @@ def _method(pdf: FPDF, report: Report) -> None:
         (label("m_excluded", lang), f"{m.excluded:,}"),
         (label("m_dates", lang), f"{timestamp(m.first_response)} – {timestamp(m.last_response)}"),
         (label("m_wave_dates", lang), f"{date(m.wave_opens)} – {date(m.wave_closes)}"),
-        (label("m_questionnaire", lang), f"{m.questionnaire_version} ({m.questionnaire_hash[:12]})"),
+        (label("m_questionnaire", lang),
+         f"{m.questionnaire_version} ({m.questionnaire_hash[:12]})"),
         (label("m_confidence", lang), f"{m.confidence:.0%}"),
     ]
     if report.kind == "district":
@@ -330,7 +339,8 @@ def _key_value_table(pdf: FPDF, rows: Sequence[tuple[str, str]]) -> None:
 
 def _margins_table(pdf: FPDF, report: Report) -> None:
     lang = report.lang
-    headers = [label(k, lang) for k in ("col_variable", "col_category", "col_target", "col_achieved")]
+    keys = ("col_variable", "col_category", "col_target", "col_achieved")
+    headers = [label(k, lang) for k in keys]
     with _table(pdf, [40, 60, 35, 35]) as table:
         table.row(headers)
         for margin in report.method.weighting.margins:

@@ -36,7 +36,8 @@ def report_tables(report: Report) -> tuple[Table, ...]:
     tables = [_summary(report), _changes(report)]
     heading = report.dimension_heading
     tables.append(_score_table("dimensions", heading, report, report.dimensions, "col_dimension"))
-    tables.append(_score_table("items", label("items", report.lang), report, report.items, "col_item"))
+    items = label("items", report.lang)
+    tables.append(_score_table("items", items, report, report.items, "col_item"))
     if report.kind == "district":
         tables.append(_streets(report))
     else:
@@ -61,7 +62,8 @@ def _estimate_cells(estimate: Estimate) -> tuple[Cell, ...]:
 
 
 def _estimate_headers(lang) -> tuple[str, ...]:
-    return tuple(label(k, lang) for k in ("col_n", "col_score", "col_se", "col_ci_low", "col_ci_high"))
+    keys = ("col_n", "col_score", "col_se", "col_ci_low", "col_ci_high")
+    return tuple(label(k, lang) for k in keys)
 
 
 def _change_headers(report: Report) -> tuple[str, ...]:
@@ -176,7 +178,8 @@ def _method(report: Report) -> Table:
         (_text(label("m_excluded", lang)), Cell(m.excluded, "count")),
         (_text(label("m_dates", lang)),
          _text(f"{timestamp(m.first_response)} – {timestamp(m.last_response)}")),
-        (_text(label("m_wave_dates", lang)), _text(f"{date(m.wave_opens)} – {date(m.wave_closes)}")),
+        (_text(label("m_wave_dates", lang)),
+         _text(f"{date(m.wave_opens)} – {date(m.wave_closes)}")),
         (_text(label("m_questionnaire", lang)),
          _text(f"{m.questionnaire_version} ({m.questionnaire_hash[:12]})")),
         (_text(label("m_confidence", lang)), _text(f"{m.confidence:.0%}")),
@@ -190,7 +193,8 @@ def _method(report: Report) -> Table:
 
 def _margins(report: Report) -> Table:
     lang = report.lang
-    headers = tuple(label(k, lang) for k in ("col_variable", "col_category", "col_target", "col_achieved"))
+    keys = ("col_variable", "col_category", "col_target", "col_achieved")
+    headers = tuple(label(k, lang) for k in keys)
     rows = tuple(
         (_text(g.variable), _text(g.category), _score(g.target), _score(g.achieved))
         for g in report.method.weighting.margins

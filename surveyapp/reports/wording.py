@@ -79,8 +79,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "m_raked": ("按人口边际分布进行迭代比例加权（raking）", "Raking to population margins"),
     "m_unweighted": ("未加权", "Unweighted"),
     "m_converged": ("收敛情况", "Convergence"),
-    "m_converged_yes": ("已收敛：{iterations}次迭代，最终误差{misfit}", "converged after {iterations} iterations, final misfit {misfit}"),
-    "m_converged_no": ("未收敛：{iterations}次迭代，最终误差{misfit}", "NOT converged after {iterations} iterations, final misfit {misfit}"),
+    "m_converged_yes": ("已收敛：{iterations}次迭代，最终误差{misfit}",
+                        "converged after {iterations} iterations, final misfit {misfit}"),
+    "m_converged_no": ("未收敛：{iterations}次迭代，最终误差{misfit}",
+                       "NOT converged after {iterations} iterations, final misfit {misfit}"),
     "m_deff": ("设计效应", "Design effect"),
     "m_neff": ("有效样本量（n/deff）", "Effective sample size (n/deff)"),
     "m_excluded": ("排除的问卷（数据质量）", "Responses excluded (data quality)"),
@@ -94,21 +96,21 @@ LABELS: dict[str, tuple[str, str]] = {
     "m_generated": ("生成时间", "Generated"),
     "unweighted_note": (
         "尚未上传人口边际分布，以下结果未加权，可能不能代表总体结构。",
-        "No population margins have been uploaded: the figures are unweighted and may not "
-        "reflect the population's make-up.",
+        ("No population margins have been uploaded: the figures are unweighted and may not "
+        "reflect the population's make-up."),
     ),
     "unweighted_failed": (
         "人口边际分布无法用于本批次（{reason}），以下结果未加权，可能不能代表总体结构。",
-        "The population margins could not be applied to this wave ({reason}): the figures are "
-        "unweighted and may not reflect the population's make-up.",
+        ("The population margins could not be applied to this wave ({reason}): the figures are "
+        "unweighted and may not reflect the population's make-up."),
     ),
     "m_margin_set": ("边际分布", "Margin set"),
     "city": ("全市", "City-wide"),
     "overall_group": ("总体", "Overall"),
     "design_text": (
         "按区分层的样本；方差采用泰勒线性化估计，区间使用设计自由度的t分布。",
-        "Sample stratified by district; Taylor-linearised variance, t intervals with the design's "
-        "degrees of freedom.",
+        ("Sample stratified by district; Taylor-linearised variance, t intervals with the design's "
+        "degrees of freedom."),
     ),
 }
 
@@ -144,7 +146,8 @@ def p_value(p: float) -> str:
 
 def verdict(change: Change, lang: Language) -> str:
     """A plain-words sentence saying whether a change is real or within sampling error."""
-    d, lo, hi, p = signed(change.difference), signed(change.ci_low), signed(change.ci_high), p_value(change.p_value)
+    d, lo, hi = signed(change.difference), signed(change.ci_low), signed(change.ci_high)
+    p = p_value(change.p_value)
     w = change.earlier_wave
     if lang == "zh":
         trend = "提高" if change.difference > 0 else "下降"

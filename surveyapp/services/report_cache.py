@@ -32,7 +32,11 @@ from surveyapp.reports.excel import build_workbook
 from surveyapp.reports.model import Language, Report
 from surveyapp.reports.pdf import build_pdf
 from surveyapp.services.reporting import (
-    ReportInputs, city_report, district_report, report_inputs, suppress_below,
+    ReportInputs,
+    city_report,
+    district_report,
+    report_inputs,
+    suppress_below,
 )
 from surveyapp.services.wave_results import earlier_waves
 

@@ -26,12 +26,26 @@ from surveyapp.extensions import db
 from surveyapp.models.survey import District, QuestionnaireVersion, Response, Wave, utcnow
 from surveyapp.questionnaires import Questionnaire, load_geography
 from surveyapp.reports.model import (
-    Change, Chart, Count, Estimate, Headline, Language, Margin, Method, Report, ScoreRow,
-    StreetRow, Weighting,
+    Change,
+    Chart,
+    Count,
+    Estimate,
+    Headline,
+    Language,
+    Margin,
+    Method,
+    Report,
+    ScoreRow,
+    StreetRow,
+    Weighting,
 )
 from surveyapp.reports.wording import label
 from surveyapp.services.wave_results import (
-    CITY, WaveResults, achieved_margins, analyse_wave, earlier_waves,
+    CITY,
+    WaveResults,
+    achieved_margins,
+    analyse_wave,
+    earlier_waves,
 )
 
 # Questionnaires whose dimensions are public-service sectors (the city's sector monitor).

@@ -7,7 +7,17 @@ from datetime import datetime
 from matplotlib.figure import Figure
 
 from surveyapp.reports.model import (
-    Change, Chart, Count, Estimate, Headline, Margin, Method, Report, ScoreRow, StreetRow, Weighting,
+    Change,
+    Chart,
+    Count,
+    Estimate,
+    Headline,
+    Margin,
+    Method,
+    Report,
+    ScoreRow,
+    StreetRow,
+    Weighting,
 )
 
 INJECTION = '=HYPERLINK("http://evil.example/","click")'
@@ -61,7 +71,8 @@ def sample_report(lang: str = "zh", kind: str = "district", weighted: bool = Tru
     method = Method(
         n=2400, counts=tuple(Count(s.label, s.n) for s in streets), weighting=weighting,
         design="按区分层" if zh else "Stratified by district", deff=1.31, effective_n=1832.1,
-        excluded=12, first_response=datetime(2019, 9, 2, 8, 0), last_response=datetime(2019, 10, 30, 17, 5),
+        excluded=12, first_response=datetime(2019, 9, 2, 8, 0),
+        last_response=datetime(2019, 10, 30, 17, 5),
         wave_opens=datetime(2019, 9, 1), wave_closes=datetime(2019, 10, 31),
         questionnaire_version="citizen v1", questionnaire_hash="ab" * 32, suppress_below=30)
     headline = Headline(_estimate(90.24, 2400), "满意" if zh else "satisfied",

@@ -14,8 +14,9 @@ from surveyapp.reports.tables import report_tables
 from surveyapp.reports.wording import LABELS
 from tests.reports.sample import sample_report
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
-                                reason="poppler-utils (pdftoppm, pdftotext) is not installed")
+pytestmark = pytest.mark.skipif(
+    shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None,
+    reason="poppler-utils (pdftoppm, pdftotext) is not installed")
 
 
 def _render(report, tmp_path: Path, layout: bool = True) -> tuple[list[Path], str]:
@@ -60,7 +61,8 @@ def test_font_is_embedded_and_no_character_is_missing(tmp_path):
     report = sample_report("zh")
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(build_pdf(report))
-    fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
+    fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True,
+                           text=True).stdout
     font_lines = fonts.splitlines()[2:]
     assert font_lines and all("NotoSansCJKSC" in ln and " yes yes yes " in ln for ln in font_lines)
     with TTCollection(str(noto_cjk_sans_otc.FONT_PATH), lazy=True) as collection:

@@ -73,7 +73,8 @@ def test_csv_sections_numbers_and_injection():
     assert list(sections) == ["Summary", "Change against earlier waves", "Dimension scores",
                               "Item scores", "Scores by street", "Method", "Weighting margins"]
     header, *rows = sections["Dimension scores"]
-    assert float(rows[0][header.index("Score")]) == pytest.approx(report.dimensions[0].estimate.value)
+    expected = report.dimensions[0].estimate.value
+    assert float(rows[0][header.index("Score")]) == pytest.approx(expected)
     streets = sections["Scores by street"][1:]
     injected = next(r for r in streets if r[1].endswith('"click")'))
     assert injected[1] == "'" + INJECTION and injected[3] == "fewer than 30 responses: not shown"

@@ -17,7 +17,12 @@ from surveyapp.services.reporting import build_city_report, build_district_repor
 from tests.reports.sample import INJECTION
 from tests.web.factories import HONGKOU
 from tests.web.report_data import (
-    SUPPRESS_BELOW, YANGPU, engine_design, engine_margins, make_report_waves, store_test_margins,
+    SUPPRESS_BELOW,
+    YANGPU,
+    engine_design,
+    engine_margins,
+    make_report_waves,
+    store_test_margins,
 )
 
 poppler = pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
@@ -116,7 +121,8 @@ def test_streets_below_the_threshold_are_marked_and_never_shown(waves):
     assert hidden["Score"] == f"fewer than {SUPPRESS_BELOW} responses: not shown"
     assert hidden["Std. error"] is None and hidden["95% CI low"] is None
     hidden_score = f"{design.mean('index', by='street').loc[waves.hidden_street, 'estimate']:.4f}"
-    assert hidden_score not in report_document(waves.current, HONGKOU, "en", "csv").decode("utf-8-sig")
+    csv = report_document(waves.current, HONGKOU, "en", "csv").decode("utf-8-sig")
+    assert hidden_score not in csv
 
 
 def test_uploaded_names_stay_text_in_excel_and_csv(waves):

@@ -111,7 +111,8 @@ def test_cli_wants_a_district_or_the_city(runner, tmp_path, arguments):
 def test_cli_errors_name_the_field(runner, waves, tmp_path):
     output = tmp_path / "out.pdf"
     for arguments, message in [
-        (["--wave", "1999", "--city"], "no wave '1999'; known waves: 2023 (citizen), 2024 (citizen)"),
+        (["--wave", "1999", "--city"],
+         "no wave '1999'; known waves: 2023 (citizen), 2024 (citizen)"),
         (["--wave", "2024", "--district", "310115"], "district: wave 2024 does not cover 310115"),
         (["--wave", "2024", "--city", "--margins", "nope"], "unknown margin set 'nope'"),
         (["--wave", "2024", "--city", "--questionnaire", "government"], "no wave '2024'"),
