@@ -16,7 +16,12 @@ from surveyapp.models.survey import Wave
 from surveyapp.reports.tables import Cell, report_tables
 from surveyapp.reports.wording import estimate_text, label, p_value, score, title, verdict
 from surveyapp.services import report_cache
-from surveyapp.services.access import visible_districts, wave_covers, waves_by_district
+from surveyapp.services.access import (
+    city_waves,
+    visible_districts,
+    wave_covers,
+    waves_by_district,
+)
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 FORMATS = "any(pdf, xlsx, csv)"
@@ -32,7 +37,7 @@ def _staff_only() -> None:
 def index():
     districts = visible_districts(current_user)
     return render_template("bureau/index.html", rows=waves_by_district(districts),
-                           city_wide=current_user.role in ("admin", "analyst"))
+                           city_waves=city_waves(current_user))
 
 
 @bp.get("/<int:wave_id>/<district>")

@@ -43,5 +43,12 @@ def waves_by_district(districts: list[District]) -> list[tuple[District, list[Wa
     return [(d, by_code[d.code]) for d in districts]
 
 
+def city_waves(user: User) -> list[Wave]:
+    """Every wave, newest first, for those who may read the city-wide report; else none."""
+    if not sees_all_districts(user):
+        return []
+    return list(db.session.scalars(sa.select(Wave).order_by(Wave.opens_at.desc(), Wave.id.desc())))
+
+
 def wave_covers(wave: Wave, district_code: str) -> bool:
     return any(d.code == district_code for d in wave.districts)

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from surveyapp.extensions import db
+from surveyapp.models.accounts import User
 from surveyapp.models.quality import QualityFlag
 from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import QuestionnaireVersion
@@ -248,3 +249,24 @@ def test_bureau_index_lists_only_its_own_districts(app, world):
     login_as(client, world.users["bureau-other"])
     page = client.get("/bureau/").get_data(as_text=True)
     assert OTHER in page and OWN not in page
+
+
+def test_every_staff_form_needs_its_csrf_token(app, world):
+    """A POST without the token is refused (400) before any view runs, even for an admin."""
+    client = staff_client(app)
+    login_as(client, world.users["admin"])
+    posts = [rule for rule in app.url_map.iter_rules()
+             if "POST" in rule.methods and rule.endpoint.split(".")[0] in ("admin", "auth", "bureau")]
+    assert len(posts) > 10
+    for rule in posts:
+        response = client.post(url_for_rule(rule, world, OWN), data={})
+        assert response.status_code == 400, rule.rule
+    assert db.session.get(User, world.victim_id).active  # nothing changed
+
+
+def test_analyst_index_offers_every_wave_city_wide(app, world):
+    client = staff_client(app)
+    login_as(client, world.users["analyst"])
+    page = client.get("/bureau/").get_data(as_text=True)
+    for wave in (world.wave_both, world.wave_own_only):
+        assert f"/bureau/{wave.id}/city" in page
