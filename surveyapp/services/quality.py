@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -48,26 +49,25 @@ def find_speeders(frame: pd.DataFrame) -> list[Finding]:
     durations = frame["duration_seconds"].dropna()
     if len(durations) < MIN_RESPONSES_FOR_MEDIAN:
         return []
-    limit = durations.median() * SPEEDER_RATIO
-    fast = durations[durations < limit]
-    return [
-        Finding(frame.at[idx, "response_id"], "speeder",
-                f"{seconds:.0f}s < {limit:.0f}s (1/3 × median {durations.median():.0f}s)")
-        for idx, seconds in fast.items()
-    ]
+    median = durations.median()
+    limit = median * SPEEDER_RATIO
+    fast = frame[frame["duration_seconds"] < limit]
+    return [Finding(response_id, "speeder",
+                    f"{seconds:.0f}s < {limit:.0f}s (1/3 × median {median:.0f}s)")
+            for response_id, seconds in zip(fast["response_id"], fast["duration_seconds"])]
 
 
 def find_straightliners(frame: pd.DataFrame, item_ids: list[str]) -> list[Finding]:
     """Responses giving one and the same answer to every rated item they answered."""
-    answers = frame[item_ids]
-    answered = answers.notna().sum(axis=1)
-    same = answers.nunique(axis=1) == 1
-    hits = frame.index[same & (answered >= STRAIGHT_MIN_ITEMS)]
-    return [
-        Finding(frame.at[idx, "response_id"], "straightliner",
-                f"{answered[idx]} items all = {answers.loc[idx].dropna().iloc[0]:g}")
-        for idx in hits
-    ]
+    values = frame[item_ids].to_numpy(dtype=float)
+    answered = ~np.isnan(values)
+    lowest = np.where(answered, values, np.inf).min(axis=1, initial=np.inf)
+    highest = np.where(answered, values, -np.inf).max(axis=1, initial=-np.inf)
+    counts = answered.sum(axis=1)
+    hits = (lowest == highest) & (counts >= STRAIGHT_MIN_ITEMS)
+    return [Finding(response_id, "straightliner", f"{count} items all = {value:g}")
+            for response_id, count, value in zip(frame["response_id"][hits], counts[hits],
+                                                 lowest[hits])]
 
 
 def find_duplicates(frame: pd.DataFrame, item_ids: list[str]) -> list[Finding]:
@@ -76,13 +76,11 @@ def find_duplicates(frame: pd.DataFrame, item_ids: list[str]) -> list[Finding]:
         return []
     ordered = frame.sort_values(["submitted_at", "response_id"])
     columns = ordered[[*DUPLICATE_KEYS, *item_ids]].astype("string").fillna("<NA>")
-    signature = columns.agg("\x1f".join, axis=1)
+    signature = pd.util.hash_pandas_object(columns, index=False)  # one 64-bit hash per row
     first = ordered.groupby(signature, sort=False)["response_id"].transform("first")
-    later = ordered.index[ordered["response_id"] != first]
-    return [
-        Finding(ordered.at[idx, "response_id"], "duplicate", f"same as {first[idx]}")
-        for idx in later
-    ]
+    later = ordered["response_id"] != first
+    return [Finding(response_id, "duplicate", f"same as {original}")
+            for response_id, original in zip(ordered["response_id"][later], first[later])]
 
 
 def detect(wave_id: int) -> int:
