@@ -32,6 +32,7 @@ def test_only_keyed_hashes_of_codes_are_stored(wave):
 
 
 def test_without_a_code_the_resident_is_asked_for_one(client, wave):
+    assert "凭邀请码参与" in client.get("/").get_data(as_text=True)
     page = client.get(f"/s/{wave.id}")
     assert page.status_code == 200
     assert 'name="code"' in page.get_data(as_text=True)
