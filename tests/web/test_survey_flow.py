@@ -132,3 +132,11 @@ def test_closed_wave_is_410(client):
 
     assert page.status_code == 410
     assert "本调查已于" in page.get_data(as_text=True)
+
+
+def test_unrouted_pages_get_a_translated_error_page(client):
+    page = client.get("/no-such-page")
+    assert page.status_code == 404
+    assert "页面不存在" in page.get_data(as_text=True)
+    english = client.get("/no-such-page?lang=en").get_data(as_text=True)
+    assert "Page not found" in english and "There is nothing at this address" in english

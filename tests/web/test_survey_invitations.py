@@ -119,3 +119,9 @@ def test_open_waves_take_no_codes(app):
     wave = make_wave(mode="open")
     with pytest.raises(InvitationError, match="not by invitation"):
         generate_codes(wave, "310109", 1)
+
+
+def test_the_language_switch_keeps_the_code(client, wave):
+    code = codes_for(wave)[0]
+    page = client.get(f"/s/{wave.id}", query_string={"code": code}).get_data(as_text=True)
+    assert f'href="/s/{wave.id}?code={code}&amp;lang=en"' in page
