@@ -5,7 +5,7 @@ Status codes, chosen so that a resident sees a clear page and a client can tell 
 400 tampered or stale form (unknown or repeated fields, bad ticket, missing CSRF token);
 413 body too large; 422 answers that need correcting (form re-shown with the answers kept);
 409 form already submitted (a double click or resent POST: the first response counts, nothing
-more is stored) or invitation code already used; 403 unknown invitation code.
+more is stored) or invitation code already used; 403 unknown or missing invitation code.
 A valid POST stores the response and redirects (303) to the thank-you page.
 """
 from __future__ import annotations
