@@ -26,7 +26,13 @@ LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 
 
 def current_language() -> str:
-    """The short code ('zh' or 'en') of the language this request is served in."""
+    """The short code ('zh' or 'en') of the language this request is served in.
+
+    Outside a request (CLI, services run from a script) it is the default language, so gettext
+    works everywhere; callers wanting English there use flask_babel.force_locale.
+    """
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     asked = request.args.get("lang")
     if asked in SUPPORTED:
         session["lang"] = asked
