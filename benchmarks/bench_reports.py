@@ -94,7 +94,7 @@ def run(responses: int) -> list:
     print(f"wave 2024: {count:,} responses (and as many in 2023); 16 districts\n")
     results: list = []
     timed("load + score one wave (responses_frame, score)", results, load_wave, wave)
-    timed("analyse one wave (load, score, rake, 36 scores x 17)", results, analyse_wave, wave)
+    timed("analyse one wave (load, score, rake, 18 scores x 17 domains)", results, analyse_wave, wave)
     inputs = timed("analysis for the reports (2024 + 2023 + changes)", results, report_inputs, wave)
     limit = suppress_below()
 
