@@ -9,7 +9,14 @@ from flask.cli import with_appcontext
 from surveyapp.extensions import db
 from surveyapp.models.accounts import ROLES
 from surveyapp.services import audit
-from surveyapp.services.accounts import AccountError, create_user, list_users
+from surveyapp.services.accounts import (
+    AccountError,
+    create_user,
+    find_by_name,
+    list_users,
+    set_active,
+    set_password,
+)
 
 
 @click.group("user")
@@ -27,12 +34,8 @@ def user() -> None:
 @with_appcontext
 def create(username: str, role: str, districts: tuple[str, ...], password_stdin: bool) -> None:
     """Create an account; the password is prompted for unless --password-stdin is given."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        account = create_user(username, password, role, districts)
+        account = create_user(username, _read_password(password_stdin), role, districts)
     except AccountError as error:
         db.session.rollback()
         raise click.ClickException("\n".join(error.problems)) from error
@@ -41,6 +44,33 @@ def create(username: str, role: str, districts: tuple[str, ...], password_stdin:
     db.session.commit()
     click.echo(f"created {account.role} {account.username}"
                + (f" for {', '.join(d.code for d in account.districts)}" if account.districts else ""))
+
+
+@user.command("set-password")
+@click.option("--username", required=True)
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (for scripts).")
+@with_appcontext
+def set_password_command(username: str, password_stdin: bool) -> None:
+    """Give an account a new password (e.g. a forgotten one); it also re-enables the account."""
+    account = find_by_name(username)
+    if account is None:
+        raise click.ClickException(f"--username: no account named {username!r}")
+    try:
+        set_password(account, _read_password(password_stdin))
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException("\n".join(error.problems)) from error
+    set_active(account, True)
+    audit.record(None, "user.set_password", f"user:{account.username}")
+    db.session.commit()
+    click.echo(f"password changed for {account.username}")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 @user.command("list")

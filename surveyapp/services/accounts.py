@@ -116,6 +116,10 @@ def find_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
 
+def find_by_name(username: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.username == username))
+
+
 def authenticate(username: str, password: str, client: str,
                  now: datetime | None = None) -> User | None:
     """The active user with these credentials, or None (and the failure is recorded).
@@ -125,7 +129,7 @@ def authenticate(username: str, password: str, client: str,
     now = now or datetime.now(UTC)
     if is_throttled(username, client, now):
         raise LoginThrottled(username)
-    user = db.session.scalar(sa.select(User).where(User.username == username))
+    user = find_by_name(username)
     if user is not None and user.active and _verify(user, password):
         db.session.execute(sa.delete(LoginFailure).where(
             LoginFailure.username == username, LoginFailure.client_hash == client))

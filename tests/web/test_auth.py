@@ -187,3 +187,14 @@ def test_cli_refuses_an_unknown_district(runner, app):
 def _session(client) -> dict:
     with client.session_transaction() as session:
         return dict(session)
+
+
+def test_cli_sets_a_new_password_and_reenables(runner, app, bureau):
+    accounts.set_active(bureau, False)
+    db.session.commit()
+    result = runner.invoke(main, ["user", "set-password", "--username", "hongkou",
+                                  "--password-stdin"], input="a brand new secret\n")
+    assert result.exit_code == 0, result.output
+    assert accounts.authenticate("hongkou", "a brand new secret", "c" * 64) == bureau
+    assert runner.invoke(main, ["user", "set-password", "--username", "nobody",
+                                "--password-stdin"], input="whatever123\n").exit_code != 0
