@@ -23,8 +23,10 @@ def waves(app):
     app.config["SURVEYAPP_SUPPRESS_BELOW"] = 30
 
 
-def _cached_files(app) -> list[Path]:
-    return sorted((Path(app.config["SURVEYAPP_INSTANCE_PATH"]) / "report_cache").glob("*.csv"))
+def _cached_files(app, wave) -> list[Path]:
+    """This wave's cached CSV files (the instance folder is shared by the test session)."""
+    folder = Path(app.config["SURVEYAPP_INSTANCE_PATH"]) / "report_cache"
+    return sorted(folder.glob(f"w{wave.id}-*.csv"))
 
 
 def _responses(document: bytes) -> int:
@@ -51,12 +53,12 @@ def test_cached_until_the_data_change(app, waves, builds):
     first = report_document(waves.current, HONGKOU, "en", "csv")
     again = report_document(waves.current, HONGKOU, "en", "csv")
     assert again == first and len(builds) == 1
-    assert len(_cached_files(app)) == 1
+    assert len(_cached_files(app, waves.current)) == 1
 
     make_response(waves.current, district=HONGKOU, seed=999)
     rebuilt = report_document(waves.current, HONGKOU, "en", "csv")
     assert len(builds) == 2 and rebuilt != first
-    assert len(_cached_files(app)) == 1  # the stale version was removed
+    assert len(_cached_files(app, waves.current)) == 1  # the stale version was removed
 
 
 def test_excluding_a_response_rebuilds_without_it(waves, builds):
