@@ -15,6 +15,7 @@ import json
 import os
 import re
 import tempfile
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -54,6 +55,7 @@ _INPUT_SLOTS = 2  # analysed waves (a 100k wave with its earlier wave: ~200 MB)
 _REPORT_SLOTS = 40  # report contents (charts included: ~0.3 MB each)
 _inputs: OrderedDict[tuple, ReportInputs] = OrderedDict()
 _reports: OrderedDict[tuple, Report] = OrderedDict()
+_lock = threading.RLock()
 T = TypeVar("T")
 
 
@@ -125,14 +127,19 @@ def cached_report(wave: Wave, district: str | None, lang: Language, margins: str
 
 
 def _remember(memory: OrderedDict, key: tuple, slots: int, make: Callable[[], T]) -> T:
-    """A small least-recently-used memory: ``make()`` unless ``key`` is remembered."""
-    if key in memory:
-        memory.move_to_end(key)
-        return memory[key]
-    value = memory[key] = make()
-    while len(memory) > slots:
-        memory.popitem(last=False)
-    return value
+    """A small least-recently-used memory: ``make()`` unless ``key`` is remembered.
+
+    One lock for all of it: server threads asking for the same wave wait for one analysis
+    instead of each starting their own.
+    """
+    with _lock:
+        if key in memory:
+            memory.move_to_end(key)
+            return memory[key]
+        value = memory[key] = make()
+        while len(memory) > slots:
+            memory.popitem(last=False)
+        return value
 
 
 def _cache_dir() -> Path:
@@ -165,5 +172,5 @@ def _store(path: Path, document: bytes) -> None:
 
 def download_name(wave: Wave, district: str | None, lang: str, fmt: str) -> str:
     """The file name offered to the browser, e.g. ``report-2024-310109-zh.pdf``."""
-    label = re.sub(r"[^\w.-]+", "_", wave.label)
+    label = re.sub(r"[^A-Za-z0-9.-]+", "_", wave.label)  # ASCII: safe in any HTTP header
     return f"report-{label}-{district or CITY_KEY}-{lang}.{fmt}"

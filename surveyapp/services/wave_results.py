@@ -93,7 +93,8 @@ def analyse_wave(wave: Wave, margins: str | None = None) -> WaveResults:
     data = load_wave(wave)
     frame = data.frame
     if frame.empty:
-        raise ValueError(f"wave {wave.label}: no responses to report on (after exclusions)")
+        raise ValueError(f"测评批次{wave.label}没有可报告的有效答卷 / wave {wave.label}: no "
+                         "responses to report on (after exclusions)")
     base = SurveyDesign(frame, strata="district", lonely_psu="adjust")
     design, weighting = _weight(base, frame, margins)
     frame = frame.assign(weight=design.weights)
