@@ -23,6 +23,7 @@ from surveyapp.specs import spec_from_dict
 def load_responses(
     wave: str | int,
     *,
+    questionnaire: str | None = None,
     margins: str | None = None,
     weighting: str = "rake",
     variables: Iterable[str] = (),
@@ -35,6 +36,8 @@ def load_responses(
     include_comments: bool = False,
 ) -> pd.DataFrame:
     """One row per response of ``wave`` (its label, e.g. "2024"), in response-id order.
+
+    ``questionnaire`` (a key such as "citizen") picks the wave when several share the label.
 
     Columns: response_id, wave, district, street, sex, age_group, residence_years, language,
     channel, submitted_at (UTC), duration_seconds, the raw answer of every item (by item id),
@@ -51,13 +54,14 @@ def load_responses(
 
     document = {
         "waves": [str(wave)],
+        "questionnaire": questionnaire,
         "design": {"strata": strata, "psu": psu},
         "weighting": _weighting(margins, weighting, variables, trim),
         "exclusions": {"policy": exclusions, "min_duration_seconds": min_duration_seconds},
     }
     spec = spec_from_dict(document, source_name="load_responses")
     with _app_context():
-        (found,) = find_waves(spec.waves)
+        (found,) = find_waves(spec.waves, spec.questionnaire)
         data = load_wave(found, districts=None if districts is None else list(districts),
                          exclusions=spec.exclusions.policy,
                          min_duration_seconds=spec.exclusions.min_duration_seconds,

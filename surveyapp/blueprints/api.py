@@ -198,15 +198,19 @@ def microdata(label: str):
     fmt = _choice("format", FORMATS, "csv")
     lang = _choice("lang", LANGUAGES, "both")
     scope = _scope()
-    wave = db.session.scalar(sa.select(Wave).where(Wave.label == label))
-    if wave is None or (scope is not None and not set(scope) & {d.code for d in wave.districts}):
+    questionnaire = request.args.get("questionnaire") or None
+    waves = [w for w in db.session.scalars(sa.select(Wave).where(Wave.label == label))
+             if questionnaire in (None, w.questionnaire_version.key)
+             and (scope is None or set(scope) & {d.code for d in w.districts})]
+    if not waves:
         raise ApiError(404, "not_found", f"wave {label!r}: no such wave")
     include_comments = _choice("include_comments", ("0", "1", "false", "true"), "0") in (
         "1", "true")
     folder = Path(tempfile.mkdtemp(dir=current_app.instance_path))
     path = folder / f"wave-{label}.{fmt}"
     try:
-        export_wave(label, fmt, path, lang=lang, include_comments=include_comments,
+        export_wave(label, fmt, path, questionnaire=questionnaire, lang=lang,
+                    include_comments=include_comments,
                     margins=request.args.get("margins") or None, districts=scope)
     except SpecError as error:
         _remove(folder)

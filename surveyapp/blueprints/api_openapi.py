@@ -216,6 +216,8 @@ def openapi_document() -> dict:
                     {"name": "label", "in": "path", "required": True, "schema": {"type": "string"}},
                     {"name": "format", "in": "query",
                      "schema": {"enum": list(FORMATS), "default": "csv"}},
+                    {"name": "questionnaire", "in": "query", "schema": {"type": "string"},
+                     "description": "Questionnaire key, when several waves share the label"},
                     {"name": "lang", "in": "query",
                      "schema": {"enum": list(LANGUAGES), "default": "both"}},
                     {"name": "margins", "in": "query", "schema": {"type": "string"},

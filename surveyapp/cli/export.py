@@ -10,6 +10,8 @@ from surveyapp.exports.codebook import LANGUAGES
 
 @click.command("export")
 @click.option("--wave", required=True, help='Wave label, e.g. "2024".')
+@click.option("--questionnaire", default=None,
+              help="Questionnaire key (e.g. citizen) when several waves share the label.")
 @click.option("--format", "fmt", required=True, type=click.Choice(FORMATS))
 @click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="File to write; the R snippet is written beside it as FILE.R.")
@@ -21,7 +23,7 @@ from surveyapp.exports.codebook import LANGUAGES
 @click.option("--include-comments", is_flag=True,
               help="Include respondents' free text (made safe against spreadsheet formulas).")
 @with_appcontext
-def export(wave: str, fmt: str, output: str, lang: str, margins: str | None,
+def export(wave: str, questionnaire: str | None, fmt: str, output: str, lang: str, margins: str | None,
            districts: tuple[str, ...], include_comments: bool) -> None:
     """Export a wave with scores, design variables, final weights and labels."""
     from surveyapp.exports.wave import export_wave  # the data stack loads only when needed
@@ -29,7 +31,8 @@ def export(wave: str, fmt: str, output: str, lang: str, margins: str | None,
     from surveyapp.specs import SpecError
 
     try:
-        path, snippet, rows = export_wave(wave, fmt, output, lang=lang, margins=margins,
+        path, snippet, rows = export_wave(wave, fmt, output, questionnaire=questionnaire,
+                                          lang=lang, margins=margins,
                                           districts=districts or None,
                                           include_comments=include_comments)
     except SpecError as error:

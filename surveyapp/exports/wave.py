@@ -17,7 +17,8 @@ from surveyapp.services.catalog import questionnaire_of
 from surveyapp.services.estimation import find_waves
 
 
-def export_wave(wave: str, fmt: str, path: str | Path, *, lang: str = "both",
+def export_wave(wave: str, fmt: str, path: str | Path, *, questionnaire: str | None = None,
+                lang: str = "both",
                 include_comments: bool = False, margins: str | None = None,
                 districts: Iterable[str] | None = None,
                 chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[Path, Path, int]:
@@ -25,16 +26,17 @@ def export_wave(wave: str, fmt: str, path: str | Path, *, lang: str = "both",
 
     Free text is left out unless ``include_comments``; it is then made formula-safe.
     """
-    frame = load_responses(wave, margins=margins, districts=districts,
-                           include_comments=include_comments)
-    codebook = wave_codebook(wave, frame, lang)
+    frame = load_responses(wave, questionnaire=questionnaire, margins=margins,
+                           districts=districts, include_comments=include_comments)
+    codebook = wave_codebook(wave, questionnaire, frame, lang)
     data_path, snippet = export_frame(frame, codebook, path, fmt, chunk_rows=chunk_rows)
     return data_path, snippet, len(frame)
 
 
-def wave_codebook(wave: str, frame: pd.DataFrame, lang: str) -> Codebook:
+def wave_codebook(wave: str, questionnaire_key: str | None, frame: pd.DataFrame,
+                  lang: str) -> Codebook:
     """Labels for the exported columns, from the wave's questionnaire and the geography."""
-    (found,) = find_waves([wave])
+    (found,) = find_waves([wave], questionnaire_key)
     questionnaire = questionnaire_of(found.questionnaire_version)
     item_ids = [item.id for item in questionnaire.items]
     columns = [*RESPONSE_COLUMNS, *item_ids, *(f"item_{i}" for i in item_ids),

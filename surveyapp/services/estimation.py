@@ -99,21 +99,25 @@ def package_version() -> str:
 
 
 def find_waves(labels: Iterable[str], questionnaire_key: str | None = None) -> list[Wave]:
-    """The waves with these labels, or SpecError naming each unknown or mismatched one."""
+    """The waves with these labels (of that questionnaire, if given), or SpecError naming
+    each unknown or ambiguous one."""
     problems, waves = [], []
     known = sorted(set(db.session.scalars(sa.select(Wave.label))))
     for i, label in enumerate(labels):
         matches = list(db.session.scalars(sa.select(Wave).where(Wave.label == label)))
-        if not matches:
+        keys = sorted(w.questionnaire_version.key for w in matches)
+        if questionnaire_key is not None:
+            matches = [w for w in matches if w.questionnaire_version.key == questionnaire_key]
+        if not matches and keys:
+            problems.append(f"questionnaire: wave {label!r} uses questionnaire "
+                            f"{' and '.join(map(repr, keys))}, not {questionnaire_key!r}")
+        elif not matches:
             problems.append(f"waves[{i}]: unknown wave {label!r}; known waves: "
                             f"{', '.join(known) or 'none'}")
         elif len(matches) > 1:
-            problems.append(f"waves[{i}]: {len(matches)} waves are labelled {label!r}")
+            problems.append(f"waves[{i}]: {len(matches)} waves are labelled {label!r} "
+                            f"({', '.join(keys)}); set questionnaire to one of them")
         else:
-            key = matches[0].questionnaire_version.key
-            if questionnaire_key is not None and key != questionnaire_key:
-                problems.append(f"questionnaire: wave {label!r} uses questionnaire {key!r}, "
-                                f"not {questionnaire_key!r}")
             waves.append(matches[0])
     if problems:
         raise SpecError(problems)

@@ -9,6 +9,7 @@ from surveyapp.models.survey import Response
 from surveyapp.services.estimation import EstimationError, run_spec
 from surveyapp.specs import SpecError, spec_from_dict
 from tests.web.analyst_fixtures import DISTRICTS, MARGINS, POPULATION, world  # noqa: F401
+from tests.web.factories import make_wave
 
 
 def spec(**overrides):
@@ -98,3 +99,11 @@ def test_design_variable_problems_are_named(world):
     with pytest.raises(EstimationError, match="design.psu: 1 responses have no street"):
         run_spec(spec(waves=["2023", "2024"]))
     assert run_spec(spec(waves=["2023", "2024"], design={"psu": None})).table["n"].sum() == 80
+
+
+def test_a_label_shared_by_two_questionnaires_needs_the_questionnaire(world):
+    make_wave("2024", questionnaire="public_service", districts=DISTRICTS)
+    with pytest.raises(SpecError, match=r"waves\[0\]: 2 waves are labelled '2024' "
+                                        r"\(citizen, public_service\); set questionnaire"):
+        run_spec(spec())
+    assert run_spec(spec(questionnaire="citizen")).response_count == 40
