@@ -20,6 +20,7 @@ from surveyapp.services.demo import (
     demo_waves,
     ensure_demo_margins,
 )
+from surveyapp.services.demo_accounts import ensure_demo_accounts
 
 HOST, PORT = "127.0.0.1", 5000
 
@@ -75,6 +76,19 @@ def _prepare(seed: int, per_district: int | None) -> None:
     db.session.commit()
     click.echo(f"  margins '{margin_set.name}' (demo figures, not official statistics): "
                + ("created" if created else "already present, kept unchanged"))
+    _prepare_accounts()
+
+
+def _prepare_accounts() -> None:
+    """Staff logins for the bureau and admin pages; new passwords are shown only this once."""
+    accounts = ensure_demo_accounts()
+    db.session.commit()
+    click.echo("  staff accounts (sign in at http://127.0.0.1:5000/auth/login):")
+    for account in accounts:
+        scope = f" {','.join(account.districts)}" if account.districts else ""
+        secret = (f"password {account.password}" if account.password
+                  else "exists, password unchanged (surveyapp user set-password to reset)")
+        click.echo(f"    {account.username:<14} {account.role}{scope:<8} {secret}")
 
 
 def _serve() -> None:

@@ -177,3 +177,20 @@ def test_the_demo_world_improves_on_average_but_some_districts_fall(seed):
 
     assert changes.mean() > 0.5
     assert (changes < 0).sum() >= 2
+
+
+def test_demo_creates_staff_accounts_whose_printed_passwords_sign_in(runner):
+    import re
+
+    from surveyapp.services.accounts import authenticate
+
+    first = run_demo(runner)
+    printed = dict(re.findall(r"(demo-[a-z]+)\s+\S+.*?password (\S+)", first.output))
+    assert set(printed) == {"demo-admin", "demo-analyst", "demo-hongkou"}
+    hongkou = authenticate("demo-hongkou", printed["demo-hongkou"], client="test")
+    assert hongkou is not None and hongkou.role == "bureau"
+    assert [d.code for d in hongkou.districts] == [HONGKOU]
+
+    second = run_demo(runner)
+    assert "password unchanged" in second.output
+    assert authenticate("demo-admin", printed["demo-admin"], client="test") is not None
