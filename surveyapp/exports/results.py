@@ -64,7 +64,8 @@ def format_table(results: dict) -> str:
     if estimates.empty:
         return "(no estimates)"
     shown = estimates.assign(
-        interval=[_interval(lo, hi) for lo, hi in zip(estimates["ci_low"], estimates["ci_high"])]
+        interval=[_interval(lo, hi) for lo, hi in zip(estimates["ci_low"], estimates["ci_high"])],
+        n=estimates["n"].astype("Int64"),
     )[["wave", "outcome", "domain", "level", "estimate", "se", "interval", "deff", "n"]]
     text = shown.to_string(index=False, float_format=lambda v: f"{v:.3f}")
     comparisons = tables["comparisons"]

@@ -116,7 +116,7 @@ def find_waves(labels: Iterable[str], questionnaire_key: str | None = None) -> l
                             f"{', '.join(known) or 'none'}")
         elif len(matches) > 1:
             problems.append(f"waves[{i}]: {len(matches)} waves are labelled {label!r} "
-                            f"({', '.join(keys)}); set questionnaire to one of them")
+                            f"({', '.join(keys)}); name one as questionnaire (--questionnaire)")
         else:
             waves.append(matches[0])
     if problems:

@@ -104,6 +104,6 @@ def test_design_variable_problems_are_named(world):
 def test_a_label_shared_by_two_questionnaires_needs_the_questionnaire(world):
     make_wave("2024", questionnaire="public_service", districts=DISTRICTS)
     with pytest.raises(SpecError, match=r"waves\[0\]: 2 waves are labelled '2024' "
-                                        r"\(citizen, public_service\); set questionnaire"):
+                                        r"\(citizen, public_service\); name one as questionnaire"):
         run_spec(spec())
     assert run_spec(spec(questionnaire="citizen")).response_count == 40
