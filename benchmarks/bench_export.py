@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -87,10 +87,10 @@ def populate(url: str, instance: str, responses: int, seed: int = 1) -> float:
         questionnaire = questionnaire_of(version)
         districts = list(db.session.scalars(sa.select(District).order_by(District.code)))
         codes = [d.code for d in districts]
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         wave = create_wave(WAVE, version, codes, now - timedelta(days=60), now - timedelta(days=1),
                            "open")
-        margin_set, problems = store_margins(MARGINS, "benchmark", demo_margin_rows(
+        _, problems = store_margins(MARGINS, "benchmark", demo_margin_rows(
             questionnaire, codes), questionnaire)
         assert not problems, problems
         db.session.commit()

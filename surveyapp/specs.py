@@ -39,6 +39,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import yaml
@@ -502,7 +503,7 @@ def _exclusions(value: Any, problems: _Problems) -> Exclusions:
 
 def _comparisons(value: Any, waves: tuple[str, ...], problems: _Problems) -> tuple[Comparison, ...]:
     if value == "consecutive":
-        return tuple(Comparison(a, b) for a, b in zip(waves, waves[1:]))
+        return tuple(Comparison(a, b) for a, b in pairwise(waves))
     if not isinstance(value, list):
         problems.add("comparisons", f"expected 'consecutive' or a list of {{from, to}}; got {value!r}")
         return ()

@@ -8,8 +8,8 @@ import pyreadstat
 import pytest
 
 from surveyapp.exports import FORMATS
-from surveyapp.exports.frame import export_frame
 from surveyapp.exports.codebook import Codebook, Variable
+from surveyapp.exports.frame import export_frame
 from surveyapp.exports.readstat_writer import stata_names
 
 CODEBOOK = Codebook(

@@ -50,8 +50,9 @@ def test_minimal_spec_gets_documented_defaults():
     assert spec.exclusions.policy == "recorded"
 
 
-@pytest.mark.parametrize("text", [FULL, "waves: 2024", "{waves: 2024, weighting: {method: rake, "
-                                               "margins: m, trim: {upper: 4}}}"])
+@pytest.mark.parametrize("text", [
+    FULL, "waves: 2024", "{waves: 2024, weighting: {method: rake, margins: m, trim: {upper: 4}}}",
+])
 def test_canonical_form_round_trips(text):
     spec = parse_spec(text)
     again = spec_from_dict(json.loads(spec.to_json()))

@@ -8,8 +8,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from surveyapp.data import load_responses
-from surveyapp.exports.frame import DEFAULT_CHUNK_ROWS, export_frame
 from surveyapp.exports.codebook import Codebook, bilingual, build_codebook
+from surveyapp.exports.frame import DEFAULT_CHUNK_ROWS, export_frame
 from surveyapp.extensions import db
 from surveyapp.models.survey import District, Street
 from surveyapp.queries import RESPONSE_COLUMNS

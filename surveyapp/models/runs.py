@@ -1,7 +1,7 @@
 """Estimate runs (what was estimated, on exactly which data, with what result) and API tokens."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,7 +10,7 @@ from surveyapp.extensions import db
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class EstimateRun(db.Model):

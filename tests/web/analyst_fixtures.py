@@ -48,7 +48,7 @@ def build_world(per_wave: int = PER_WAVE) -> World:
             counts = [round(POPULATION * s) for s in shares]
             counts[0] += POPULATION - sum(counts)
             rows += [MarginInput(district, variable, v, n) for v, n in zip(values, counts)]
-    margin_set, problems = store_margins(MARGINS, "test", rows, questionnaire)
+    _, problems = store_margins(MARGINS, "test", rows, questionnaire)
     assert not problems, problems
     db.session.commit()
     return World(waves)
@@ -68,13 +68,15 @@ def add_responses(wave: Wave, count: int, seed: int, comments: tuple[str, ...] =
     for i in range(count):
         district = rng.choice(sorted(streets))
         response_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        responses.append(dict(
-            id=response_id, wave_id=wave.id, questionnaire_hash=wave.questionnaire_version.content_hash,
-            district_code=district, street_code=rng.choice(streets[district]),
-            comment=comments[i] if i < len(comments) else None, language=rng.choice(["zh", "en"]),
-            channel="web", submitted_at=start + timedelta(minutes=i),
-            duration_seconds=rng.randint(120, 900), **random_demographics(questionnaire, rng)))
-        answers += [dict(response_id=response_id, item_id=item, value=value)
+        responses.append({
+            "id": response_id, "wave_id": wave.id,
+            "questionnaire_hash": wave.questionnaire_version.content_hash,
+            "district_code": district, "street_code": rng.choice(streets[district]),
+            "comment": comments[i] if i < len(comments) else None,
+            "language": rng.choice(["zh", "en"]), "channel": "web",
+            "submitted_at": start + timedelta(minutes=i),
+            "duration_seconds": rng.randint(120, 900), **random_demographics(questionnaire, rng)})
+        answers += [{"response_id": response_id, "item_id": item, "value": value}
                     for item, value in random_answers(questionnaire, rng).items()]
     db.session.execute(sa.insert(Response), responses)
     db.session.execute(sa.insert(Answer), answers)

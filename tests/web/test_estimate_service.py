@@ -5,7 +5,6 @@ import sqlalchemy as sa
 
 from surveyapp.extensions import db
 from surveyapp.models.survey import Response
-
 from surveyapp.services.estimation import EstimationError, run_spec
 from surveyapp.specs import SpecError, spec_from_dict
 from tests.web.analyst_fixtures import DISTRICTS, MARGINS, POPULATION, world  # noqa: F401
@@ -39,8 +38,7 @@ def test_raked_index_by_district_with_share_satisfied(world):
 
 
 def test_weights_sum_to_population_and_trim_caps_them(world):
-    from surveyapp.services.estimation import load_wave, weighted_design
-    from surveyapp.services.estimation import find_waves
+    from surveyapp.services.estimation import find_waves, load_wave, weighted_design
 
     (wave,) = find_waves(["2024"])
     data = load_wave(wave)
