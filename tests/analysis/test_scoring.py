@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
+from analysis import scoring
 from analysis.scoring import DimensionRule, ItemRule, ScoringSpec, score
 
 DK = 99
@@ -129,3 +130,15 @@ def test_vectorised_result_matches_a_row_by_row_reference():
         present = [v for v in dims.values() if v is not None]
         expected = (sum(s * w for s, w in present) / sum(w for _, w in present)) if present else np.nan
         assert_allclose(out["index"].iloc[i], expected, rtol=1e-12)
+
+
+def test_scoring_in_row_blocks_gives_the_whole_frame_result(monkeypatch):
+    rng = np.random.default_rng(4)
+    raw = rng.integers(1, 6, size=(10, 6)).astype(float)
+    raw[rng.random((10, 6)) < 0.3] = np.nan
+    whole = score(frame(raw), SPEC)
+    monkeypatch.setattr(scoring, "_BLOCK_ROWS", 3)
+    pd.testing.assert_frame_equal(score(frame(raw), SPEC), whole)
+    raw[8, 1], raw[2, 1] = 12, 0  # off-scale values in two blocks: both are reported
+    with pytest.raises(ValueError, match=r"item 'q2': values \[0.0, 12.0\] are not answers"):
+        score(frame(raw), SPEC)
