@@ -105,3 +105,23 @@ def test_a_label_shared_by_two_questionnaires_needs_the_questionnaire(world):
                                         r"\(citizen, public_service\); name one as questionnaire"):
         run_spec(spec())
     assert run_spec(spec(questionnaire="citizen")).response_count == 40
+
+
+@pytest.mark.parametrize("variance, weighting", [
+    ({"method": "jkn"}, {"method": "rake", "margins": MARGINS}),
+    ({"method": "bootstrap", "replicates": 20, "seed": 3}, {"method": "none"}),
+    ({"method": "taylor"}, {"method": "poststratify", "margins": MARGINS, "variables": ["sex"]}),
+])
+def test_replicate_variance_and_poststratification(world, variance, weighting):
+    outcome = run_spec(spec(variance=variance, weighting=weighting,
+                            interval={"method": "normal", "level": 0.9}))
+    row = outcome.table.iloc[0]
+    assert row.se > 0 and row.ci_low < row.estimate < row.ci_high
+    again = run_spec(spec(variance=variance, weighting=weighting,
+                          interval={"method": "normal", "level": 0.9}))
+    assert again.results == outcome.results  # seeded replicates reproduce exactly
+
+
+def test_engine_refusals_become_estimation_errors(world):
+    with pytest.raises(EstimationError, match="'jk1' is for unstratified designs; use 'jkn'"):
+        run_spec(spec(variance={"method": "jk1"}))
