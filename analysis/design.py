@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from analysis import estimates, weighting
+from analysis import codes, estimates, weighting
 from analysis.results import Estimate, critical_value, make_table
 from analysis.variance import LONELY_PSU_OPTIONS, Influence, Stage, design_variance
 
@@ -41,27 +41,11 @@ def _check_columns(data: pd.DataFrame, columns: list[str], role: str) -> None:
                              "rows with missing design variables are not allowed")
 
 
-def dense_codes(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Codes 0..k-1 numbering the distinct values of an int64 ``key`` in sorted order.
-
-    Returns (codes per row, sorted distinct keys, first row of each code); hashing, then
-    sorting only the distinct values, is much faster than ``np.unique`` on a million rows.
-    """
-    codes, uniques = pd.factorize(key)
-    order = np.argsort(uniques, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    codes = rank[codes].astype(np.int64)
-    first = np.zeros(order.size, dtype=np.int64)
-    first[codes[::-1]] = np.arange(codes.size, dtype=np.int64)[::-1]
-    return codes, np.asarray(uniques)[order], first
-
-
-def _nested_codes(outer: np.ndarray, inner: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def _nested_codes(outer: np.ndarray, n_outer: int, inner: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, int]:
     """Codes for ``inner`` units nested in ``outer`` groups: (unit code per row, outer of unit, count)."""
-    key = outer.astype(np.int64) * (int(inner.max(initial=0)) + 1) + inner
-    unit, uniq, first = dense_codes(key)
-    return unit, outer[first], int(uniq.size)
+    unit, (unit_outer, _) = codes.combine([outer, inner], [n_outer, int(inner.max(initial=0)) + 1])
+    return unit, unit_outer, int(unit_outer.size)
 
 
 def _fpc_fraction(values: np.ndarray, group: np.ndarray, n_groups: int, sampled: np.ndarray,
@@ -112,15 +96,15 @@ class SurveyDesign:
         if strata is None:
             stratum, labels = np.zeros(n, dtype=np.int64), ("1",)
         else:
-            codes, uniques = pd.factorize(data[strata], sort=True)
-            stratum, labels = codes.astype(np.int64), tuple(uniques)
-            self._factors[(strata,)] = (stratum, pd.Index(uniques, name=strata))
+            stratum, uniques = codes.factorize(data[strata])
+            labels = tuple(uniques)
+            self._factors[(strata,)] = (stratum, uniques.rename(strata))
         n_strata = len(labels)
         if psus:
-            inner = pd.factorize(data[psus[0]])[0].astype(np.int64)
+            inner = codes.factorize(data[psus[0]])[0]
         else:
             inner = np.arange(n, dtype=np.int64)
-        psu_code, psu_stratum, n_psu = _nested_codes(stratum, inner)
+        psu_code, psu_stratum, n_psu = _nested_codes(stratum, n_strata, inner)
         n_h = np.bincount(psu_stratum, minlength=n_strata).astype(float)
         frac1 = None
         if fpcs:
@@ -129,8 +113,8 @@ class SurveyDesign:
         stages = [Stage(psu_code, n_psu, psu_stratum, n_strata, frac1, None, labels, 1)]
         prob = np.ones(n) if frac1 is None else frac1[stratum]
         if len(psus) == 2:
-            ssu_inner = pd.factorize(data[psus[1]])[0].astype(np.int64)
-            ssu_code, ssu_psu, n_ssu = _nested_codes(psu_code, ssu_inner)
+            ssu_inner = codes.factorize(data[psus[1]])[0]
+            ssu_code, ssu_psu, n_ssu = _nested_codes(psu_code, n_psu, ssu_inner)
             n2 = np.bincount(ssu_psu, minlength=n_psu).astype(float)
             if fpcs:
                 frac2 = _fpc_fraction(data[fpcs[1]].to_numpy(float), psu_code, n_psu,
@@ -226,21 +210,13 @@ class SurveyDesign:
             col = columns[0]
             if col not in self._data.columns:
                 raise ValueError(f"column '{col}' is not in the data")
-            codes, uniques = pd.factorize(self._data[col], sort=True)
-            result = (codes.astype(np.int64), pd.Index(uniques, name=col))
+            row_codes, uniques = codes.factorize(self._data[col])
+            result = (row_codes, uniques.rename(col))
         else:
             parts = [self._factor((col,)) for col in columns]
-            missing = np.zeros(len(self._data), dtype=bool)
-            key = np.zeros(len(self._data), dtype=np.int64)
-            for codes, index in parts:
-                missing |= codes < 0
-                key = key * (len(index) + 1) + codes
-            inv, uniq, first = dense_codes(np.where(missing, -1, key))
-            dropped = int(uniq.size and uniq[0] < 0)
-            codes = np.where(missing, -1, inv - dropped)
-            rows = first[dropped:]
-            result = (codes, pd.MultiIndex.from_arrays(
-                [index.values[c[rows]] for c, index in parts], names=list(columns)))
+            row_codes, combos = codes.combine([c for c, _ in parts], [len(i) for _, i in parts])
+            result = (row_codes, pd.MultiIndex.from_arrays(
+                [index.values[c] for (_, index), c in zip(parts, combos)], names=list(columns)))
         self._factors[columns] = result
         return result
 

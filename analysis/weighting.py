@@ -16,6 +16,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from analysis import codes
 from analysis.variance import Basis, Influence
 
 
@@ -129,12 +130,6 @@ def poststratify(weights: np.ndarray, codes: np.ndarray, index: pd.Index,
 
 
 # -- raking -------------------------------------------------------------------------------
-def _first_rows(inverse: np.ndarray, size: int) -> np.ndarray:
-    first = np.zeros(size, dtype=np.int64)
-    first[inverse[::-1]] = np.arange(inverse.size, dtype=np.int64)[::-1]
-    return first
-
-
 @dataclass(frozen=True)
 class RakeStep:
     """R's ``rake()``: variance residualised 10 times over the margins, in turn.
@@ -235,15 +230,10 @@ def rake(weights: np.ndarray, margins: list[MarginSpec], *, epsilon: float, max_
     if np.any(np.abs(sums - sums[0]) > total_tolerance * max(abs(sums[0]), 1.0)):
         detail = ", ".join(f"{_describe(m.columns)}: {s:g}" for m, s in zip(margins, sums))
         raise ValueError(f"rake: margin targets do not sum to the same population ({detail})")
-    key = np.zeros(weights.size, dtype=np.int64)
-    for m in margins:
-        key = key * (len(m.index) + 1) + m.codes
-    cell, uniques = pd.factorize(key)
-    cell = cell.astype(np.int64)
-    first = _first_rows(cell, uniques.size)
-    cell_margin = tuple(m.codes[first] for m in margins)
     sizes = tuple(len(m.index) for m in margins)
-    cellw = np.bincount(cell, weights, minlength=uniques.size)
+    cell, cell_margin = codes.combine([m.codes for m in margins], list(sizes))
+    cell_margin = tuple(cell_margin)
+    cellw = np.bincount(cell, weights, minlength=cell_margin[0].size)
     relative = epsilon < 1
     eps = epsilon * weights.sum() if relative else epsilon
     g, factors, (converged, sweeps, delta) = _ipf(cellw, cell_margin, sizes, targets, eps,
