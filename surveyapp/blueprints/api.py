@@ -23,7 +23,7 @@ from surveyapp.exports.results import results_tables, write_results
 from surveyapp.exports.wave import export_wave
 from surveyapp.extensions import csrf, db
 from surveyapp.models.runs import EstimateRun
-from surveyapp.models.survey import QuestionnaireVersion, Wave
+from surveyapp.models.survey import QuestionnaireVersion, Wave, as_utc
 from surveyapp.services.access import sees_all_districts
 from surveyapp.services.estimation import EstimationError, record_run, run_spec
 from surveyapp.services.tokens import user_for_token
@@ -113,8 +113,8 @@ def _wave_json(wave: Wave, scope: list[str] | None) -> dict:
         "label": wave.label,
         "questionnaire": wave.questionnaire_version.key,
         "questionnaire_version": wave.questionnaire_version.version,
-        "opens_at": wave.opens_at.isoformat(),
-        "closes_at": wave.closes_at.isoformat(),
+        "opens_at": as_utc(wave.opens_at).isoformat(),
+        "closes_at": as_utc(wave.closes_at).isoformat(),
         "mode": wave.mode,
         "status": wave.status(),
         "districts": [d.code for d in wave.districts if scope is None or d.code in scope],
@@ -163,7 +163,7 @@ def _visible_run(run_id: int) -> EstimateRun:
 
 
 def _run_json(run: EstimateRun, *, with_results: bool) -> dict:
-    body = {"id": run.id, "created_at": run.created_at.isoformat(), "created_by": run.created_by,
+    body = {"id": run.id, "created_at": as_utc(run.created_at).isoformat(), "created_by": run.created_by,
             "data_hash": run.data_hash, "response_count": run.response_count,
             "package_version": run.package_version, "spec": json.loads(run.spec_json),
             "districts": None if run.districts_json is None else json.loads(run.districts_json)}

@@ -88,6 +88,7 @@ def test_waves_and_questionnaires_are_scoped(client, tokens):
     waves = client.get("/api/v1/waves", headers=auth(tokens["analyst"])).get_json()
     assert [w["label"] for w in waves] == ["2023", "2024"]
     assert waves[0]["districts"] == ["310109", "310110"]
+    assert waves[0]["opens_at"].endswith("+00:00")  # UTC on both backends
     for wave in waves:
         conforms(wave, "Wave")
     bureau = client.get("/api/v1/waves", headers=auth(tokens["bureau"])).get_json()
