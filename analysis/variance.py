@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+from scipy import sparse
+
+from analysis.codes import dense_codes
 
 LONELY_PSU_OPTIONS = ("fail", "remove", "certainty", "adjust", "average")
 
@@ -38,10 +41,12 @@ def _row_factor(*arrays: np.ndarray | None) -> np.ndarray | None:
     return out
 
 
-def cross(a: Basis, b: Basis, factor: np.ndarray | None = None) -> np.ndarray:
+def cross(a: Basis, b: Basis, factor: np.ndarray | None = None) -> np.ndarray | sparse.csr_array:
     """Return ``A^T diag(factor) B`` (a.size x b.size) for two row-level bases.
 
-    Without a factor the result only depends on the two bases, so it is cached on ``a``.
+    Two groupings give a sparse matrix (a PSU meets few weighting cells): multiplying it
+    needs no BLAS call. Without a factor the result only depends on the two bases, so it is
+    cached on ``a``.
     """
     if factor is None:
         hit = a.cache.get(id(b))
@@ -51,11 +56,13 @@ def cross(a: Basis, b: Basis, factor: np.ndarray | None = None) -> np.ndarray:
     return _cross(a, b, factor)
 
 
-def _cross(a: Basis, b: Basis, factor: np.ndarray | None) -> np.ndarray:
+def _cross(a: Basis, b: Basis, factor: np.ndarray | None) -> np.ndarray | sparse.csr_array:
     wts = _row_factor(factor, a.scale, b.scale)
     if a.codes is not None and b.codes is not None:
-        idx = a.codes * b.size + b.codes
-        return np.bincount(idx, wts, minlength=a.size * b.size).reshape(a.size, b.size)
+        pair, pairs = dense_codes(a.codes * b.size + b.codes, a.size * b.size)
+        rows, cols = np.divmod(pairs, b.size)
+        values = np.bincount(pair, wts, minlength=pairs.size)
+        return sparse.csr_array((values, (rows, cols)), shape=(a.size, b.size))
     if a.codes is not None:
         cols = [np.bincount(a.codes, _row_factor(wts, b.matrix[:, j]), minlength=a.size)
                 for j in range(b.size)]

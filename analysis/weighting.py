@@ -15,6 +15,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from analysis import codes
 from analysis.variance import Basis, Influence
@@ -151,41 +152,35 @@ class RakeStep:
 
     @cached_property
     def _parts(self) -> tuple:
-        """Everything that does not depend on the influence values, computed on cells.
-
-        Since psw_m = w0 * factors[m][cell], sums of z / psw_m over a margin category are
-        sums over cells of (sum of z / w0 in the cell) / factors[m][cell]; the 10-fold
-        residualisation is linear in those sums, so it is folded into one matrix ``operator``
-        from cell sums of z / w0 to the correction coefficients of every margin.
-        """
+        """Everything that does not depend on the influence values, computed on cells."""
         n_cells = self.cell_margin[0].size
         cell_count = np.bincount(self.cell, minlength=n_cells).astype(float)
-        onehots = [np.eye(size)[cm] for cm, size in zip(self.cell_margin, self.sizes)]  # C x K
-        inv_f = [_safe_inverse(f) for f in self.factors]
-        agg = [(oh * inv[:, None]).T for oh, inv in zip(onehots, inv_f)]  # K_m x C
-        counts = [oh.T @ cell_count for oh in onehots]
-        crosses = [[(onehots[m] * (cell_count * self.factors[k] * inv_f[m])[:, None]).T
-                    @ onehots[k] for k in range(len(self.sizes))]
-                   for m in range(len(self.sizes))]
-        offsets = np.cumsum((0,) + self.sizes)
-        total = int(offsets[-1])
-        fixed = [np.eye(total)[offsets[m]:offsets[m + 1]] for m in range(len(self.sizes))]
-        coefs = [np.zeros((size, total)) for size in self.sizes]
-        for _ in range(10):
-            for m in range(len(self.sizes)):
-                current = fixed[m] - sum(c @ a for c, a in zip(crosses[m], coefs))
-                coefs[m] = coefs[m] + current / np.where(counts[m] > 0, counts[m], 1.0)[:, None]
-        operator = np.vstack(coefs) @ np.vstack(agg)  # (sum K_m) x cells
-        bases = [Basis(size, codes=cm[self.cell], scale=self.base * f[self.cell])
-                 for cm, size, f in zip(self.cell_margin, self.sizes, self.factors)]
-        return Basis(n_cells, codes=self.cell), _safe_inverse(self.base), operator, offsets, bases
+        margins = []
+        for cm, size, f in zip(self.cell_margin, self.sizes, self.factors):
+            # sums over a margin's categories of cell values / f: a sparse (K_m x cells) matrix
+            over_f = sparse.csr_array((_safe_inverse(f), (cm, np.arange(n_cells))),
+                                      shape=(size, n_cells))
+            count = np.bincount(cm, cell_count, minlength=size)
+            margins.append((over_f, 1.0 / np.where(count > 0, count, 1.0), cm, f[:, None]))
+        return (Basis(n_cells, codes=self.cell), _safe_inverse(self.base), cell_count[:, None],
+                margins, Basis(n_cells, codes=self.cell, scale=self.base))
 
     def adjust(self, influence: Influence) -> None:
-        """z <- z - psw_m * ave_m(z / psw_m), 10 times for each margin m (ave unweighted)."""
-        cells, inv_base, operator, offsets, bases = self._parts
-        coefs = operator @ influence.group_sum(cells, inv_base)
-        for m, basis in enumerate(bases):
-            influence.add_correction(basis, coefs[offsets[m]:offsets[m + 1]])
+        """z <- z - psw_m * ave_m(z / psw_m), 10 times for each margin m (ave unweighted).
+
+        Computed on cells: psw_m = w0 * f_m[cell], so every correction is w0 times a cell
+        value, z = z_0 - w0 * C[cell], and the sum of z / psw_m over a margin category is the
+        sum over its cells of (G - count * C) / f_m, G being the cell sums of z_0 / w0. The
+        10 sweeps thus work on cells x domains matrices, never on rows.
+        """
+        cells, inv_base, cell_count, margins, basis = self._parts
+        g = influence.group_sum(cells, inv_base)
+        c = np.zeros_like(g)
+        for _ in range(10):
+            for over_f, inv_count, cm, f in margins:
+                ave = (over_f @ (g - cell_count * c)) * inv_count[:, None]
+                c += f * ave[cm]
+        influence.add_correction(basis, c)
 
     def reapply(self, weights: np.ndarray) -> np.ndarray:
         """Rake other starting weights to the same margins (no warning, no diagnostics)."""
