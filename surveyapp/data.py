@@ -92,6 +92,11 @@ def _app_context():
         yield
         return
     from surveyapp import create_app
+    from surveyapp.extensions import db
 
     with create_app().app_context():
-        yield
+        try:
+            yield
+        finally:  # this app is ours alone: leave no pooled connection behind
+            db.session.remove()
+            db.engine.dispose()
