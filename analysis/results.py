@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,18 @@ def critical_value(level: float, df: float | np.ndarray, interval: str) -> np.nd
     """Two-sided critical value: t with ``df`` degrees of freedom, or normal."""
     if not 0 < level < 1:
         raise ValueError(f"level: expected a number between 0 and 1, got {level!r}")
+    if np.ndim(df) == 0:
+        return _scalar_critical_value(level, float(df), interval)
+    return _critical_value(level, df, interval)
+
+
+@lru_cache(maxsize=256)
+def _scalar_critical_value(level: float, df: float, interval: str) -> np.float64:
+    """Cached: every table of a design asks for the same value, and scipy's ppf is slow to call."""
+    return _critical_value(level, df, interval)
+
+
+def _critical_value(level: float, df: float | np.ndarray, interval: str) -> np.ndarray:
     q = 1 - (1 - level) / 2
     if interval == "normal":
         return np.full(np.shape(df), stats.norm.ppf(q)) if np.ndim(df) else stats.norm.ppf(q)
@@ -50,7 +63,7 @@ def critical_value(level: float, df: float | np.ndarray, interval: str) -> np.nd
 
 def make_table(index: pd.Index, columns: dict[str, np.ndarray], attrs: dict) -> pd.DataFrame:
     """Build a domain table with the standard columns and the result metadata in ``attrs``."""
-    table = pd.DataFrame({c: columns[c] for c in TABLE_COLUMNS}, index=index)
-    table["n"] = table["n"].astype(np.int64)
+    table = pd.DataFrame({c: np.asarray(columns[c], dtype=np.int64) if c == "n" else columns[c]
+                          for c in TABLE_COLUMNS}, index=index)
     table.attrs.update(attrs)
     return table

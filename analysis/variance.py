@@ -134,11 +134,11 @@ class Stage:
         """The stage's units as a grouping of rows."""
         return Basis(size=self.n_units, codes=self.unit)
 
-
-def _stratum_sums(t: np.ndarray, strata: np.ndarray, n_strata: int) -> np.ndarray:
-    out = np.zeros((n_strata, t.shape[1]))
-    np.add.at(out, strata, t)
-    return out
+    @cached_property
+    def stratum_sums(self) -> sparse.csr_array:
+        """Sparse strata x units indicator: ``stratum_sums @ t`` sums unit rows by stratum."""
+        return sparse.csr_array((np.ones(self.n_units), (self.unit_stratum, np.arange(self.n_units))),
+                                shape=(self.n_strata, self.n_units))
 
 
 def stage_variance(totals: np.ndarray, stage: Stage, lonely_psu: str,
@@ -158,7 +158,7 @@ def stage_variance(totals: np.ndarray, stage: Stage, lonely_psu: str,
                          "choose lonely_psu='remove', 'certainty', 'adjust' or 'average'")
     if stage.multiplier is not None:
         scale = scale * stage.multiplier
-    means = _stratum_sums(totals, strata, stage.n_strata) / np.maximum(n_h, 1)[:, None]
+    means = (stage.stratum_sums @ totals) / np.maximum(n_h, 1)[:, None]
     centred = totals - means[strata]
     n_ok = stage.n_strata
     if lonely.any():

@@ -152,35 +152,41 @@ class RakeStep:
 
     @cached_property
     def _parts(self) -> tuple:
-        """Everything that does not depend on the influence values, computed on cells."""
+        """Everything that does not depend on the influence values, computed on cells.
+
+        Margin m's step is r <- r - spread_m @ (average_m @ r): ``average_m`` (K_m x cells)
+        averages r / f_m over the rows of each category, ``spread_m`` (cells x K_m) gives
+        each cell count * f_m times its category's average. Both are sparse (one entry per
+        cell), so a step costs cells x domains whatever the margins.
+        """
         n_cells = self.cell_margin[0].size
         cell_count = np.bincount(self.cell, minlength=n_cells).astype(float)
-        margins = []
+        every_cell = np.arange(n_cells)
+        steps = []
         for cm, size, f in zip(self.cell_margin, self.sizes, self.factors):
-            # sums over a margin's categories of cell values / f: a sparse (K_m x cells) matrix
-            over_f = sparse.csr_array((_safe_inverse(f), (cm, np.arange(n_cells))),
-                                      shape=(size, n_cells))
-            count = np.bincount(cm, cell_count, minlength=size)
-            margins.append((over_f, 1.0 / np.where(count > 0, count, 1.0), cm, f[:, None]))
-        return (Basis(n_cells, codes=self.cell), _safe_inverse(self.base), cell_count[:, None],
-                margins, Basis(n_cells, codes=self.cell, scale=self.base))
+            rows = np.bincount(cm, cell_count, minlength=size)  # >= 1 for every category in cm
+            average = sparse.csr_array((_safe_inverse(f) / rows[cm], (cm, every_cell)),
+                                       shape=(size, n_cells))
+            spread = sparse.csr_array((cell_count * f, (every_cell, cm)), shape=(n_cells, size))
+            steps.append((average, spread))
+        return (Basis(n_cells, codes=self.cell), _safe_inverse(self.base), steps,
+                cell_count[:, None], Basis(n_cells, codes=self.cell, scale=self.base))
 
     def adjust(self, influence: Influence) -> None:
         """z <- z - psw_m * ave_m(z / psw_m), 10 times for each margin m (ave unweighted).
 
         Computed on cells: psw_m = w0 * f_m[cell], so every correction is w0 times a cell
         value, z = z_0 - w0 * C[cell], and the sum of z / psw_m over a margin category is the
-        sum over its cells of (G - count * C) / f_m, G being the cell sums of z_0 / w0. The
-        10 sweeps thus work on cells x domains matrices, never on rows.
+        sum over its cells of r / f_m with r = G - count * C, G being the cell sums of z_0 / w0.
+        The 10 sweeps update r (a cells x domains matrix, never rows); C = (G - r) / count.
         """
-        cells, inv_base, cell_count, margins, basis = self._parts
+        cells, inv_base, steps, cell_count, basis = self._parts
         g = influence.group_sum(cells, inv_base)
-        c = np.zeros_like(g)
+        r = g
         for _ in range(10):
-            for over_f, inv_count, cm, f in margins:
-                ave = (over_f @ (g - cell_count * c)) * inv_count[:, None]
-                c += f * ave[cm]
-        influence.add_correction(basis, c)
+            for average, spread in steps:
+                r = r - spread @ (average @ r)
+        influence.add_correction(basis, (g - r) / cell_count)
 
     def reapply(self, weights: np.ndarray) -> np.ndarray:
         """Rake other starting weights to the same margins (no warning, no diagnostics)."""
