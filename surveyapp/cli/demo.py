@@ -85,10 +85,10 @@ def _prepare_accounts() -> None:
     db.session.commit()
     click.echo("  staff accounts (sign in at http://127.0.0.1:5000/auth/login):")
     for account in accounts:
-        scope = f" {','.join(account.districts)}" if account.districts else ""
+        scope = ",".join(account.districts)
         secret = (f"password {account.password}" if account.password
                   else "exists, password unchanged (surveyapp user set-password to reset)")
-        click.echo(f"    {account.username:<14} {account.role}{scope:<8} {secret}")
+        click.echo(f"    {account.username:<14} {account.role:<8} {scope:<7} {secret}")
 
 
 def _serve() -> None:
