@@ -19,11 +19,13 @@ def factorize(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
     if not isinstance(column.dtype, pd.CategoricalDtype):
         codes, uniques = pd.factorize(column, sort=True)
         return codes.astype(np.int64), pd.Index(uniques)
-    raw = column.cat.codes.to_numpy()
+    raw = column.cat.codes.to_numpy().astype(np.int64)
     observed = np.bincount(raw + 1, minlength=len(column.cat.categories) + 1)[1:] > 0
+    uniques = pd.Categorical.from_codes(np.flatnonzero(observed), dtype=column.dtype)
+    if observed.all():
+        return raw, pd.CategoricalIndex(uniques)
     # new code of each category; the appended -1 is what raw code -1 (missing) picks
     renumber = np.append(np.cumsum(observed) - 1, -1)
-    uniques = pd.Categorical.from_codes(np.flatnonzero(observed), dtype=column.dtype)
     return renumber[raw], pd.CategoricalIndex(uniques)
 
 
@@ -50,11 +52,12 @@ def combine(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, list
     Returns (combination code of each row, and for each variable its code in each
     combination); combinations are numbered in sorted (lexicographic) order.
     """
-    missing = np.zeros(codes[0].size, dtype=bool)
-    key = np.zeros(codes[0].size, dtype=np.int64)
-    for c, size in zip(codes, sizes):
+    missing = codes[0] < 0
+    key = codes[0].astype(np.int64)
+    for c, size in zip(codes[1:], sizes[1:]):
         missing |= c < 0
-        key = key * size + c
+        key *= size
+        key += c
     size = int(np.prod(sizes, dtype=np.int64))
     if missing.any():
         # shift keys by one so that rows with a missing part share key 0, then drop that key

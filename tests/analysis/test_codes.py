@@ -9,6 +9,7 @@ from analysis.codes import combine, dense_codes, factorize
 @pytest.mark.parametrize("column", [
     pd.Series(pd.Categorical(["b", "a", None, "b"], categories=["z", "b", "c", "a"])),
     pd.Series(pd.Categorical(["b", "a", "b"], categories=["c", "b", "a"], ordered=True)),
+    pd.Series(pd.Categorical(["b", "a", "b"], categories=["b", "a"])),
     pd.Series(["b", "a", None, "c", "a"]),
     pd.Series([3.0, 1.0, np.nan, 3.0]),
 ])
