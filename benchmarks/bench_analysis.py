@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import scipy
 from synthetic import SyntheticSurvey, synthetic_survey
 
 from analysis import SurveyDesign, score
@@ -132,7 +133,8 @@ def machine() -> dict:
     with open("/proc/meminfo") as meminfo:
         ram_kb = int(meminfo.readline().split()[1])
     return {"cpu": model, "cores": os.cpu_count(), "ram_gb": round(ram_kb / 2**20, 1),
-            "python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__}
+            "python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
+            "scipy": scipy.__version__}
 
 
 def _best(row: dict) -> dict[str, dict[str, float]]:
@@ -185,13 +187,15 @@ def profile(n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--repeat", type=int, default=0, help="runs per measure (default by size)")
+    parser.add_argument("--repeat", type=int, default=0, help="runs per measure (default: 7, "
+                        "more below 40k rows)")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profile", type=int, metavar="N", help="cProfile one pipeline run of N rows")
     parser.add_argument("--json", help="also write the raw measurements here")
-    parser.add_argument("--blas-threads", default="1",
-                        help="OPENBLAS/OMP threads of each worker (default 1: on a shared 2-core "
-                             "machine threaded BLAS made the engine's small matrix products slower)")
+    parser.add_argument("--blas-threads",
+                        help="pin OPENBLAS/OMP threads of each worker (default: the libraries' own "
+                             "choice; the engine's estimates make no BLAS calls, so it should not "
+                             "matter: compare with --blas-threads 1)")
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.repeat)))
@@ -199,11 +203,16 @@ def main() -> None:
     if args.profile:
         profile(args.profile)
         return
-    print(json.dumps(machine() | {"blas_threads": args.blas_threads}))
-    env = os.environ | {"OPENBLAS_NUM_THREADS": args.blas_threads, "OMP_NUM_THREADS": args.blas_threads}
+    blas = {"blas_threads": args.blas_threads or "default"}
+    print(json.dumps(machine() | blas))
+    env = dict(os.environ)
+    if args.blas_threads:
+        env |= {"OPENBLAS_NUM_THREADS": args.blas_threads, "OMP_NUM_THREADS": args.blas_threads}
     rows = []
     for n in args.sizes:
-        repeat = args.repeat or (7 if n <= 100_000 else 3)
+        # best of at least 7; small sizes run more often, so that one burst of load from other
+        # processes cannot cover every run
+        repeat = args.repeat or max(7, 300_000 // n)
         done = subprocess.run([sys.executable, __file__, "--worker", str(n), "--repeat", str(repeat)],
                               stdout=subprocess.PIPE, text=True, check=True, env=env)
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -215,7 +224,7 @@ def main() -> None:
     print("raking:", [r["raking"] for r in rows])
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"machine": machine() | {"blas_threads": args.blas_threads}, "rows": rows},
+            json.dump({"machine": machine() | blas, "rows": rows},
                       handle, indent=1)
 
 
