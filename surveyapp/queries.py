@@ -113,7 +113,7 @@ def _fetch_frame(statement: sa.Select, columns: list[str], chunk_rows: int = 100
         cursor.execute(str(compiled), params)
         chunks = []
         while rows := cursor.fetchmany(chunk_rows):
-            chunks.append(pd.DataFrame(rows, columns=columns, dtype=object))
+            chunks.append(pd.DataFrame(rows, columns=columns))
     finally:
         cursor.close()
     if not chunks:

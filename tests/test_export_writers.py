@@ -1,4 +1,6 @@
 """Export writers on a plain DataFrame: read each file back and check labels, values and rows."""
+import codecs
+import csv
 import json
 
 import numpy as np
@@ -106,7 +108,16 @@ def test_parquet_is_written_in_row_groups_with_labels(tmp_path):
 
 def test_empty_frame_still_writes_a_header(tmp_path):
     path, _ = export_frame(frame(0), CODEBOOK, tmp_path / "wave.csv", "csv")
-    assert path.read_text(encoding="utf-8-sig").splitlines() == [",".join(CODEBOOK.names)]
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        assert list(csv.reader(handle)) == [CODEBOOK.names]
+
+
+def test_csv_times_are_iso_utc_and_starts_with_a_bom(tmp_path):
+    path, _ = export_frame(frame(2), CODEBOOK, tmp_path / "wave.csv", "csv")
+    assert path.read_bytes().startswith(codecs.BOM_UTF8)
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[1]["submitted_at"] == "2024-05-01T01:00:00Z" and rows[1]["sex"] == "M"
 
 
 def test_missing_column_and_unknown_format_are_named(tmp_path):

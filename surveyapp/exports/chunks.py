@@ -11,12 +11,17 @@ from surveyapp.exports.codebook import Codebook
 
 def export_chunks(frame: pd.DataFrame, codebook: Codebook, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """The codebook's columns of ``frame`` in slices of ``chunk_rows`` rows (at least one slice)."""
+    for start in range(0, max(len(frame), 1), chunk_rows):
+        yield export_columns(frame.iloc[start:start + chunk_rows], codebook)
+
+
+def export_columns(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    """A copy of the codebook's columns of ``frame``, free text made formula-safe."""
     missing = [name for name in codebook.names if name not in frame.columns]
     if missing:
         raise ValueError(f"columns missing from the data: {', '.join(missing)}")
-    text = [v.name for v in codebook.variables if v.kind == "text"]
-    for start in range(0, max(len(frame), 1), chunk_rows):
-        chunk = frame.iloc[start:start + chunk_rows][codebook.names].copy()
-        for name in text:
-            chunk[name] = neutralise_formulas(chunk[name])
-        yield chunk
+    selected = frame[codebook.names]  # a new frame: the caller's data is left as it was
+    for variable in codebook.variables:
+        if variable.kind == "text":
+            selected[variable.name] = neutralise_formulas(selected[variable.name])
+    return selected

@@ -1,18 +1,38 @@
-"""CSV: UTF-8 with a byte-order mark (so spreadsheets read the Chinese), written chunk by chunk."""
+"""CSV: UTF-8 with a byte-order mark (so spreadsheets read the Chinese), written chunk by chunk
+with Arrow's CSV writer (several times faster than pandas for a million rows)."""
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from surveyapp.exports.arrow import arrow_schema, arrow_table
 from surveyapp.exports.chunks import export_chunks
 from surveyapp.exports.codebook import Codebook
 
-ENCODING = "utf-8-sig"
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def write_csv(frame, codebook: Codebook, path: Path, *, chunk_rows: int) -> None:
-    """Values as stored (codes, raw answers, scores); labels live in the R snippet and codebook."""
-    with open(path, "w", encoding=ENCODING, newline="") as handle:
-        for i, chunk in enumerate(export_chunks(frame, codebook, chunk_rows)):
-            if "submitted_at" in chunk:
-                chunk["submitted_at"] = chunk["submitted_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-            chunk.to_csv(handle, index=False, header=i == 0, lineterminator="\n")
+    """Values as stored (codes, raw answers, scores); labels live in the R snippet and codebook.
+
+    Times are ISO 8601 in UTC; text is quoted; missing values are empty cells.
+    """
+    schema = arrow_schema(codebook)
+    times = [v.name for v in codebook.variables if v.kind == "datetime"]
+    with open(path, "wb") as handle:
+        handle.write(codecs.BOM_UTF8)
+        writer = None
+        for chunk in export_chunks(frame, codebook, chunk_rows):
+            table = arrow_table(chunk, schema)
+            for name in times:
+                index = table.schema.get_field_index(name)
+                seconds = pc.cast(table[name], pa.timestamp("s", tz="UTC"), safe=False)
+                table = table.set_column(index, name, pc.strftime(seconds, format=TIME_FORMAT))
+            if writer is None:
+                writer = pa_csv.CSVWriter(handle, table.schema)
+            writer.write_table(table)
+        writer.close()

@@ -395,8 +395,9 @@ def fingerprint(waves: Iterable[WaveData]) -> tuple[str, bytes, int]:
     count = 0
     for data in waves:
         items = sorted(item.id for item in data.questionnaire.items)
-        canonical = data.frame[[*FINGERPRINT_COLUMNS, *items]]  # already in response-id order
-        text = canonical.to_csv(index=False, lineterminator="\n", float_format="%.17g")
+        canonical = data.frame[[*FINGERPRINT_COLUMNS, *items]].astype(  # response-id order
+            dict.fromkeys(["duration_seconds", *items], "Int64"))  # integers: exact, fast text
+        text = canonical.to_csv(index=False, lineterminator="\n")
         whole.update(text.encode("utf-8"))
         for response_id, line in zip(canonical["response_id"], text.split("\n")[1:]):
             manifest += uuid.UUID(response_id).bytes
