@@ -36,9 +36,10 @@ from surveyapp.services.catalog import questionnaire_of
 from surveyapp.services.margins import rake_margins
 from surveyapp.specs import EstimateSpec, Outcome, SpecError, spec_from_dict
 
-# The columns whose values make a response "the same response" for the data hash.
+# The columns whose values make a response "the same response" for the data hash: everything
+# a spec can estimate, group or filter by (the raw answers are added per questionnaire).
 FINGERPRINT_COLUMNS = ("response_id", "wave", "district", "street", "sex", "age_group",
-                       "residence_years", "duration_seconds")
+                       "residence_years", "language", "channel", "duration_seconds")
 RESULT_COLUMNS = ("wave", "outcome", "domain", "level", "estimate", "se", "ci_low", "ci_high",
                   "df", "deff", "n")
 COMPARISON_COLUMNS = ("outcome", "domain", "level", "from_wave", "to_wave", "difference", "se",
