@@ -13,13 +13,24 @@ from surveyapp.auth import district_or_404, role_required
 from surveyapp.extensions import db
 from surveyapp.i18n import current_language
 from surveyapp.models.survey import Wave
-from surveyapp.reports.tables import Cell, report_tables
-from surveyapp.reports.wording import estimate_text, label, p_value, score, title, verdict
+from surveyapp.reports import page
+from surveyapp.reports.tables import Cell
+from surveyapp.reports.wording import (
+    date,
+    estimate_text,
+    interval,
+    label,
+    p_value,
+    score,
+    title,
+    verdict,
+)
 from surveyapp.services import report_cache
 from surveyapp.services.access import (
     city_waves,
     visible_districts,
     wave_covers,
+    wave_grid,
     waves_by_district,
 )
 
@@ -33,10 +44,18 @@ def _staff_only() -> None:
     """Every bureau page, present and future, needs a signed-in staff member."""
 
 
+@bp.context_processor
+def _report_words() -> dict:
+    """How the bureau templates write figures and words: the same helpers as the PDF."""
+    return {"label": label, "zh_en": page.bilingual, "change_view": page.change_view,
+            "change_tag": page.change_tag, "estimate_text": estimate_text, "interval": interval,
+            "verdict": verdict, "score": score, "date": date}
+
+
 @bp.get("/")
 def index():
-    districts = visible_districts(current_user)
-    return render_template("bureau/index.html", rows=waves_by_district(districts),
+    columns, grid = wave_grid(waves_by_district(visible_districts(current_user)))
+    return render_template("bureau/index.html", columns=columns, grid=grid,
                            city_waves=city_waves(current_user))
 
 
@@ -97,8 +116,7 @@ def _report_page(wave: Wave, district: str | None):
         return render_template("bureau/no_report.html", wave=wave, district=district,
                                message=str(error)), 404
     return render_template("bureau/report.html", report=report, wave=wave, district=district,
-                           tables=report_tables(report), title=title(report), label=label,
-                           estimate_text=estimate_text, verdict=verdict, score=score)
+                           title=title(report), **page.page_parts(report))
 
 
 def _chart(wave: Wave, district: str | None, chart_id: str) -> Response:

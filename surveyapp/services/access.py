@@ -52,3 +52,12 @@ def city_waves(user: User) -> list[Wave]:
 
 def wave_covers(wave: Wave, district_code: str) -> bool:
     return any(d.code == district_code for d in wave.districts)
+
+
+def wave_grid(rows: list[tuple[District, list[Wave]]]
+              ) -> tuple[list[Wave], list[tuple[District, list[Wave | None]]]]:
+    """``rows`` as a district-by-wave grid: every wave any district has, newest first, and for
+    each district the wave in each column, or None where the wave does not cover it."""
+    unique = {w.id: w for _, waves in rows for w in waves}.values()
+    columns = sorted(unique, key=lambda w: (w.opens_at, w.id), reverse=True)
+    return columns, [(d, [w if w in waves else None for w in columns]) for d, waves in rows]

@@ -101,3 +101,25 @@ def test_a_district_without_responses_says_so(app, waves):
     db.session.commit()
     response = client.get(f"/bureau/{waves.current.id}/{YANGPU}")
     assert response.status_code == 404 and "No report yet" in response.get_data(as_text=True)
+
+
+def test_the_headline_verdict_is_tagged_and_coloured_by_significance(hongkou, waves):
+    report = cached_report(waves.current, HONGKOU, "zh")
+    change = report.headline.changes[0]
+    tone = ("up" if change.difference > 0 else "down") if change.significant else "flat"
+    page = hongkou.get(f"/bureau/{waves.current.id}/{HONGKOU}").get_data(as_text=True)
+    assert f'<p class="change {tone}">' in page
+
+
+def test_a_first_wave_has_no_empty_comparison_table(hongkou, waves):
+    page = hongkou.get(f"/bureau/{waves.earlier.id}/{HONGKOU}").get_data(as_text=True)
+    assert "没有可比较的往期数据" in page
+    assert "比较批次" not in page and "较2023变化" not in page  # no header-only table
+
+
+def test_tables_name_dimensions_and_items_without_internal_codes(hongkou, waves):
+    report = cached_report(waves.current, HONGKOU, "zh")
+    page = hongkou.get(f"/bureau/{waves.current.id}/{HONGKOU}").get_data(as_text=True)
+    for row in (*report.dimensions, *report.items):
+        assert f'<th scope="row">{row.label}</th>' in page
+        assert f">{row.code}<" not in page
