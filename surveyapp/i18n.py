@@ -23,6 +23,8 @@ from werkzeug.exceptions import HTTPException
 SUPPORTED = {"zh": "zh_Hans_CN", "en": "en"}
 DEFAULT_LANGUAGE = "zh"
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+# A form's language button posts this field, so the answers travel with the switch.
+SWITCH_FIELD = "switch_lang"
 
 
 def current_language() -> str:
@@ -33,12 +35,23 @@ def current_language() -> str:
     """
     if not has_request_context():
         return DEFAULT_LANGUAGE
-    asked = request.args.get("lang")
+    asked = posted_switch() or request.args.get("lang")
     if asked in SUPPORTED:
         session["lang"] = asked
         return asked
     remembered = session.get("lang")
     return remembered if remembered in SUPPORTED else DEFAULT_LANGUAGE
+
+
+def posted_switch() -> str | None:
+    """The language a form's switch button asked for, when that button sent this POST."""
+    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+        return None
+    try:
+        asked = request.form.get(SWITCH_FIELD)
+    except HTTPException:  # a body refused unread (too large): the error page keeps the language
+        return None
+    return asked if asked in SUPPORTED else None
 
 
 def select_locale() -> str:

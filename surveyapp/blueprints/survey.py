@@ -6,7 +6,9 @@ Status codes, chosen so that a resident sees a clear page and a client can tell 
 413 body too large; 422 answers that need correcting (form re-shown with the answers kept);
 409 form already submitted (a double click or resent POST: the first response counts, nothing
 more is stored) or invitation code already used; 403 unknown or missing invitation code.
-A valid POST stores the response and redirects (303) to the thank-you page.
+A valid POST stores the response and redirects (303) to the thank-you page. A POST from the
+form's language button re-shows the form in the other language with the answers kept (200),
+without checking or storing them, so the form's one-time ticket stays unused.
 """
 from __future__ import annotations
 
@@ -20,8 +22,10 @@ from werkzeug.wrappers import Response as HTTPResponse
 from surveyapp.extensions import db
 from surveyapp.forms import Places, SurveyForm, build_survey_form
 from surveyapp.i18n import (
+    SWITCH_FIELD,
     current_language,
     in_both_languages,
+    posted_switch,
     refresh_locale,
     template_context,
 )
@@ -65,6 +69,8 @@ def form(wave_id: int) -> HTTPResponse | tuple[str, int]:
     if request.method == "GET":
         survey_form.ticket.data = issue_form_ticket(wave)
         survey_form.code.data = request.args.get("code", "")
+        return _show(wave, survey_form, places), 200
+    if posted_switch():  # the same answers in the other language: not checked, not stored
         return _show(wave, survey_form, places), 200
     _reject_unknown_fields(survey_form)
     if not survey_form.validate():
@@ -159,9 +165,7 @@ def _submission(wave: Wave, survey_form: SurveyForm, ticket, invitation, lang: s
 def _show(wave: Wave, survey_form: SurveyForm, places: Places) -> str:
     return render_template("survey/form.html", wave=wave, form=survey_form,
                            questionnaire=survey_form.questionnaire,
-                           district_names=dict(places.districts),
-                           language_switch_args={"code": survey_form.code.data}
-                           if survey_form.code.data else {})
+                           district_names=dict(places.districts), switch_field=SWITCH_FIELD)
 
 
 def _rejected(rejected: SubmissionRejected) -> tuple[str, int]:

@@ -91,3 +91,34 @@ def test_a_resident_answers_on_a_phone(browser, app, caplog, lang, thanks):
     assert answers[second.id] == 99
     assert {answers[item.id] for item in rest} == {9}
     assert stored.comment == "道路维修很及时 / roads fixed fast"
+
+
+def test_switching_language_mid_form_keeps_the_answers(browser, app, caplog):
+    """The language button posts the form: what was chosen stays chosen, in the other language,
+    and Enter on a radio button still submits the answers instead of switching."""
+    caplog.set_level(logging.WARNING, logger="werkzeug")
+    wave = make_wave()
+    questionnaire = questionnaire_for(wave)
+    district = next(d for d in questionnaire.demographics if d.id == "district")
+    first = ordered_items(questionnaire)[0]
+
+    with live_server(app) as base:
+        page = browser.new_page(viewport=PHONE, java_script_enabled=False)
+        page.goto(f"{base}/s/{wave.id}")
+        page.get_by_label(district.text.zh).select_option("310109")
+        group = page.get_by_role("group", name=f"1. {first.text.zh}", exact=True)
+        group.get_by_label(f"7 {questionnaire.scale_of(first.id).points[6].label.zh}").check()
+        page.get_by_role("button", name="English").click()
+        page.wait_for_load_state()
+        kept_district = page.get_by_label(district.text.en).input_value()
+        group = page.get_by_role("group", name=f"1. {first.text.en}", exact=True)
+        kept_answer = group.get_by_role("radio", checked=True).get_attribute("value")
+        group.get_by_role("radio", checked=True).focus()
+        page.keyboard.press("Enter")
+        page.wait_for_load_state()
+        summary = page.get_by_role("alert").first.inner_text()
+        page.close()
+
+    assert (kept_district, kept_answer) == ("310109", "7")
+    assert "Please correct" in summary  # Enter submitted (and was checked), in English
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0

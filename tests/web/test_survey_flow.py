@@ -30,10 +30,10 @@ def test_form_is_chinese_by_default_with_a_switch_to_english(client):
 
     assert '<html lang="zh-CN">' in page
     assert "市民质量满意度测评" in page and "提交问卷" in page
-    assert f'href="/s/{wave.id}?lang=en"' in page
+    assert 'name="switch_lang" value="en"' in page  # a button of the form: answers travel
     english = client.get(f"/s/{wave.id}?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in english and "Submit answers" in english
-    assert f'href="/s/{wave.id}?lang=zh"' in english
+    assert 'name="switch_lang" value="zh"' in english
 
 
 def test_form_groups_items_by_dimension_in_labelled_fieldsets(client):

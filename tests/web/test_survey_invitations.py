@@ -1,6 +1,8 @@
 """Invitation mode: one-time codes per wave and district (and street), stored only as hashes."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -124,4 +126,5 @@ def test_open_waves_take_no_codes(app):
 def test_the_language_switch_keeps_the_code(client, wave):
     code = codes_for(wave)[0]
     page = client.get(f"/s/{wave.id}", query_string={"code": code}).get_data(as_text=True)
-    assert f'href="/s/{wave.id}?code={code}&amp;lang=en"' in page
+    assert 'name="switch_lang" value="en"' in page  # posts the form, and the code with it
+    assert re.search(rf'<input [^>]*name="code" type="hidden" value="{code}"', page)
