@@ -1,8 +1,10 @@
 """The report as a PDF for reading: page one gives the answer, later pages the detail.
 
 Page 1: title, the index in large type with its band and 95% interval, each change against an
-earlier wave in plain words, the rank and city mean, the dimension table. Then the charts, the
-item table, the streets (or, city-wide, the ranked districts) and the method.
+earlier wave in plain words, the rank and city mean, the dimension table, and under it the trend
+(or, for a first wave, the district comparison) when it fits, so that page one alone tells the
+story. Then the other charts, the item table, the streets (or, city-wide, the ranked districts)
+and the method.
 
 Text is set in Noto Sans CJK SC, taken from the ``noto-cjk-sans-otc`` package and embedded as a
 subset (fpdf2 reads the CFF outlines of the .ttc directly), so Chinese renders on any reader.
@@ -19,7 +21,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from PIL import Image as PILImage
 
-from surveyapp.reports.model import Change, Report, ScoreRow
+from surveyapp.reports.model import Change, Chart, Report, ScoreRow
 from surveyapp.reports.wording import (
     date,
     estimate_text,
@@ -41,6 +43,9 @@ UP = (0, 120, 60)
 DOWN = (190, 30, 30)
 HIGHLIGHT = (255, 242, 204)
 CHART_MAX_HEIGHT = 120  # mm: two charts fit on a page
+LEAD_MIN_WIDTH = 120  # mm: narrower than this, page one's chart is too small to read
+# The chart under page one's dimension table, by preference, with its heading's label key.
+LEAD_CHARTS = {"trend": "trend", "districts": "chart_districts"}
 HEADINGS = FontFace(emphasis="", color=(255, 255, 255), fill_color=NAVY)
 
 
@@ -77,7 +82,8 @@ def build_pdf(report: Report) -> bytes:
     _heading(pdf, report.dimension_heading)
     _score_table(pdf, report, report.dimensions, label("col_dimension", report.lang))
     _significance_note(pdf, report)
-    _charts(pdf, report)
+    lead = _lead_chart(pdf, report)
+    _charts(pdf, report, [c for c in report.charts if c is not lead])
     if report.kind == "city":
         _section(pdf, label("districts", report.lang))
         _districts_table(pdf, report)
@@ -237,20 +243,50 @@ def _significance_note(pdf: FPDF, report: Report) -> None:
         _text(pdf, 8, note, GREY, 5)
 
 
-def _charts(pdf: FPDF, report: Report) -> None:
-    if not report.charts:
+def _lead_chart(pdf: FPDF, report: Report) -> Chart | None:
+    """Put the trend under the dimension table if page one has room for it; a single wave's
+    trend is one dot, so a first wave shows the district comparison instead. None if neither
+    fits at a readable size."""
+    preferred = ("trend", "districts") if report.earlier_waves else ("districts", "trend")
+    charts = {c.id: c for c in report.charts}
+    heading_room = 16  # mm: the heading and the gap above it
+    room = pdf.page_break_trigger - pdf.get_y() - heading_room
+    for chart_id in preferred:
+        chart = charts.get(chart_id)
+        if chart is None:
+            continue
+        width, height = _chart_size(pdf, chart, room)
+        if width >= LEAD_MIN_WIDTH:
+            _heading(pdf, label(LEAD_CHARTS[chart_id], report.lang))
+            _place_chart(pdf, chart, width, height)
+            return chart
+    return None
+
+
+def _chart_size(pdf: FPDF, chart: Chart, max_height: float = CHART_MAX_HEIGHT
+                ) -> tuple[float, float]:
+    """Width and height in mm: as wide as the page allows, no taller than ``max_height``."""
+    pixels_wide, pixels_high = PILImage.open(io.BytesIO(chart.png)).size
+    width = min(pdf.epw, 170, min(max_height, CHART_MAX_HEIGHT) * pixels_wide / pixels_high)
+    return width, width * pixels_high / pixels_wide
+
+
+def _place_chart(pdf: FPDF, chart: Chart, width: float, height: float) -> None:
+    pdf.image(chart.png, x=pdf.l_margin + (pdf.epw - width) / 2, w=width, h=height,
+              alt_text=chart.title)  # the chart carries its own title
+    pdf.ln(4)
+
+
+def _charts(pdf: FPDF, report: Report, charts: Sequence[Chart]) -> None:
+    if not charts:
         return
     pdf.add_page()
     _heading(pdf, label("charts", report.lang))
-    for chart in report.charts:
-        pixels_wide, pixels_high = PILImage.open(io.BytesIO(chart.png)).size
-        width = min(pdf.epw, 170, CHART_MAX_HEIGHT * pixels_wide / pixels_high)
-        height = width * pixels_high / pixels_wide
+    for chart in charts:
+        width, height = _chart_size(pdf, chart)
         if pdf.get_y() + height > pdf.page_break_trigger:
             pdf.add_page()
-        pdf.image(chart.png, x=pdf.l_margin + (pdf.epw - width) / 2, w=width, h=height,
-                  alt_text=chart.title)  # the chart carries its own title
-        pdf.ln(4)
+        _place_chart(pdf, chart, width, height)
 
 
 def _districts_table(pdf: FPDF, report: Report) -> None:

@@ -76,3 +76,16 @@ def test_font_is_embedded_and_no_character_is_missing(tmp_path):
 def test_text_from_uploads_is_printed_literally(tmp_path):
     _, text = _render(sample_report("en"), tmp_path, layout=False)
     assert '=HYPERLINK("http://evil.example/","click")' in text.replace("\n", "")
+
+
+@pytest.mark.skipif(shutil.which("pdfimages") is None, reason="needs poppler's pdfimages")
+@pytest.mark.parametrize("lang, heading", [("zh", "历次趋势"), ("en", "Trend")])
+def test_page_one_carries_the_trend_under_the_dimension_table(tmp_path, lang, heading):
+    """Page one alone tells the story: the trend fills the room left under the dimensions."""
+    _, text = _render(sample_report(lang), tmp_path)
+    first_page = text.split("\f")[0]
+    assert heading in first_page and first_page.index(heading) > first_page.index("90.24")
+    listing = subprocess.run(["pdfimages", "-list", str(tmp_path / "report.pdf")], check=True,
+                             capture_output=True, text=True).stdout.splitlines()[2:]
+    assert {int(line.split()[0]) for line in listing} == {1}
+    assert LABELS["charts"][0 if lang == "zh" else 1] not in text  # no page for no other chart
