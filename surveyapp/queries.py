@@ -101,14 +101,17 @@ def _fetch_frame(statement: sa.Select, columns: list[str], chunk_rows: int = 100
     caller converts types (e.g. SQLite gives timestamps as text).
     """
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql":  # hash the pivot in memory, not sort on disk
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:  # hash the pivot in memory rather than sort it on disk
         connection.exec_driver_sql("SET LOCAL work_mem = '256MB'")
     compiled = statement.compile(dialect=connection.dialect,
                                  compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()
     if compiled.positional:
         params = tuple(params[name] for name in compiled.positiontup)
-    cursor = connection.connection.dbapi_connection.cursor()
+    raw = connection.connection.dbapi_connection
+    # on PostgreSQL a server-side cursor streams the rows instead of holding the whole result
+    cursor = raw.cursor(name="responses_frame") if postgres else raw.cursor()
     try:
         cursor.execute(str(compiled), params)
         chunks = []
