@@ -164,3 +164,10 @@ class Report:
     charts: tuple[Chart, ...]
     method: Method
     generated_at: datetime
+
+    def lead_charts(self) -> tuple[Chart, ...]:
+        """The charts fit to stand beside the headline figures, best first: the trend, or for a
+        first wave (whose trend is a single dot) the district comparison."""
+        order = ("trend", "districts") if self.earlier_waves else ("districts", "trend")
+        by_id = {chart.id: chart for chart in self.charts}
+        return tuple(by_id[i] for i in order if i in by_id)

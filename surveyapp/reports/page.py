@@ -86,14 +86,15 @@ def method_tables(report: Report) -> tuple[Table, ...]:
 
 
 def lead_chart(report: Report) -> tuple[Chart | None, tuple[Chart, ...]]:
-    """The trend chart, shown beside the dimension table, and the charts that follow."""
-    lead = next((c for c in report.charts if c.id == "trend"), None)
+    """The chart shown beside the dimension table, as on the PDF's page one, and the others."""
+    lead = next(iter(report.lead_charts()), None)
     return lead, tuple(c for c in report.charts if c is not lead)
 
 
 def page_parts(report: Report) -> dict[str, object]:
     """What the report template needs beyond the report itself, computed once here."""
     lead, more = lead_chart(report)
-    return {"lead_chart": lead, "more_charts": more, "item_groups": item_groups(report.items),
+    lead_heading = bilingual("trend" if lead is None or lead.id == "trend" else "chart_districts")
+    return {"lead_chart": lead, "lead_heading": lead_heading, "more_charts": more, "item_groups": item_groups(report.items),
             "marked": has_significant_change(report), "score_columns": score_columns(report),
             "dimension_heading": dimension_heading(report), "method_tables": method_tables(report)}

@@ -2,7 +2,7 @@
 
 Page 1: title, the index in large type with its band and 95% interval, each change against an
 earlier wave in plain words, the rank and city mean, the dimension table, and under it the trend
-(or, for a first wave, the district comparison) when it fits, so that page one alone tells the
+(or, for a first wave, the district comparison: Report.lead_charts) when it fits, so that page one alone tells the
 story. Then the other charts, the item table, the streets (or, city-wide, the ranked districts)
 and the method.
 
@@ -44,8 +44,7 @@ DOWN = (190, 30, 30)
 HIGHLIGHT = (255, 242, 204)
 CHART_MAX_HEIGHT = 120  # mm: two charts fit on a page
 LEAD_MIN_WIDTH = 120  # mm: narrower than this, page one's chart is too small to read
-# The chart under page one's dimension table, by preference, with its heading's label key.
-LEAD_CHARTS = {"trend": "trend", "districts": "chart_districts"}
+LEAD_HEADINGS = {"trend": "trend", "districts": "chart_districts"}  # label keys
 HEADINGS = FontFace(emphasis="", color=(255, 255, 255), fill_color=NAVY)
 
 
@@ -244,20 +243,14 @@ def _significance_note(pdf: FPDF, report: Report) -> None:
 
 
 def _lead_chart(pdf: FPDF, report: Report) -> Chart | None:
-    """Put the trend under the dimension table if page one has room for it; a single wave's
-    trend is one dot, so a first wave shows the district comparison instead. None if neither
-    fits at a readable size."""
-    preferred = ("trend", "districts") if report.earlier_waves else ("districts", "trend")
-    charts = {c.id: c for c in report.charts}
+    """Put the best lead chart under the dimension table if page one has room for it at a
+    readable size; None if none fits."""
     heading_room = 16  # mm: the heading and the gap above it
     room = pdf.page_break_trigger - pdf.get_y() - heading_room
-    for chart_id in preferred:
-        chart = charts.get(chart_id)
-        if chart is None:
-            continue
+    for chart in report.lead_charts():
         width, height = _chart_size(pdf, chart, room)
         if width >= LEAD_MIN_WIDTH:
-            _heading(pdf, label(LEAD_CHARTS[chart_id], report.lang))
+            _heading(pdf, label(LEAD_HEADINGS[chart.id], report.lang))
             _place_chart(pdf, chart, width, height)
             return chart
     return None

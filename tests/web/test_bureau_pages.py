@@ -115,6 +115,7 @@ def test_a_first_wave_has_no_empty_comparison_table(hongkou, waves):
     page = hongkou.get(f"/bureau/{waves.earlier.id}/{HONGKOU}").get_data(as_text=True)
     assert "没有可比较的往期数据" in page
     assert "比较批次" not in page and "较2023变化" not in page  # no header-only table
+    assert '<h2 id="trend-title">各区比较 Districts compared</h2>' in page  # a trend of one dot waits
 
 
 def test_tables_name_dimensions_and_items_without_internal_codes(hongkou, waves):
