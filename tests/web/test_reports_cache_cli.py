@@ -24,9 +24,13 @@ def waves(app):
 
 
 def _cached_files(app, wave) -> list[Path]:
-    """This wave's cached CSV files (the instance folder is shared by the test session)."""
+    """Cached versions of this wave's Hongkou English CSV report.
+
+    Only that one report: the instance folder is shared by the test session, and SQLite may
+    give another test's wave the same id.
+    """
     folder = Path(app.config["SURVEYAPP_INSTANCE_PATH"]) / "report_cache"
-    return sorted(folder.glob(f"w{wave.id}-*.csv"))
+    return sorted(folder.glob(f"w{wave.id}-{HONGKOU}-en-*.csv"))
 
 
 def _responses(document: bytes) -> int:
