@@ -262,9 +262,10 @@ def row_stage_variance(influence: Influence, stage: Stage, lonely_psu: str,
         V = Z' diag(scale_h(i)) Z - T' diag(scale_h / n_h) T,
 
     T being the strata x D stratum sums. The first term is ``Influence.gram``, grouped sums
-    over (domain, weighting cell) pairs; the whole costs O(n + cells x domains). A lonely
-    row is its stratum's mean, so it contributes nothing (dropped exactly rather than as a
-    difference of equal terms), except under "adjust", which leaves it uncentred.
+    over (domain, weighting cell) pairs; the whole costs O(n + cells x domains), plus
+    domains^2 for a covariance matrix. A lonely row is its stratum's mean, so it contributes
+    nothing (dropped exactly rather than as a difference of equal terms), except under
+    "adjust", which leaves it uncentred.
 
     Precision: a variance is now a difference of sums of squares, so its absolute error is
     about 1e-16 times sum z^2 instead of 1e-16 times V. That is invisible unless the weighting
