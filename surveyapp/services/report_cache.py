@@ -3,7 +3,7 @@
 The data version is a digest of everything a report depends on: the responses of the wave and
 of the earlier waves it is compared with (count and latest submission), the set of excluded
 responses, the margin sets, the district and street names, the questionnaire versions, the
-suppression limit and the report layout version. A new response, an exclusion or re-inclusion,
+suppression limit and the code that computes and lays out reports. A new response, an exclusion or re-inclusion,
 or an uploaded margin set gives a new version, so the report is rebuilt; otherwise the file is
 served from ``<instance>/report_cache``. The analysis of a wave is also kept in memory for the
 latest version, so that the three formats and the 16 district reports share one analysis.
@@ -24,6 +24,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from flask import current_app
 
+import analysis as analysis_package
 from surveyapp.extensions import db
 from surveyapp.models.margins import MarginRow, MarginSet
 from surveyapp.models.quality import QualityFlag
@@ -41,7 +42,6 @@ from surveyapp.services.reporting import (
 )
 from surveyapp.services.wave_results import earlier_waves
 
-LAYOUT_VERSION = 1  # bump when the report's content or layout changes
 BUILDERS: dict[str, Callable[[Report], bytes]] = {
     "pdf": build_pdf, "xlsx": build_workbook, "csv": build_csv,
 }
@@ -57,6 +57,23 @@ _inputs: OrderedDict[tuple, ReportInputs] = OrderedDict()
 _reports: OrderedDict[tuple, Report] = OrderedDict()
 _lock = threading.RLock()
 T = TypeVar("T")
+
+
+def _code_digest() -> str:
+    """Digest of the code behind a report (analysis, report services, builders), so that an
+    upgrade rebuilds cached reports without anyone remembering to bump a version number."""
+    package = Path(__file__).resolve().parent.parent
+    analysis = Path(analysis_package.__file__).resolve().parent
+    sources = sorted([*(package / "reports").glob("*.py"), *analysis.glob("*.py"),
+                      package / "services" / "reporting.py", package / "services" / "wave_results.py",
+                      Path(__file__)])
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+CODE_DIGEST = _code_digest()
 
 
 def data_version(wave: Wave) -> str:
@@ -84,7 +101,7 @@ def data_version(wave: Wave) -> str:
     ).all()
     waves = db.session.scalars(sa.select(Wave).where(Wave.id.in_(wave_ids)).order_by(Wave.id))
     facts = {
-        "layout": LAYOUT_VERSION,
+        "code": CODE_DIGEST,
         "responses": [[w, n, str(last)] for w, n, last in responses],
         "excluded": hashlib.sha256("\n".join(excluded).encode()).hexdigest(),
         "margins": [list(map(str, row)) for row in margins],
