@@ -16,10 +16,10 @@ from typing import Any
 
 from surveyapp.questionnaires import (
     Checker,
-    QuestionnaireError,
     Text,
     content_hash,
     join,
+    read_source,
 )
 
 _DISTRICT_CODE = re.compile(r"\d{6}")
@@ -67,12 +67,7 @@ class Geography:
 
 def load_geography(path: str | Path) -> Geography:
     """Load and validate a geography file; QuestionnaireError lists every problem."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise QuestionnaireError([f"{path.name}: cannot read file ({exc.strerror})"]) from None
-    return _parse(data, path.name)
+    return _parse(*read_source(path))
 
 
 def parse_geography(text: str, source_name: str) -> Geography:

@@ -430,14 +430,18 @@ _TOP_REQUIRED = ("schema_version", "id", "version", "title", "intro", "scales", 
                  "items", "overall_item", "demographics", "bands")
 
 
-def load_questionnaire(path: str | Path) -> Questionnaire:
-    """Load and validate one questionnaire file; QuestionnaireError lists every problem."""
+def read_source(path: str | Path) -> tuple[bytes, str]:
+    """A data file's bytes and name; an unreadable file is a QuestionnaireError, not a traceback."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        return path.read_bytes(), path.name
     except OSError as exc:
         raise QuestionnaireError([f"{path.name}: cannot read file ({exc.strerror})"]) from None
-    return _parse(data, path.name)
+
+
+def load_questionnaire(path: str | Path) -> Questionnaire:
+    """Load and validate one questionnaire file; QuestionnaireError lists every problem."""
+    return _parse(*read_source(path))
 
 
 def parse_questionnaire(text: str, source_name: str) -> Questionnaire:
