@@ -9,6 +9,7 @@ from surveyapp.exports.arrow import arrow_schema, arrow_table
 from surveyapp.exports.chunks import export_chunks
 from surveyapp.exports.codebook import Codebook
 
+
 def write_parquet(frame, codebook: Codebook, path: Path, *, chunk_rows: int) -> None:
     schema = arrow_schema(codebook)
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
