@@ -59,9 +59,9 @@ def test_rerun_reproduces_identical_results(world, runner, tmp_path):
 def test_rerun_says_what_changed_in_the_data(world, runner, tmp_path):
     assert runner.invoke(estimate, [write_spec(tmp_path)]).exit_code == 0
     run = db.session.scalar(sa.select(EstimateRun))
-    add_responses(world.waves["2024"], 3, seed=99)
     excluded = db.session.scalars(sa.select(sa.text("id")).select_from(sa.text("response"))
-                                  .limit(2)).all()
+                                  .limit(2)).all()  # two responses the run used
+    add_responses(world.waves["2024"], 3, seed=99)
     db.session.add_all(QualityFlag(response_id=r, kind="manual", excluded=True) for r in excluded)
     db.session.commit()
     result = runner.invoke(estimate, ["--rerun", str(run.id)])
