@@ -3,10 +3,31 @@
 Pure numpy/pandas/scipy/statsmodels/matplotlib: no Flask, no SQLAlchemy, usable in a notebook.
 """
 from analysis.design import SurveyDesign
-from analysis.replicate import ReplicateDesign
-from analysis.results import Estimate
-from analysis.trends import Change, contrast, difference, versus_overall
-from analysis.weighting import RakeInfo, RakingConvergenceWarning
-from analysis.scoring import DimensionRule, ItemRule, ScoringSpec, score
 from analysis.drivers import KeyDrivers, key_drivers
 from analysis.plots import district_comparison_chart, importance_performance_chart, trend_chart
+from analysis.replicate import ReplicateDesign
+from analysis.results import Estimate
+from analysis.scoring import DimensionRule, ItemRule, ScoringSpec, score
+from analysis.trends import Change, contrast, difference, versus_overall
+from analysis.weighting import RakeInfo, RakingConvergenceWarning
+
+__all__ = [
+    "Change",
+    "DimensionRule",
+    "Estimate",
+    "ItemRule",
+    "KeyDrivers",
+    "RakeInfo",
+    "RakingConvergenceWarning",
+    "ReplicateDesign",
+    "ScoringSpec",
+    "SurveyDesign",
+    "contrast",
+    "difference",
+    "district_comparison_chart",
+    "importance_performance_chart",
+    "key_drivers",
+    "score",
+    "trend_chart",
+    "versus_overall",
+]

@@ -5,9 +5,8 @@ Revises: c98775ea7a14
 Create Date: 2026-11-22 17:58:00.486907
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '368d49c8b49e'

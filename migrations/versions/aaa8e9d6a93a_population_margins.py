@@ -5,9 +5,8 @@ Revises: b8061d896741
 Create Date: 2026-11-22 17:55:48.071326
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'aaa8e9d6a93a'

@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-22 17:55:23.590579
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b8061d896741'

@@ -5,9 +5,8 @@ Revises: aaa8e9d6a93a
 Create Date: 2026-11-22 17:56:17.964721
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c98775ea7a14'

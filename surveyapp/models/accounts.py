@@ -1,7 +1,7 @@
 """Accounts: staff users with a role and districts, login throttling, and the audit log."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -13,7 +13,7 @@ ROLES = ("admin", "analyst", "bureau")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 user_district = sa.Table(
@@ -36,7 +36,7 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(sa.String(16))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    districts: Mapped[list["District"]] = relationship(  # noqa: F821
+    districts: Mapped[list[District]] = relationship(  # noqa: F821
         secondary=user_district, order_by="District.code"
     )
 
