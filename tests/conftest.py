@@ -22,6 +22,7 @@ from surveyapp.config import test_database_url
 from surveyapp.extensions import db
 
 BACKENDS = ["sqlite", "postgresql"]
+pytest_plugins = ("tests.web.analyst_fixtures",)  # the `world` fixture of the analyst tests
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

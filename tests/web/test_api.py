@@ -15,7 +15,7 @@ from surveyapp.models.accounts import User
 from surveyapp.models.runs import ApiToken
 from surveyapp.models.survey import District, Response
 from surveyapp.services.tokens import create_token, revoke_token
-from tests.web.analyst_fixtures import HONGKOU, MARGINS, world  # noqa: F401
+from tests.web.analyst_fixtures import HONGKOU, MARGINS
 
 SPEC = {"waves": ["2023", "2024"], "outcomes": ["index"], "domains": ["district"],
         "weighting": {"method": "rake", "margins": MARGINS}, "comparisons": "consecutive"}

@@ -8,7 +8,7 @@ from analysis.design import SurveyDesign
 from surveyapp.data import load_responses
 from surveyapp.services.estimation import run_spec
 from surveyapp.specs import SpecError, spec_from_dict
-from tests.web.analyst_fixtures import MARGINS, POPULATION, world  # noqa: F401
+from tests.web.analyst_fixtures import MARGINS, POPULATION
 
 
 def test_columns_weights_and_design_match_the_estimate_service(world):

@@ -9,7 +9,7 @@ from surveyapp.cli.estimate import EXIT_DIFFERS, estimate
 from surveyapp.extensions import db
 from surveyapp.models.quality import QualityFlag
 from surveyapp.models.runs import EstimateRun
-from tests.web.analyst_fixtures import MARGINS, add_responses, world  # noqa: F401
+from tests.web.analyst_fixtures import MARGINS, add_responses
 
 SPEC = f"""
 name: test run

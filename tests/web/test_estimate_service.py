@@ -7,7 +7,7 @@ from surveyapp.extensions import db
 from surveyapp.models.survey import Response
 from surveyapp.services.estimation import EstimationError, run_spec
 from surveyapp.specs import SpecError, spec_from_dict
-from tests.web.analyst_fixtures import DISTRICTS, MARGINS, POPULATION, world  # noqa: F401
+from tests.web.analyst_fixtures import DISTRICTS, MARGINS, POPULATION
 from tests.web.factories import make_wave
 
 

@@ -12,7 +12,7 @@ from surveyapp.extensions import db
 from surveyapp.models.accounts import User
 from surveyapp.models.runs import ApiToken
 from surveyapp.services.tokens import token_hash
-from tests.web.analyst_fixtures import MARGINS, POPULATION, add_responses, world  # noqa: F401
+from tests.web.analyst_fixtures import MARGINS, POPULATION, add_responses
 
 COMMENTS = ("=1+1 很好", "@SUM(A1)", "普通意见")
 
