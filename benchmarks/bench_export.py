@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/bench_export.py [--responses 1000000] [--database-url postgresql://...]
+                                      [--keep | --reuse DATABASE_NAME]
 
 Needs PostgreSQL (``--database-url``, else ``SURVEYAPP_TEST_DATABASE_URL``). The script creates
 its own database, builds the schema with the migrations, loads the shipped questionnaires,
@@ -13,6 +14,9 @@ step in a fresh Python process so that each step's peak RSS is its own:
   to the margins (load from the database, score, rake, write the file and its R snippet);
 * estimate: ``run_spec`` of a spec with index and the 3 dimensions, raked, by district and by
   street (load, score, rake, 12 tables, fingerprint), as ``surveyapp estimate`` runs it.
+
+Building the wave takes minutes: ``--keep`` leaves the database in place (its name is printed)
+and ``--reuse NAME`` runs the steps again on it.
 """
 from __future__ import annotations
 
@@ -178,6 +182,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--database-url", default=os.environ.get("SURVEYAPP_TEST_DATABASE_URL"))
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--reuse", metavar="NAME", help="run the steps on this kept database")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--instance", help=argparse.SUPPRESS)
@@ -191,11 +197,15 @@ def main() -> None:
     from surveyapp.config import normalise_database_url
 
     base = normalise_database_url(args.database_url)
-    url = create_database(base)
+    if args.reuse:
+        url = make_url(base).set(database=args.reuse).render_as_string(hide_password=False)
+    else:
+        url = create_database(base)
     try:
         with tempfile.TemporaryDirectory() as instance, tempfile.TemporaryDirectory() as out:
-            seconds = populate(url, instance, args.responses)
-            print(f"populated {args.responses} responses in {seconds:.0f} s", flush=True)
+            if not args.reuse:
+                seconds = populate(url, instance, args.responses)
+                print(f"populated {args.responses} responses in {seconds:.0f} s", flush=True)
             print("| step | wall s | CPU s | peak RSS MB | output |")
             print("|---|---|---|---|---|")
             for step in STEPS:
@@ -206,7 +216,10 @@ def main() -> None:
                 print(f"| {r['step']} | {r['wall_s']} | {r['cpu_s']} | {r['peak_mb']} | "
                       f"{r['detail']} |", flush=True)
     finally:
-        drop_database(base, url)
+        if args.keep or args.reuse:
+            print(f"kept database {make_url(url).database}")
+        else:
+            drop_database(base, url)
 
 
 if __name__ == "__main__":
