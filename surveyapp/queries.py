@@ -138,10 +138,11 @@ def _copy_frame(connection: sa.Connection, sql: str, params, types: dict[str, pa
     """
     connection.exec_driver_sql("SET LOCAL work_mem = '256MB'")  # hash the pivot in memory
     buffer = io.BytesIO()
-    with connection.connection.dbapi_connection.cursor() as cursor:
-        with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
-            for block in copy:
-                buffer.write(block)
+    raw = connection.connection.dbapi_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)",
+                                             params) as copy:
+        for block in copy:
+            buffer.write(block)
     if not buffer.getbuffer().nbytes:
         return _empty_frame(list(types))
     table = pa_csv.read_csv(

@@ -14,7 +14,6 @@ from surveyapp.exports.chunks import export_chunks
 from surveyapp.exports.codebook import Codebook
 
 
-
 def write_csv(frame, codebook: Codebook, path: Path, *, chunk_rows: int) -> None:
     """Values as stored (codes, raw answers, scores); labels live in the R snippet and codebook.
 
