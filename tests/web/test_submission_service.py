@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -152,6 +153,29 @@ def test_responses_frame_has_one_row_per_response_and_raw_item_values(app):
     only = responses_frame(wave.id, districts=["310110"], item_ids=["p_goods", "p_food"])
     assert list(only["district"]) == ["310110"]
     assert list(only.columns[-2:]) == ["p_goods", "p_food"]
+
+
+def test_responses_frame_keeps_free_text_and_tells_empty_from_missing(app):
+    """PostgreSQL reads through COPY (CSV): commas, quotes, newlines, '' and NULL must survive."""
+    wave = make_wave()
+    texts = ['a, "quoted"\nsecond line', "=1+1", "", None]
+    stored = {}
+    for seed, text in enumerate(texts):
+        response = make_response(wave, answers={"p_food": 5}, seed=seed)
+        response.comment = text
+        response.residence_years = None if text is None else "10+"
+        stored[response.id] = text
+    db.session.commit()
+
+    frame = responses_frame(wave.id, include_comments=True).set_index("response_id")
+
+    for response_id, text in stored.items():
+        got = frame.loc[response_id, "comment"]
+        if text is None:
+            assert pd.isna(got) and pd.isna(frame.loc[response_id, "residence_years"])
+        else:
+            assert got == text
+            assert frame.loc[response_id, "residence_years"] == "10+"
 
 
 def test_responses_frame_of_an_empty_wave_has_the_columns(app):
