@@ -32,7 +32,7 @@ def sync_catalog(directory: str | Path) -> list[QuestionnaireVersion]:
         sync_geography(load_geography(path))
     versions = []
     for path in sorted(root.glob("*.yaml")):
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")  # no newline translation: the hash is of the file
         versions.append(sync_questionnaire(parse_questionnaire(text, path.name), text))
     return versions
 

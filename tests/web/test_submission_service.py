@@ -1,7 +1,9 @@
 """Services without a request: atomic storage, waves, the questionnaire catalog, responses_frame."""
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,7 +13,7 @@ import sqlalchemy as sa
 from surveyapp.extensions import db
 from surveyapp.models.survey import District, FormToken, QuestionnaireVersion, Street, utcnow
 from surveyapp.queries import RESPONSE_COLUMNS, responses_frame
-from surveyapp.questionnaires import parse_questionnaire
+from surveyapp.questionnaires import load_questionnaire, parse_questionnaire
 from surveyapp.services.catalog import CatalogError, sync_catalog, sync_questionnaire
 from surveyapp.services.submission import Submission, SubmissionRejected, submit_response
 from surveyapp.services.waves import WaveError, create_wave, open_waves
@@ -82,6 +84,21 @@ def test_create_wave_names_the_bad_field(app, changes, message):
                  "opens_at": utcnow() - timedelta(days=1), "closes_at": utcnow() + timedelta(days=1)}
     with pytest.raises(WaveError, match=message):
         create_wave(**{**arguments, **changes})
+
+
+def test_catalog_stores_the_hash_of_the_exact_file_bytes(app, tmp_path):
+    """A file saved with Windows line endings keeps the hash `questionnaires check` shows."""
+    shipped = Path(app.config["SURVEYAPP_QUESTIONNAIRE_DIR"])
+    (tmp_path / "geography").mkdir()
+    geography = (shipped / "geography" / "shanghai.yaml").read_bytes()
+    (tmp_path / "geography" / "shanghai.yaml").write_bytes(geography)
+    crlf = (shipped / "citizen.yaml").read_bytes().replace(b"\n", b"\r\n")
+    (tmp_path / "citizen.yaml").write_bytes(crlf)
+
+    [version] = sync_catalog(tmp_path)
+
+    assert version.content_hash == hashlib.sha256(crlf).hexdigest()
+    assert version.content_hash == load_questionnaire(tmp_path / "citizen.yaml").content_hash
 
 
 def test_catalog_loads_geography_and_all_questionnaires(app):
