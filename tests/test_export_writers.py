@@ -11,8 +11,8 @@ import pytest
 
 from surveyapp.exports import FORMATS
 from surveyapp.exports.codebook import Codebook, Variable
+from surveyapp.exports.dta_writer import stata_names
 from surveyapp.exports.frame import export_frame
-from surveyapp.exports.readstat_writer import stata_names
 
 CODEBOOK = Codebook(
     variables=(

@@ -8,9 +8,10 @@ import pandas as pd
 from surveyapp.exports import FORMATS
 from surveyapp.exports.codebook import Codebook
 from surveyapp.exports.csv_writer import write_csv
+from surveyapp.exports.dta_writer import write_dta
 from surveyapp.exports.parquet_writer import write_parquet
-from surveyapp.exports.readstat_writer import write_dta, write_sav
 from surveyapp.exports.rsnippet import write_r_snippet
+from surveyapp.exports.sav_writer import write_sav
 
 WRITERS = {"csv": write_csv, "parquet": write_parquet, "sav": write_sav, "dta": write_dta}
 DEFAULT_CHUNK_ROWS = 100_000

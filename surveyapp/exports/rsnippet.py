@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from surveyapp.exports.codebook import Codebook
-from surveyapp.exports.readstat_writer import stata_names
+from surveyapp.exports.dta_writer import stata_names
+from surveyapp.exports.sav_writer import spss_names
 
 READERS = {
     "csv": 'read.csv("{file}", fileEncoding = "UTF-8-BOM", na.strings = "",\n'
@@ -24,7 +25,8 @@ def r_snippet_path(export_path: Path) -> Path:
 
 def r_snippet(codebook: Codebook, file_name: str, fmt: str) -> str:
     """R code that loads ``file_name`` (run it from the folder holding the file)."""
-    names = stata_names(codebook.names) if fmt == "dta" else {n: n for n in codebook.names}
+    renamed = {"dta": stata_names, "sav": spss_names}
+    names = renamed[fmt](codebook.names) if fmt in renamed else {n: n for n in codebook.names}
     text_columns = [names[v.name] for v in codebook.variables if v.kind in ("text", "category")]
     classes = ", ".join(f'{name} = "character"' for name in text_columns)
     reader = READERS[fmt].format(file=file_name, classes=classes)
