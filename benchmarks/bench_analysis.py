@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import pstats
-import resource
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import scipy
+from peak import peak_rss_mb
 from synthetic import SyntheticSurvey, synthetic_survey
 
 from analysis import SurveyDesign, score
@@ -122,7 +122,7 @@ def worker(n: int, repeat: int) -> dict:
     out["floor_traced_peak_mb"] = traced_peak_mb(lambda: pandas_floor(frame, frame["pw"]))
     out["pipeline_traced_peak_mb"] = traced_peak_mb(lambda: full_pipeline(survey))
     out["data_mb"] = survey.data.memory_usage(deep=True).sum() / 2**20
-    out["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["max_rss_mb"] = peak_rss_mb()
     return out
 
 

@@ -24,7 +24,6 @@ import argparse
 import io
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from peak import peak_rss_mb
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,7 +173,7 @@ def run_step(step: str, url: str, instance: str, out_dir: str) -> dict:
             path, _, rows = export_wave(WAVE, fmt, Path(out_dir) / f"wave.{fmt}", margins=MARGINS)
             detail = f"{rows} rows, {path.stat().st_size / 1e6:.0f} MB"
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     return {"step": step, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
             "peak_mb": round(peak_mb), "detail": detail}
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import shutil
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from peak import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 HONGKOU = "310109"
@@ -140,7 +140,7 @@ def main() -> None:
         shutil.rmtree(workdir / "report_cache", ignore_errors=True)
         if not args.database:
             shutil.rmtree(workdir, ignore_errors=True)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(f"\ntotal {time.perf_counter() - started:.1f} s, peak RSS {peak:.0f} MB")
 
 

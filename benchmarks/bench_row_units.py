@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 
 from bench_analysis import scored_frame, timed, traced_peak_mb
+from peak import peak_rss_mb
 from synthetic import synthetic_survey
 
 import analysis
@@ -40,7 +40,7 @@ def worker(n: int, repeat: int) -> dict:
         out[f"mean_by_{by}_traced_peak_mb"] = traced_peak_mb(lambda by=by: raked.mean("index", by=by))
     out["covmat_by_district_s"] = timed(
         lambda: raked.mean("index", by="district", covmat=True), repeat)
-    out["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["max_rss_mb"] = peak_rss_mb()
     return out
 
 
