@@ -2,7 +2,8 @@
 
 Status codes, chosen so that a resident sees a clear page and a client can tell cases apart:
 404 unknown wave; 403 wave not open yet (the page says when it opens); 410 wave closed;
-400 tampered or stale form (unknown or repeated fields, bad ticket, missing CSRF token);
+400 tampered or stale form (unknown or repeated fields, bad ticket); a failed CSRF check (the
+form left open too long) re-shows the form with the answers kept and a fresh token (400);
 413 body too large; 422 answers that need correcting (form re-shown with the answers kept);
 409 form already submitted (a double click or resent POST: the first response counts, nothing
 more is stored) or invitation code already used; 403 unknown or missing invitation code.
@@ -11,6 +12,8 @@ form's language button re-shows the form in the other language with the answers 
 without checking or storing them, so the form's one-time ticket stays unused.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import format_datetime
@@ -57,15 +60,11 @@ def index() -> str:
 
 @bp.route("/s/<int:wave_id>", methods=["GET", "POST"])
 def form(wave_id: int) -> HTTPResponse | tuple[str, int]:
-    wave = _collecting_wave(wave_id)
+    page = _form_page(_collecting_wave(wave_id))
+    if not isinstance(page, _FormPage):
+        return page
+    wave, survey_form, places, invitation = page
     lang = current_language()
-    invitation = None
-    if wave.mode == "invitation":
-        invitation, problem = _invitation(wave)
-        if invitation is None:
-            return problem
-    places = _places(wave, lang, invitation)
-    survey_form = build_survey_form(questionnaire_of(wave.questionnaire_version), lang, places)
     if request.method == "GET":
         survey_form.ticket.data = issue_form_ticket(wave)
         survey_form.code.data = request.args.get("code", "")
@@ -83,6 +82,26 @@ def form(wave_id: int) -> HTTPResponse | tuple[str, int]:
         return _rejected(rejected)
     db.session.commit()
     return redirect(url_for("survey.thanks", wave_id=wave.id, lang=lang), 303)
+
+
+class _FormPage(NamedTuple):
+    wave: Wave
+    form: SurveyForm
+    places: Places
+    invitation: InvitationCode | None
+
+
+def _form_page(wave: Wave) -> _FormPage | tuple[str, int]:
+    """The wave's form (bound to any posted answers), or the invitation page to show instead."""
+    invitation = None
+    if wave.mode == "invitation":
+        invitation, problem = _invitation(wave)
+        if invitation is None:
+            return problem
+    places = _places(wave, current_language(), invitation)
+    survey_form = build_survey_form(questionnaire_of(wave.questionnaire_version),
+                                    current_language(), places)
+    return _FormPage(wave, survey_form, places, invitation)
 
 
 @bp.get("/s/<int:wave_id>/thanks")
@@ -162,10 +181,11 @@ def _submission(wave: Wave, survey_form: SurveyForm, ticket, invitation, lang: s
     )
 
 
-def _show(wave: Wave, survey_form: SurveyForm, places: Places) -> str:
+def _show(wave: Wave, survey_form: SurveyForm, places: Places, notice: str | None = None) -> str:
     return render_template("survey/form.html", wave=wave, form=survey_form,
                            questionnaire=survey_form.questionnaire,
-                           district_names=dict(places.districts), switch_field=SWITCH_FIELD)
+                           district_names=dict(places.districts), switch_field=SWITCH_FIELD,
+                           notice=notice)
 
 
 def _rejected(rejected: SubmissionRejected) -> tuple[str, int]:
@@ -192,7 +212,21 @@ def _rejected(rejected: SubmissionRejected) -> tuple[str, int]:
 
 @bp.app_errorhandler(CSRFError)
 def csrf_failed(error: CSRFError) -> tuple[str, int]:
-    """Missing or stale CSRF token: usually a form left open past its time limit."""
+    """Missing or stale CSRF token: usually a form left open past its time limit.
+
+    A resident's answers are not thrown away: the survey form comes back with them filled in
+    and a fresh token, to be checked and sent again (nothing is stored until then; the form's
+    ticket is kept, so the time taken still counts from the first display).
+    """
+    if request.endpoint == "survey.form" and request.method == "POST":
+        wave = db.session.get(Wave, (request.view_args or {}).get("wave_id"))
+        if wave is not None and wave.status() == "open":
+            page = _form_page(wave)
+            if not isinstance(page, _FormPage):
+                return page
+            notice = _("For your security this form expired before it was sent. Your answers "
+                       "are kept below: please check them and press “Submit answers” again.")
+            return _show(page.wave, page.form, page.places, notice), 400
     titles = in_both_languages(lambda: _("Please reload the page"))
     messages = in_both_languages(lambda: _(
         "Your answers could not be accepted because the form's security check failed "

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from surveyapp.extensions import db
 from surveyapp.models.survey import FormToken, utcnow
-from tests.web.factories import form_post, make_wave, stored_counts
+from tests.web.factories import form_fields, form_post, make_wave, stored_counts
 
 
 def post(client, wave, data, lang="zh"):
@@ -69,8 +69,8 @@ CASES = {
     "age group malformed": (with_(age_group="<script>"), 422, "请选择所列选项之一"),
     "comment too long": (with_(comment="长" * 501), 422, "请缩短到 500 字以内"),
     "body too large": (oversized_body, 413, "内容过长"),
-    "csrf token missing": (with_(csrf_token=None), 400, "请刷新页面"),
-    "csrf token bad": (with_(csrf_token="forged"), 400, "Please reload the page"),
+    "csrf token missing": (with_(csrf_token=None), 400, "此问卷在提交前已过期"),
+    "csrf token bad": (with_(csrf_token="forged"), 400, "您的回答已保留在下方"),
     "form ticket missing": (with_(ticket=None), 400, "无法验证此问卷"),
     "form ticket forged": (with_(ticket="eyJ3IjoxfQ.forged.sig"), 400, "无法验证此问卷"),
     "form ticket of another wave": (ticket_of_other_wave, 400, "无法验证此问卷"),
@@ -131,3 +131,29 @@ def test_resent_post_stores_one_response(client):
     assert second.status_code == 409
     assert "我们已经收到您通过此问卷提交的回答" in second.get_data(as_text=True)
     assert stored_counts()[0] == 1
+
+
+def test_expired_security_token_keeps_the_answers_for_a_second_send(client):
+    """A form left open past the CSRF time limit comes back filled in; sent again, it counts,
+    and the time taken still runs from the first display."""
+    wave = make_wave()
+    data = form_post(client, wave, comment="保留我的意见")
+    data["csrf_token"] = "expired-or-forged"
+
+    refused = post(client, wave, data)
+
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and stored_counts() == (0, 0)
+    assert "为保障安全，此问卷在提交前已过期" in page and "保留我的意见" in page
+    assert f'name="q_p_goods" value="{data["q_p_goods"]}" checked' in page
+    fields = form_fields(page)
+    assert fields["ticket"] == data["ticket"] and fields["csrf_token"] != data["csrf_token"]
+    data["csrf_token"] = fields["csrf_token"]
+    assert post(client, wave, data).status_code == 303
+    assert stored_counts()[0] == 1
+
+
+def test_failed_security_check_outside_the_survey_form_asks_to_reload(client):
+    response = client.post("/auth/login", data={"username": "x", "password": "y"})
+    assert response.status_code == 400
+    assert "请刷新页面" in response.get_data(as_text=True)
