@@ -9,6 +9,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
@@ -34,6 +35,17 @@ def _secret_key(instance: Path) -> str:
     return key
 
 
+def _time_zone() -> str:
+    """SURVEYAPP_TIMEZONE, checked here so that a typo stops start-up, not every admin page."""
+    name = os.environ.get("SURVEYAPP_TIMEZONE", "Asia/Shanghai")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"SURVEYAPP_TIMEZONE: unknown time zone {name!r} "
+                         "(expected a tz database name such as Asia/Shanghai)") from error
+    return name
+
+
 def load_config() -> dict[str, Any]:
     """Build the Flask config mapping from the environment."""
     instance = instance_path()
@@ -55,7 +67,8 @@ def load_config() -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": os.environ.get("SURVEYAPP_SECURE_COOKIES", "0") == "1",
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",  # dates shown to residents and staff
+        # Residents and staff read and type times in this zone; the database keeps UTC.
+        "BABEL_DEFAULT_TIMEZONE": _time_zone(),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
 
