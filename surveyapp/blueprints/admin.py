@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from surveyapp.auth import role_required
 from surveyapp.blueprints import admin_forms as forms
 from surveyapp.extensions import db
+from surveyapp.localtime import format_local, to_local, utc_offset, zone_label
 from surveyapp.models.margins import MarginSet
 from surveyapp.models.quality import QualityFlag
 from surveyapp.models.survey import District, QuestionnaireVersion, Street, Wave
@@ -29,6 +30,9 @@ from surveyapp.services.wave_schedule import close_wave, open_wave
 from surveyapp.services.waves import WaveError, create_wave
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+# Admin pages show stored UTC times in the service's zone: {{ wave.opens_at|local_time }}.
+bp.add_app_template_filter(format_local, "local_time")
+bp.add_app_template_global(zone_label)
 
 
 @bp.before_request
@@ -77,12 +81,16 @@ def open_wave_now(wave_id: int):
             db.session.rollback()
             flash(str(error), "error")
         else:
+            # The record carries its offset, so it stays right if the zone setting changes.
+            until = to_local(wave.closes_at)
             audit.record(current_user, "wave.open", f"wave:{wave.id}",
-                         f"until {form.closes_at.data:%Y-%m-%d %H:%M} UTC")
+                         f"until {until:%Y-%m-%d %H:%M} {utc_offset(until.utcoffset())}")
             db.session.commit()
-            flash(f"已开放 Opened: {wave.label}", "success")
-    else:
-        flash("结束时间：请填写 / closes at: required (YYYY-MM-DD HH:MM)", "error")
+            flash(f"已开放 Opened: {wave.label}，至 until {format_local(wave.closes_at)} "
+                  f"({zone_label()})", "success")
+    else:  # empty, malformed, or a local time the zone skips
+        problems = form.closes_at.errors or ["请填写 / required (YYYY-MM-DD HH:MM)"]
+        flash(f"结束时间 closes at: {'; '.join(problems)}", "error")
     return redirect(url_for("admin.index"))
 
 

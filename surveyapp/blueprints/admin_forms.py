@@ -16,16 +16,44 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from surveyapp.localtime import from_local, to_local, zone_label
 from surveyapp.models.accounts import ROLES
 from surveyapp.models.survey import WAVE_MODES
 
 REQUIRED = "必填 / required"
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+INVALID_DATETIME = "日期时间格式应为 YYYY-MM-DD HH:MM / expected a date and time (YYYY-MM-DD HH:MM)"
 
 
 class CheckboxesField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    """A date and time typed and shown in the service's time zone; ``data`` is aware UTC.
+
+    The label names the zone, added when a form is built because the zone is app config. A
+    form filled from a stored object (``obj=wave``) shows its UTC times in local time. Give it
+    InputRequired, not DataRequired: DataRequired would replace the field's own message (bad
+    format, a time the clocks skip) with "required".
+    """
+
+    def __init__(self, label: str, validators=None, **kwargs):
+        super().__init__(label, validators, format=DATETIME_FORMAT,
+                         invalid_value_message=INVALID_DATETIME, **kwargs)
+        self.label.text = f"{self.label.text} ({zone_label()})"
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            wall, self.data = self.data, None  # a refused time leaves no data behind
+            self.data = from_local(wall)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return to_local(self.data).strftime(DATETIME_FORMAT) if self.data else ""
 
 
 class WaveForm(FlaskForm):
@@ -34,18 +62,15 @@ class WaveForm(FlaskForm):
     questionnaire = SelectField("问卷版本 Questionnaire version", coerce=int,
                                 validators=[InputRequired(REQUIRED)])
     districts = CheckboxesField("覆盖的区 Districts covered", validators=[DataRequired(REQUIRED)])
-    opens_at = DateTimeLocalField("开始时间 Opens at (UTC)", format=DATETIME_FORMAT,
-                                  validators=[DataRequired(REQUIRED)])
-    closes_at = DateTimeLocalField("结束时间 Closes at (UTC)", format=DATETIME_FORMAT,
-                                   validators=[DataRequired(REQUIRED)])
+    opens_at = LocalDateTimeField("开始时间 Opens at", validators=[InputRequired(REQUIRED)])
+    closes_at = LocalDateTimeField("结束时间 Closes at", validators=[InputRequired(REQUIRED)])
     mode = SelectField("收集方式 Collection mode", choices=[
         SelectChoice(mode, {"open": "公开链接 open link", "invitation": "邀请码 invitation codes"}[mode])
         for mode in WAVE_MODES])
 
 
 class OpenWaveForm(FlaskForm):
-    closes_at = DateTimeLocalField("结束时间 Closes at (UTC)", format=DATETIME_FORMAT,
-                                   validators=[DataRequired(REQUIRED)])
+    closes_at = LocalDateTimeField("结束时间 Closes at", validators=[InputRequired(REQUIRED)])
 
 
 class ConfirmForm(FlaskForm):

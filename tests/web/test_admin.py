@@ -12,7 +12,7 @@ from surveyapp.extensions import db
 from surveyapp.models.accounts import AuditLog, User
 from surveyapp.models.margins import MarginSet
 from surveyapp.models.quality import QualityFlag
-from surveyapp.models.survey import InvitationCode, QuestionnaireVersion, Wave
+from surveyapp.models.survey import InvitationCode, QuestionnaireVersion, Wave, as_utc
 from surveyapp.services.catalog import sync_catalog
 from surveyapp.services.waves import create_wave
 from tests.web.staff_fixtures import add_response, login_as, make_user, staff_client
@@ -91,7 +91,8 @@ def test_close_and_reopen_a_wave(client, admin):
     assert made.status() == "closed"
     post(client, f"/admin/waves/{made.id}/open", {"closes_at": "2099-01-01T00:00"})
     db.session.refresh(made)
-    assert made.status() == "open" and made.closes_at.year == 2099
+    assert made.status() == "open"
+    assert as_utc(made.closes_at) == datetime(2098, 12, 31, 16, tzinfo=UTC)  # typed in Shanghai
     assert audit_actions() == [("chen", "wave.close"), ("chen", "wave.open")]
 
 
@@ -100,6 +101,91 @@ def test_open_a_scheduled_wave_now(client, admin):
     post(client, f"/admin/waves/{made.id}/open", {"closes_at": "2099-01-01T00:00"})
     db.session.refresh(made)
     assert made.status() == "open"
+
+
+# ------------------------------------------------------- times: typed and shown in local time
+
+def new_wave_form(opens_at: str, closes_at: str) -> dict:
+    return {"label": "2025", "questionnaire": citizen().id, "districts": [HONGKOU],
+            "opens_at": opens_at, "closes_at": closes_at, "mode": "open"}
+
+
+def test_wave_times_are_typed_and_shown_in_beijing_time(client, admin):
+    form = client.get("/admin/waves/new").get_data(as_text=True)
+    assert "开始时间 Opens at (北京时间 Beijing time, UTC+08:00)" in form
+    response = post(client, "/admin/waves/new",
+                    new_wave_form("2025-03-01T00:00", "2025-04-01T00:00"))
+    assert response.status_code == 302
+    made = db.session.scalar(sa.select(Wave))
+    assert as_utc(made.opens_at) == datetime(2025, 2, 28, 16, tzinfo=UTC)
+    assert as_utc(made.closes_at) == datetime(2025, 3, 31, 16, tzinfo=UTC)
+    for page in (client.get("/admin/").get_data(as_text=True),
+                 client.get(f"/admin/waves/{made.id}/progress").get_data(as_text=True)):
+        assert "2025-03-01 00:00" in page and "2025-04-01 00:00" in page
+        assert "北京时间 Beijing time, UTC+08:00" in page and "16:00" not in page
+
+
+def test_wave_times_follow_the_configured_zone(app, client, admin, monkeypatch):
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_TIMEZONE", "Europe/London")  # summer: +01:00
+    assert "Opens at (Europe/London, UTC+00:00/+01:00)" in \
+        client.get("/admin/waves/new").get_data(as_text=True)
+    post(client, "/admin/waves/new", new_wave_form("2025-07-01T00:00", "2025-12-01T00:00"))
+    made = db.session.scalar(sa.select(Wave))
+    assert as_utc(made.opens_at) == datetime(2025, 6, 30, 23, tzinfo=UTC)
+    assert as_utc(made.closes_at) == datetime(2025, 12, 1, tzinfo=UTC)  # winter: +00:00
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "2025-07-01 00:00 UTC+01:00" in page and "2025-12-01 00:00 UTC+00:00" in page
+
+
+def test_a_local_time_the_clocks_skip_is_refused(app, client, admin, monkeypatch):
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_TIMEZONE", "Europe/London")
+    response = post(client, "/admin/waves/new",
+                    new_wave_form("2025-03-30T01:30", "2025-04-30T00:00"))
+    assert response.status_code == 200
+    assert "2025-03-30 01:30 does not exist in Europe/London" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Wave)) == 0
+
+
+def test_a_refused_wave_form_keeps_what_was_typed(client, admin):
+    response = post(client, "/admin/waves/new",
+                    new_wave_form("2025-03-01T00:00", "2025-02-01T00:00"))
+    page = response.get_data(as_text=True)
+    assert "closes_at: must be later than opens_at" in page
+    assert 'value="2025-03-01T00:00"' in page and 'value="2025-02-01T00:00"' in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Wave)) == 0
+
+
+def test_opening_a_wave_reports_the_closing_time_in_local_time(client, admin):
+    made = wave(opens_in=5, closes_in=20)
+    response = post(client, f"/admin/waves/{made.id}/open", {"closes_at": "2099-01-01T00:00"},
+                    follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "至 until 2099-01-01 00:00 (北京时间 Beijing time, UTC+08:00)" in page
+    assert db.session.scalar(sa.select(AuditLog.reason)) == "until 2099-01-01 00:00 UTC+08:00"
+    assert "until 2099-01-01 00:00 UTC+08:00" in client.get("/admin/audit").get_data(as_text=True)
+
+
+def test_opening_a_wave_with_a_bad_closing_time_changes_nothing(client, admin):
+    made = wave(opens_in=5, closes_in=20)
+    before = (made.opens_at, made.closes_at)
+    for typed, said in [("", "required"), ("tomorrow", "expected a date and time"),
+                        ("2000-01-01T00:00", "must be in the future")]:
+        response = post(client, f"/admin/waves/{made.id}/open", {"closes_at": typed},
+                        follow_redirects=True)
+        assert said in response.get_data(as_text=True)
+        db.session.refresh(made)
+        assert (made.opens_at, made.closes_at) == before
+    assert audit_actions() == []
+
+
+def test_quality_review_shows_submission_times_in_local_time(client, admin):
+    made = wave()
+    target = add_response(made, {"p_food": 5})  # submitted 2024-06-01 08:00 UTC
+    db.session.commit()
+    post(client, f"/admin/waves/{made.id}/quality/exclude",
+         {"response_id": target.id, "reason": "test"})
+    page = client.get(f"/admin/waves/{made.id}/quality").get_data(as_text=True)
+    assert "2024-06-01 16:00" in page and "提交 Submitted (北京时间 Beijing time, UTC+08:00)" in page
 
 
 def test_questionnaire_upload_lists_every_problem(client, admin):
