@@ -60,7 +60,10 @@ def format_local(moment: datetime, seconds: bool = False) -> str:
 
 
 def zone_label() -> str:
-    """The zone as pages name it: '北京时间 Beijing time, UTC+08:00', 'Europe/London, UTC+00:00/+01:00'."""
+    """The zone as pages name it.
+
+    '北京时间 Beijing time, UTC+08:00'; a zone with DST: 'Europe/London, UTC+00:00/+01:00'.
+    """
     zone = local_zone()
     offsets = "/".join(utc_offset(o).removeprefix("UTC" if i else "")
                        for i, o in enumerate(_offsets_this_year(zone)))
