@@ -151,7 +151,8 @@ def synthetic_wave(questionnaire, districts, wave_id: int, content_hash: str, op
             values[rng.random(n) < 0.03] = scale.dont_know.value
         keep = rng.random(n) >= 0.02
         answers.append(pd.DataFrame({"response_id": responses["id"][keep].to_numpy(),
-                                     "item_id": item.id, "value": values[keep]}))
+                                     "wave_id": wave_id, "item_id": item.id,
+                                     "value": values[keep]}))
     return {"response": responses, "answer": pd.concat(answers, ignore_index=True)}
 
 

@@ -134,6 +134,8 @@ class Response(db.Model):
         sa.CheckConstraint("language IN ('zh', 'en')", name="language_known"),
         sa.CheckConstraint("channel IN ('web', 'invitation', 'demo')", name="channel_known"),
         sa.Index("ix_response_wave_district", "wave_id", "district_code"),
+        # the target of answer's (response_id, wave_id) foreign key
+        sa.Index("ix_response_id_wave_id", "id", "wave_id", unique=True),
     )
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
@@ -157,14 +159,26 @@ class Response(db.Model):
 
 
 class Answer(db.Model):
-    """One rated item's raw value; "don't know" is stored as the scale's don't-know value."""
+    """One rated item's raw value; "don't know" is stored as the scale's don't-know value.
+
+    ``wave_id`` repeats the response's wave so that a wave's answers are read from one index
+    (``ix_answer_wave_response``, covering the pivot of ``queries.responses_frame``) without a
+    join to ``response``. The foreign key is on (response_id, wave_id), so it cannot disagree
+    with the response, and the ORM copies it from ``Answer.response``; bulk inserts set it.
+    """
 
     __tablename__ = "answer"
-
-    response_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["response_id", "wave_id"], ["response.id", "response.wave_id"],
+            name="fk_answer_response_id_response", ondelete="CASCADE",
+        ),
+        sa.Index("ix_answer_wave_response", "wave_id", "response_id", "item_id", "value"),
     )
+
+    response_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     item_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    wave_id: Mapped[int] = mapped_column(sa.Integer)
     value: Mapped[int] = mapped_column(sa.Integer)
 
     response: Mapped[Response] = relationship(back_populates="answers")

@@ -161,7 +161,7 @@ def _district_responses(
     person_effect = rng.normal(0.0, RESPONDENT_SD, size) + people.pop("_effect")
     ids = [str(uuid.UUID(bytes=rng.bytes(16), version=4)) for _ in range(size)]
     item_scores = _item_scores(questionnaire, district.code, spec, world, person_effect, rng)
-    answers = _answer_rows(questionnaire, ids, item_scores, rng)
+    answers = _answer_rows(questionnaire, wave.id, ids, item_scores, rng)
     mean_score = np.nanmean(np.column_stack(list(item_scores.values())), axis=1)
     responses = _response_rows(questionnaire, wave, ids, people, mean_score, district, rng)
     return responses, answers
@@ -264,6 +264,7 @@ def _item_scores(
 
 def _answer_rows(
     questionnaire: Questionnaire,
+    wave_id: int,
     ids: list[str],
     item_scores: dict[str, np.ndarray],
     rng: np.random.Generator,
@@ -282,7 +283,7 @@ def _answer_rows(
         if not item.required:
             values[rng.random(size) < SKIP_RATE] = None
         rows.extend(
-            {"response_id": rid, "item_id": item.id, "value": int(value)}
+            {"response_id": rid, "wave_id": wave_id, "item_id": item.id, "value": int(value)}
             for rid, value in zip(ids, values)
             if value is not None
         )

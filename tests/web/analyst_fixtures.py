@@ -76,7 +76,8 @@ def add_responses(wave: Wave, count: int, seed: int, comments: tuple[str, ...] =
             "language": rng.choice(["zh", "en"]), "channel": "web",
             "submitted_at": start + timedelta(minutes=i),
             "duration_seconds": rng.randint(120, 900), **random_demographics(questionnaire, rng)})
-        answers += [{"response_id": response_id, "item_id": item, "value": value}
+        answers += [{"response_id": response_id, "wave_id": wave.id, "item_id": item,
+                     "value": value}
                     for item, value in random_answers(questionnaire, rng).items()]
     db.session.execute(sa.insert(Response), responses)
     db.session.execute(sa.insert(Answer), answers)
