@@ -11,7 +11,14 @@ import pytest
 import sqlalchemy as sa
 
 from surveyapp.extensions import db
-from surveyapp.models.survey import District, FormToken, QuestionnaireVersion, Street, utcnow
+from surveyapp.models.survey import (
+    Answer,
+    District,
+    FormToken,
+    QuestionnaireVersion,
+    Street,
+    utcnow,
+)
 from surveyapp.queries import RESPONSE_COLUMNS, responses_frame
 from surveyapp.questionnaires import load_questionnaire, parse_questionnaire
 from surveyapp.services.catalog import CatalogError, sync_catalog, sync_questionnaire
@@ -167,9 +174,22 @@ def test_responses_frame_has_one_row_per_response_and_raw_item_values(app):
     assert np.isnan(by_district.loc["310110", "p_goods"])
     assert by_district.loc["310109", "sex"] == "female"
     assert (frame["wave"] == "2024").all() and str(frame["submitted_at"].dt.tz) == "UTC"
+    assert frame["response_id"].is_monotonic_increasing
     only = responses_frame(wave.id, districts=["310110"], item_ids=["p_goods", "p_food"])
     assert list(only["district"]) == ["310110"]
     assert list(only.columns[-2:]) == ["p_goods", "p_food"]
+
+
+def test_answers_carry_the_wave_of_their_response(app):
+    """answer.wave_id (read by responses_frame without a join) comes from the response."""
+    first, second = make_wave(), make_wave(label="2025")
+    make_response(first, answers={"p_food": 7})
+    make_response(second, answers={"p_food": 3, "p_goods": 4})
+
+    rows = db.session.execute(sa.select(Answer.wave_id, sa.func.count()).group_by(Answer.wave_id))
+
+    assert dict(rows.all()) == {first.id: 1, second.id: 2}
+    assert list(responses_frame(second.id)["p_food"]) == [3]
 
 
 def test_responses_frame_keeps_free_text_and_tells_empty_from_missing(app):
