@@ -46,6 +46,26 @@ def _time_zone() -> str:
     return name
 
 
+def terminal_language() -> str:
+    """'zh' or 'en': the language of command-line messages (and of scripts using the package).
+
+    SURVEYAPP_LANG (zh or en) decides when set; otherwise the POSIX locale that governs
+    messages (LC_ALL, else LC_MESSAGES, else LANG) gives English when it is an English one
+    (en_US.UTF-8, en_GB ...) and Chinese in every other case, C and POSIX included. Read on
+    each call, not at start-up, so that one process can serve commands in either language.
+    """
+    chosen = os.environ.get("SURVEYAPP_LANG", "").strip().lower()
+    if chosen:
+        if chosen not in ("zh", "en"):
+            raise ValueError(f"SURVEYAPP_LANG：应为 zh 或 en / expected zh or en; got {chosen!r}")
+        return chosen
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "en" if value.lower().startswith("en") else "zh"
+    return "zh"
+
+
 def load_config() -> dict[str, Any]:
     """Build the Flask config mapping from the environment."""
     instance = instance_path()

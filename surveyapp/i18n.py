@@ -1,18 +1,23 @@
 """Language choice: Chinese first, English on request (``?lang=en``), remembered in the session.
 
+The JSON API under /api/ keeps no session: it follows the client's Accept-Language header
+instead. The command line and scripts have no request at all; they pick a language from the
+environment (surveyapp.config.terminal_language) and apply it with :func:`in_language`.
+
 UI strings are English msgids translated by the flask-babel catalog in surveyapp/translations
 (zh_Hans_CN; English is the msgid itself, so it needs no catalog). Questionnaire texts are data
 and carry both languages. After changing UI strings, from the project root::
 
     pybabel extract -F surveyapp/translations/babel.cfg --no-location --sort-output \
         -o surveyapp/translations/messages.pot .
-    pybabel update -i surveyapp/translations/messages.pot -d surveyapp/translations
-    # translate the new entries in zh_Hans_CN/LC_MESSAGES/messages.po, then:
+    # add the new entries to zh_Hans_CN/LC_MESSAGES/messages.po by hand, in msgid order and
+    # its style (`pybabel update` would rewrap the whole file), translate them, then:
     pybabel compile -d surveyapp/translations   # the .mo file is committed: no build step
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from flask import has_request_context, request, session, url_for
@@ -23,6 +28,9 @@ from werkzeug.exceptions import HTTPException
 SUPPORTED = {"zh": "zh_Hans_CN", "en": "en"}
 DEFAULT_LANGUAGE = "zh"
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+# The language tag a response states (Content-Language), as base.html's <html lang>.
+CONTENT_LANGUAGE = {"zh": "zh-CN", "en": "en"}
+API_PATH_PREFIX = "/api/"
 # A form's language button posts this field, so the answers travel with the switch.
 SWITCH_FIELD = "switch_lang"
 
@@ -31,16 +39,36 @@ def current_language() -> str:
     """The short code ('zh' or 'en') of the language this request is served in.
 
     Outside a request (CLI, services run from a script) it is the default language, so gettext
-    works everywhere; callers wanting English there use flask_babel.force_locale.
+    works everywhere; callers wanting another language there use :func:`in_language`.
     """
     if not has_request_context():
         return DEFAULT_LANGUAGE
+    if request.path.startswith(API_PATH_PREFIX):
+        return accepted_language()
     asked = posted_switch() or request.args.get("lang")
     if asked in SUPPORTED:
         session["lang"] = asked
         return asked
     remembered = session.get("lang")
     return remembered if remembered in SUPPORTED else DEFAULT_LANGUAGE
+
+
+def accepted_language() -> str:
+    """The supported language the client ranks highest in Accept-Language; Chinese otherwise.
+
+    Werkzeug's best_match prefers any exact match over a better-ranked regional one (it would
+    answer 'zh' to "en-GB, zh;q=0.5"), so the primary subtags are compared in rank order here.
+    """
+    for value, quality in request.accept_languages:  # highest quality first
+        primary = value.replace("_", "-").split("-")[0].lower()
+        if quality > 0 and primary in SUPPORTED:
+            return primary
+    return DEFAULT_LANGUAGE
+
+
+def in_language(lang: str) -> AbstractContextManager[None]:
+    """gettext in ``lang`` ('zh' or 'en') inside the block (needs an application context)."""
+    return force_locale(SUPPORTED[lang])
 
 
 def posted_switch() -> str | None:
