@@ -7,7 +7,8 @@
     >>> d.mean("index", by="district")
 
 Works inside a Flask application context or outside one (it then builds the app from the
-environment, as the ``surveyapp`` command does).
+environment, as the ``surveyapp`` command does, and speaks the command line's language:
+SURVEYAPP_LANG, else English under an English LANG, else Chinese).
 """
 from __future__ import annotations
 
@@ -59,8 +60,8 @@ def load_responses(
         "weighting": _weighting(margins, weighting, variables, trim),
         "exclusions": {"policy": exclusions, "min_duration_seconds": min_duration_seconds},
     }
-    spec = spec_from_dict(document, source_name="load_responses")
     with _app_context():
+        spec = spec_from_dict(document, source_name="load_responses")
         (found,) = find_waves(spec.waves, spec.questionnaire)
         data = load_wave(found, districts=None if districts is None else list(districts),
                          exclusions=spec.exclusions.policy,
@@ -92,9 +93,11 @@ def _app_context():
         yield
         return
     from surveyapp import create_app
+    from surveyapp.config import terminal_language
     from surveyapp.extensions import db
+    from surveyapp.i18n import in_language
 
-    with create_app().app_context():
+    with create_app().app_context(), in_language(terminal_language()):
         try:
             yield
         finally:  # this app is ours alone: leave no pooled connection behind

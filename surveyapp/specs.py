@@ -7,6 +7,11 @@ uses the very same settings. Every problem is reported with its path, for exampl
 the data (does wave '2024' exist, is 'q17' an item of its questionnaire) happen in
 ``surveyapp.services.estimation`` and are reported the same way.
 
+The path stays as written in the spec; what follows it is translated (flask-babel gettext):
+in a request, the request's language; in an application context without one, Chinese unless
+the caller chose otherwise with ``surveyapp.i18n.in_language``; outside any application
+context (a bare script), the English message itself.
+
 Format (YAML shown; the same keys in JSON)::
 
     spec_version: 1
@@ -43,6 +48,7 @@ from itertools import pairwise
 from typing import Any
 
 import yaml
+from flask_babel import gettext as _
 
 SPEC_VERSION = 1
 OUTCOME_KEYWORDS = ("index", "overall", "dimensions", "items")
@@ -63,7 +69,8 @@ class SpecError(ValueError):
 
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
-        super().__init__("invalid estimate spec:\n" + "\n".join(f"  {p}" for p in self.problems))
+        super().__init__(_("invalid estimate spec:") + "\n"
+                         + "\n".join(f"  {p}" for p in self.problems))
 
 
 @dataclass(frozen=True)
@@ -186,7 +193,8 @@ def load_spec(path) -> EstimateSpec:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([f"{path}: cannot read the spec file ({exc})"]) from exc
+        raise SpecError([f"{path}: " + _("cannot read the spec file (%(error)s)", error=exc)]
+                        ) from exc
     return parse_spec(text, source_name=path.name)
 
 
@@ -196,8 +204,10 @@ def parse_spec(text: str, source_name: str = "spec") -> EstimateSpec:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SpecError([f"{source_name}: not valid YAML or JSON{where}"]) from exc
+        message = _("not valid YAML or JSON at line %(line)d, column %(column)d",
+                    line=mark.line + 1, column=mark.column + 1) if mark else _(
+            "not valid YAML or JSON")
+        raise SpecError([f"{source_name}: {message}"]) from exc
     return spec_from_dict(document, source_name)
 
 
@@ -205,12 +215,13 @@ def spec_from_dict(document: Any, source_name: str = "spec") -> EstimateSpec:
     """Validate an already-decoded document (e.g. an API request body)."""
     problems = _Problems(source_name)
     if not isinstance(document, dict):
-        problems.add("", "expected a mapping with at least 'waves'")
+        problems.add("", _("expected a mapping with at least 'waves'"))
         problems.raise_if_any()
     problems.unknown_keys("", document, TOP_LEVEL_KEYS)
     version = document.get("spec_version", SPEC_VERSION)
     if version != SPEC_VERSION:
-        problems.add("spec_version", f"expected {SPEC_VERSION}; got {version!r}")
+        problems.add("spec_version", _("expected %(expected)s; got %(got)r",
+                                       expected=SPEC_VERSION, got=version))
     waves = _waves(document.get("waves"), problems)
     spec = EstimateSpec(
         waves=waves,
@@ -230,7 +241,7 @@ def spec_from_dict(document: Any, source_name: str = "spec") -> EstimateSpec:
 
 
 class _Problems:
-    """Collects problems as 'source: path: message'."""
+    """Collects problems as 'source: path: message'; the message is already translated."""
 
     def __init__(self, source_name: str):
         self.source_name = source_name
@@ -244,7 +255,8 @@ class _Problems:
         for key in mapping:
             if key not in allowed:
                 where = f"{path}.{key}" if path else str(key)
-                self.add(where, f"unknown key; expected one of {', '.join(allowed)}")
+                self.add(where, _("unknown key; expected one of %(keys)s",
+                                  keys=", ".join(allowed)))
 
     def raise_if_any(self) -> None:
         if self.items:
@@ -255,7 +267,8 @@ def _mapping(value: Any, path: str, allowed: tuple[str, ...], problems: _Problem
     if value is None:
         return {}
     if not isinstance(value, dict):
-        problems.add(path, f"expected a mapping with keys {', '.join(allowed)}; got {value!r}")
+        problems.add(path, _("expected a mapping with keys %(keys)s; got %(got)r",
+                             keys=", ".join(allowed), got=value))
         return {}
     problems.unknown_keys(path, value, allowed)
     return value
@@ -263,31 +276,51 @@ def _mapping(value: Any, path: str, allowed: tuple[str, ...], problems: _Problem
 
 def _choice(value: Any, path: str, choices: tuple[str, ...], problems: _Problems) -> str:
     if value not in choices:
-        problems.add(path, f"expected one of {', '.join(choices)}; got {value!r}")
+        problems.add(path, expected_one_of(choices, value))
         return choices[0]
     return value
 
 
+def expected_one_of(choices: tuple[str, ...], value: Any) -> str:
+    """'expected one of a, b, c; got 'x'' in the current language (also used by the API)."""
+    return _("expected one of %(choices)s; got %(got)r", choices=", ".join(choices), got=value)
+
+
 def _number(value: Any, path: str, problems: _Problems, *, low: float | None = None,
             high: float | None = None, integer: bool = False) -> Any:
-    kind = "an integer" if integer else "a number"
     valid_type = isinstance(value, int) if integer else isinstance(value, (int, float))
     if isinstance(value, bool) or not valid_type or (isinstance(value, float) and not math.isfinite(value)):
-        problems.add(path, f"expected {kind}; got {value!r}")
+        problems.add(path, _("expected an integer; got %(got)r", got=value) if integer else
+                     _("expected a number; got %(got)r", got=value))
         return None
     if (low is not None and value < low) or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if low is not None and high is not None else (
-            f"at least {low}" if low is not None else f"at most {high}")
-        problems.add(path, f"expected {kind} {bounds}; got {value!r}")
+        problems.add(path, _out_of_range(value, low, high, integer))
         return None
     return value
+
+
+def _out_of_range(value: Any, low: float | None, high: float | None, integer: bool) -> str:
+    """Whole sentences, one per case, so that each reads naturally once translated."""
+    if low is not None and high is not None:
+        if integer:
+            return _("expected an integer between %(low)s and %(high)s; got %(got)r",
+                     low=low, high=high, got=value)
+        return _("expected a number between %(low)s and %(high)s; got %(got)r",
+                 low=low, high=high, got=value)
+    if low is not None:
+        if integer:
+            return _("expected an integer of at least %(low)s; got %(got)r", low=low, got=value)
+        return _("expected a number of at least %(low)s; got %(got)r", low=low, got=value)
+    if integer:
+        return _("expected an integer of at most %(high)s; got %(got)r", high=high, got=value)
+    return _("expected a number of at most %(high)s; got %(got)r", high=high, got=value)
 
 
 def _optional_text(value: Any, path: str, problems: _Problems) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        problems.add(path, f"expected a non-empty text; got {value!r}")
+        problems.add(path, _("expected a non-empty text; got %(got)r", got=value))
         return None
     return value.strip()
 
@@ -305,18 +338,19 @@ def _label(value: Any) -> str | None:
 
 def _waves(value: Any, problems: _Problems) -> tuple[str, ...]:
     if value is None:
-        problems.add("waves", "required: a wave label such as \"2024\" or a list of them")
+        problems.add("waves", _('required: a wave label such as "2024" or a list of them'))
         return ()
     entries = value if isinstance(value, list) else [value]
     if not entries:
-        problems.add("waves", "expected at least one wave label")
+        problems.add("waves", _("expected at least one wave label"))
     labels = []
     for i, entry in enumerate(entries):
         label = _label(entry)
         if label is None:
-            problems.add(f"waves[{i}]", f"expected a wave label such as \"2024\"; got {entry!r}")
+            problems.add(f"waves[{i}]", _('expected a wave label such as "2024"; got %(got)r',
+                                          got=entry))
         elif label in labels:
-            problems.add(f"waves[{i}]", f"wave {label!r} is listed twice")
+            problems.add(f"waves[{i}]", _("wave %(label)r is listed twice", label=label))
         else:
             labels.append(label)
     return tuple(labels)
@@ -326,14 +360,14 @@ def _names(value: Any, path: str, problems: _Problems) -> tuple[str, ...]:
     if not isinstance(value, list):
         value = [value] if isinstance(value, str) else value
     if not isinstance(value, list):
-        problems.add(path, f"expected a list of variable names; got {value!r}")
+        problems.add(path, _("expected a list of variable names; got %(got)r", got=value))
         return ()
     names = []
     for i, entry in enumerate(value):
         if not isinstance(entry, str) or not entry.strip():
-            problems.add(f"{path}[{i}]", f"expected a variable name; got {entry!r}")
+            problems.add(f"{path}[{i}]", _("expected a variable name; got %(got)r", got=entry))
         elif entry in names:
-            problems.add(f"{path}[{i}]", f"{entry!r} is listed twice")
+            problems.add(f"{path}[{i}]", _("%(name)r is listed twice", name=entry))
         else:
             names.append(entry.strip())
     return tuple(names)
@@ -341,7 +375,7 @@ def _names(value: Any, path: str, problems: _Problems) -> tuple[str, ...]:
 
 def _outcomes(value: Any, problems: _Problems) -> tuple[Outcome, ...]:
     if not isinstance(value, list) or not value:
-        problems.add("outcomes", "expected a non-empty list, e.g. [index, dimensions]")
+        problems.add("outcomes", _("expected a non-empty list, e.g. [index, dimensions]"))
         return ()
     outcomes = []
     for i, entry in enumerate(value):
@@ -349,11 +383,11 @@ def _outcomes(value: Any, problems: _Problems) -> tuple[Outcome, ...]:
         if outcome is None:
             continue
         if outcome in outcomes:
-            problems.add(f"outcomes[{i}]", "listed twice")
+            problems.add(f"outcomes[{i}]", _("listed twice"))
         outcomes.append(outcome)
     names = [o.name for o in outcomes if o.name]
     for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.add("outcomes", f"the name {name!r} is used twice")
+        problems.add("outcomes", _("the name %(name)r is used twice", name=name))
     return tuple(outcomes)
 
 
@@ -361,21 +395,23 @@ def _outcome(entry: Any, path: str, problems: _Problems) -> Outcome | None:
     if isinstance(entry, str):
         if entry in OUTCOME_KEYWORDS:
             return Outcome(entry)
-        problems.add(path, f"expected one of {', '.join(OUTCOME_KEYWORDS)}, or a mapping "
-                           f"{{dimension: ID}}, {{item: ID}} or {{proportion: ...}}; got {entry!r}")
+        problems.add(path, _("expected one of %(keywords)s, or a mapping {dimension: ID}, "
+                             "{item: ID} or {proportion: ...}; got %(got)r",
+                             keywords=", ".join(OUTCOME_KEYWORDS), got=entry))
         return None
     if not isinstance(entry, dict):
-        problems.add(path, f"expected a name or a mapping; got {entry!r}")
+        problems.add(path, _("expected a name or a mapping; got %(got)r", got=entry))
         return None
     if "proportion" in entry:
         return _proportion(entry, path, problems)
     if len(entry) == 1 and next(iter(entry)) in ("dimension", "item"):
         kind, target = next(iter(entry.items()))
         if not isinstance(target, str) or not target.strip():
-            problems.add(f"{path}.{kind}", f"expected the {kind} id; got {target!r}")
+            problems.add(f"{path}.{kind}", _("expected the %(kind)s id; got %(got)r",
+                                             kind=kind, got=target))
             return None
         return Outcome(kind, target.strip())
-    problems.add(path, "expected {dimension: ID}, {item: ID} or {proportion: ..., at_least: N}")
+    problems.add(path, _("expected {dimension: ID}, {item: ID} or {proportion: ..., at_least: N}"))
     return None
 
 
@@ -385,12 +421,13 @@ def _proportion(entry: dict, path: str, problems: _Problems) -> Outcome | None:
     if not isinstance(target, str) or not (
         target in ("index", "overall") or target.startswith(("dimension:", "item:"))
     ):
-        problems.add(f"{path}.proportion", "expected index, overall, dimension:<id> or "
-                                           f"item:<id>; got {target!r}")
+        problems.add(f"{path}.proportion", _("expected index, overall, dimension:<id> or "
+                                             "item:<id>; got %(got)r", got=target))
         return None
     has_threshold, has_band = "at_least" in entry, "band" in entry
     if has_threshold == has_band:
-        problems.add(path, "give exactly one of at_least (a score 0-100) or band (a band label)")
+        problems.add(path, _("give exactly one of at_least (a score 0-100) or band (a band "
+                             "label)"))
         return None
     name = _optional_text(entry.get("name"), f"{path}.name", problems)
     if has_band:
@@ -414,7 +451,8 @@ def _design(value: Any, problems: _Problems) -> Design:
     psu = value.get("psu", default.psu)
     for key, variable in (("strata", strata), ("psu", psu)):
         if variable is not None and (not isinstance(variable, str) or not variable.strip()):
-            problems.add(f"design.{key}", f"expected a variable name or null; got {variable!r}")
+            problems.add(f"design.{key}", _("expected a variable name or null; got %(got)r",
+                                            got=variable))
     lonely = _choice(value.get("lonely_psu", default.lonely_psu), "design.lonely_psu", LONELY_PSU,
                      problems)
     return Design(strata=strata if isinstance(strata, str) else None,
@@ -427,17 +465,18 @@ def _weighting(value: Any, problems: _Problems) -> Weighting:
     method = _choice(value.get("method", "none"), "weighting.method", WEIGHTING_METHODS, problems)
     margins = _optional_text(value.get("margins"), "weighting.margins", problems)
     if method != "none" and margins is None and "margins" not in value:
-        problems.add("weighting.margins", f"required for method {method}: the name of a margin set")
+        problems.add("weighting.margins", _("required for method %(method)s: the name of a "
+                                            "margin set", method=method))
     if method == "none" and margins is not None:
-        problems.add("weighting.margins", "only used with method poststratify or rake")
+        problems.add("weighting.margins", _("only used with method poststratify or rake"))
     variables = _names(value.get("variables", []), "weighting.variables", problems)
     if method == "poststratify" and len(variables) != 1:
-        problems.add("weighting.variables", "poststratify needs exactly one variable, e.g. [sex] "
-                                            "for district x sex cells")
+        problems.add("weighting.variables", _("poststratify needs exactly one variable, e.g. "
+                                              "[sex] for district x sex cells"))
     lower, upper = _trim(value.get("trim"), problems)
     epsilon = _number(value.get("epsilon", 1.0), "weighting.epsilon", problems, low=0)
     if epsilon == 0:
-        problems.add("weighting.epsilon", "expected a number above 0; got 0")
+        problems.add("weighting.epsilon", _("expected a number above 0; got 0"))
     max_iter = _number(value.get("max_iter", 100), "weighting.max_iter", problems, low=1,
                        integer=True)
     return Weighting(method=method, margins=margins, variables=variables, trim_lower=lower,
@@ -449,7 +488,8 @@ def _trim(value: Any, problems: _Problems) -> tuple[float | None, float | None]:
         return None, None
     value = _mapping(value, "weighting.trim", ("lower", "upper"), problems)
     if not value:
-        problems.add("weighting.trim", "expected lower and/or upper (multiples of the mean weight)")
+        problems.add("weighting.trim", _("expected lower and/or upper (multiples of the mean "
+                                         "weight)"))
         return None, None
     bounds = []
     for key in ("lower", "upper"):
@@ -458,9 +498,11 @@ def _trim(value: Any, problems: _Problems) -> tuple[float | None, float | None]:
         bounds.append(None if number is None else float(number))
     lower, upper = bounds
     if lower is not None and lower > 1:
-        problems.add("weighting.trim.lower", f"expected at most 1 (the mean weight); got {lower:g}")
+        problems.add("weighting.trim.lower", _("expected at most 1 (the mean weight); got "
+                                               "%(got)s", got=f"{lower:g}"))
     if upper is not None and upper < 1:
-        problems.add("weighting.trim.upper", f"expected at least 1 (the mean weight); got {upper:g}")
+        problems.add("weighting.trim.upper", _("expected at least 1 (the mean weight); got "
+                                               "%(got)s", got=f"{upper:g}"))
     return lower, upper
 
 
@@ -475,7 +517,7 @@ def _variance(value: Any, problems: _Problems) -> Variance:
     else:
         for key in ("replicates", "seed"):
             if value.get(key) is not None:
-                problems.add(f"variance.{key}", "only used with method bootstrap")
+                problems.add(f"variance.{key}", _("only used with method bootstrap"))
     return Variance(method=method, replicates=replicates, seed=seed)
 
 
@@ -484,7 +526,8 @@ def _interval(value: Any, problems: _Problems) -> Interval:
     method = _choice(value.get("method", "t"), "interval.method", INTERVAL_METHODS, problems)
     level = value.get("level", 0.95)
     if _number(level, "interval.level", problems) is not None and not 0.5 <= level < 1:
-        problems.add("interval.level", f"expected a level such as 0.95 (from 0.5, below 1); got {level!r}")
+        problems.add("interval.level", _("expected a level such as 0.95 (from 0.5, below 1); "
+                                         "got %(got)r", got=level))
     proportion = _choice(value.get("proportion_method", "logit"), "interval.proportion_method",
                          PROPORTION_METHODS, problems)
     return Interval(method=method, level=float(level) if isinstance(level, (int, float)) else 0.95,
@@ -505,7 +548,8 @@ def _comparisons(value: Any, waves: tuple[str, ...], problems: _Problems) -> tup
     if value == "consecutive":
         return tuple(Comparison(a, b) for a, b in pairwise(waves))
     if not isinstance(value, list):
-        problems.add("comparisons", f"expected 'consecutive' or a list of {{from, to}}; got {value!r}")
+        problems.add("comparisons", _("expected 'consecutive' or a list of {from, to}; got "
+                                      "%(got)r", got=value))
         return ()
     comparisons = []
     for i, entry in enumerate(value):
@@ -515,12 +559,13 @@ def _comparisons(value: Any, waves: tuple[str, ...], problems: _Problems) -> tup
         for key in ("from", "to"):
             label = _label(entry.get(key))
             if label is None:
-                problems.add(f"{path}.{key}", f"expected a wave label; got {entry.get(key)!r}")
+                problems.add(f"{path}.{key}", _("expected a wave label; got %(got)r",
+                                                got=entry.get(key)))
             elif label not in waves:
-                problems.add(f"{path}.{key}", f"wave {label!r} is not in waves")
+                problems.add(f"{path}.{key}", _("wave %(label)r is not in waves", label=label))
             pair.append(label)
         if None not in pair:
             if pair[0] == pair[1]:
-                problems.add(path, "compares a wave with itself")
+                problems.add(path, _("compares a wave with itself"))
             comparisons.append(Comparison(pair[0], pair[1]))
     return tuple(comparisons)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from surveyapp import create_app
 from surveyapp.config import test_database_url
 from surveyapp.extensions import db
+from surveyapp.i18n import in_language
 
 BACKENDS = ["sqlite", "postgresql"]
 pytest_plugins = ("tests.web.analyst_fixtures",)  # the `world` fixture of the analyst tests
@@ -96,6 +97,26 @@ def client(app: Flask):
 @pytest.fixture
 def runner(app: Flask):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def english(app: Flask) -> Iterator[None]:
+    """Messages in English outside a request, where the application's default is Chinese."""
+    with in_language("en"):
+        yield
+
+
+@pytest.fixture
+def english_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Command-line messages in English, whatever the locale of the machine running the tests."""
+    monkeypatch.setenv("SURVEYAPP_LANG", "en")
+
+
+@pytest.fixture
+def plain_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No language setting at all (SURVEYAPP_LANG, LC_ALL, LC_MESSAGES, LANG unset)."""
+    for name in ("SURVEYAPP_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -1,14 +1,16 @@
 """``surveyapp estimate SPEC``: run an estimate spec, print it, record it; ``--rerun ID``.
 
-The statistics stack is imported when the command runs, so other commands start fast.
+The statistics stack is imported when the command runs, so other commands start fast. Errors
+are in the terminal's language (surveyapp.cli.language); the table and summary stay English.
 """
 from __future__ import annotations
 
 import sys
 
 import click
-from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
+from surveyapp.cli.language import with_appcontext_in_language
 from surveyapp.exports import RESULT_SUFFIXES
 from surveyapp.extensions import db
 
@@ -22,7 +24,7 @@ EXIT_DIFFERS = 3
 @click.option("--rerun", "rerun_id", type=int, default=None,
               help="Recompute a recorded run; exit 0 when identical, "
                    f"{EXIT_DIFFERS} with what changed otherwise.")
-@with_appcontext
+@with_appcontext_in_language
 def estimate(spec_file: str | None, output: str | None, rerun_id: int | None) -> None:
     """Estimate what SPEC (YAML or JSON) asks for, print a table and record the run."""
     from surveyapp.exports.results import format_table
@@ -31,22 +33,25 @@ def estimate(spec_file: str | None, output: str | None, rerun_id: int | None) ->
     from surveyapp.specs import SpecError, load_spec
 
     if (spec_file is None) == (rerun_id is None):
-        raise click.UsageError("give either a SPEC file or --rerun RUN_ID")
+        raise click.UsageError(_("give either a SPEC file or --rerun RUN_ID"))
     if output and not output.lower().endswith(RESULT_SUFFIXES):
-        raise click.UsageError(f"--output: expected a file ending in {', '.join(RESULT_SUFFIXES)}")
+        raise click.UsageError("--output: " + _("expected a file ending in %(suffixes)s",
+                                                suffixes=", ".join(RESULT_SUFFIXES)))
     with _progress() as (advance, set_total):
         try:
             if rerun_id is not None:
                 run = db.session.get(EstimateRun, rerun_id)
                 if run is None:
-                    raise click.ClickException(f"--rerun: no estimate run {rerun_id}")
+                    raise click.ClickException("--rerun: " + _("no estimate run %(id)d",
+                                                               id=rerun_id))
                 report = rerun(run, progress=advance, on_total=set_total)
             else:
                 spec = load_spec(spec_file)
                 outcome = run_spec(spec, progress=advance, on_total=set_total)
         except SpecError as error:
             db.session.rollback()
-            raise click.ClickException("invalid spec:\n" + "\n".join(error.problems)) from error
+            raise click.ClickException(_("invalid spec:") + "\n" + "\n".join(error.problems)
+                                       ) from error
         except EstimationError as error:
             db.session.rollback()
             raise click.ClickException(str(error)) from error
@@ -82,7 +87,8 @@ def _write(results: dict, output: str | None, run) -> None:
     try:
         paths = write_results(results, output, info)
     except OSError as error:
-        raise click.ClickException(f"--output: cannot write {output}: {error}") from error
+        raise click.ClickException("--output: " + _("cannot write %(path)s: %(error)s",
+                                                    path=output, error=error)) from error
     click.echo("wrote " + ", ".join(str(p) for p in paths))
 
 

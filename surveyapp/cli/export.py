@@ -1,9 +1,12 @@
-"""``surveyapp export``: a wave's microdata for R, Stata, SPSS or Parquet readers."""
+"""``surveyapp export``: a wave's microdata for R, Stata, SPSS or Parquet readers.
+
+Errors are in the terminal's language (surveyapp.cli.language); ``--lang`` is the labels'.
+"""
 from __future__ import annotations
 
 import click
-from flask.cli import with_appcontext
 
+from surveyapp.cli.language import with_appcontext_in_language
 from surveyapp.exports import FORMATS
 from surveyapp.exports.codebook import LANGUAGES
 
@@ -22,7 +25,7 @@ from surveyapp.exports.codebook import LANGUAGES
 @click.option("--district", "districts", multiple=True, help="Only this district; repeatable.")
 @click.option("--include-comments", is_flag=True,
               help="Include respondents' free text (made safe against spreadsheet formulas).")
-@with_appcontext
+@with_appcontext_in_language
 def export(wave: str, questionnaire: str | None, fmt: str, output: str, lang: str, margins: str | None,
            districts: tuple[str, ...], include_comments: bool) -> None:
     """Export a wave with scores, design variables, final weights and labels."""

@@ -1,10 +1,16 @@
-"""``surveyapp report``: a district's (or the city's) report for a wave as PDF, Excel or CSV."""
+"""``surveyapp report``: a district's (or the city's) report for a wave as PDF, Excel or CSV.
+
+Errors are in the terminal's language (surveyapp.cli.language); ``--lang`` is the report's.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-from flask.cli import with_appcontext
+from flask_babel import gettext as _
+
+from surveyapp.cli.language import with_appcontext_in_language
+from surveyapp.config import terminal_language
 
 FORMATS = ("pdf", "xlsx", "csv")
 
@@ -21,7 +27,7 @@ FORMATS = ("pdf", "xlsx", "csv")
 @click.option("--margins", help="Margin set to weight with (default: the newest that fits).")
 @click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="File to write.")
-@with_appcontext
+@with_appcontext_in_language
 def report(wave_label: str, district: str | None, city: bool, fmt: str, lang: str,
            questionnaire: str | None, margins: str | None, output: str) -> None:
     """Build a report from the stored responses (cached until the data change)."""
@@ -31,11 +37,11 @@ def report(wave_label: str, district: str | None, city: bool, fmt: str, lang: st
     from surveyapp.specs import SpecError
 
     if city == (district is not None):
-        raise click.UsageError("give either --district CODE or --city")
+        raise click.UsageError(_("give either --district CODE or --city"))
     try:
-        wave = find_wave(wave_label, questionnaire, lang)
+        wave = find_wave(wave_label, questionnaire, terminal_language())
         if district is not None:
-            check_district(wave, district, lang)
+            check_district(wave, district, terminal_language())
         document = report_document(wave, district, lang, fmt, margins)
     except (ReportError, SpecError, ValueError) as error:
         raise click.ClickException(str(error)) from error

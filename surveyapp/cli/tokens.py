@@ -1,9 +1,12 @@
-"""``surveyapp token ...``: API tokens for analysts (shown once, stored hashed)."""
+"""``surveyapp token ...``: API tokens for analysts (shown once, stored hashed).
+
+Errors are in the terminal's language (surveyapp.cli.language).
+"""
 from __future__ import annotations
 
 import click
-from flask.cli import with_appcontext
 
+from surveyapp.cli.language import with_appcontext_in_language
 from surveyapp.extensions import db
 from surveyapp.services import audit
 from surveyapp.services.tokens import TokenError, create_token, revoke_token, tokens_of
@@ -16,7 +19,7 @@ def token() -> None:
 
 @token.command("create")
 @click.option("--user", "username", required=True, help="The account the token acts as.")
-@with_appcontext
+@with_appcontext_in_language
 def create(username: str) -> None:
     """Create a token and print it; it cannot be shown again."""
     try:
@@ -33,7 +36,7 @@ def create(username: str) -> None:
 
 @token.command("revoke")
 @click.argument("token_id", type=int)
-@with_appcontext
+@with_appcontext_in_language
 def revoke(token_id: int) -> None:
     """Revoke a token by its number (see `surveyapp token list`)."""
     try:
@@ -48,7 +51,7 @@ def revoke(token_id: int) -> None:
 
 @token.command("list")
 @click.option("--user", "username", default=None, help="Only this account's tokens.")
-@with_appcontext
+@with_appcontext_in_language
 def list_command(username: str | None) -> None:
     """Print every token: number, user, created, last used, state."""
     for row, user in tokens_of(username):

@@ -1,11 +1,16 @@
-"""``surveyapp user ...``: create and list staff accounts from the command line."""
+"""``surveyapp user ...``: create and list staff accounts from the command line.
+
+Errors are in the terminal's language (surveyapp.cli.language); the account checks of
+surveyapp.services.accounts give every problem in Chinese and English already.
+"""
 from __future__ import annotations
 
 import sys
 
 import click
-from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
+from surveyapp.cli.language import with_appcontext_in_language
 from surveyapp.extensions import db
 from surveyapp.models.accounts import ROLES
 from surveyapp.services import audit
@@ -31,7 +36,7 @@ def user() -> None:
               help="District code a bureau account may see; repeat for several.")
 @click.option("--password-stdin", is_flag=True,
               help="Read the password from the first line of standard input (for scripts).")
-@with_appcontext
+@with_appcontext_in_language
 def create(username: str, role: str, districts: tuple[str, ...], password_stdin: bool) -> None:
     """Create an account; the password is prompted for unless --password-stdin is given."""
     try:
@@ -50,12 +55,13 @@ def create(username: str, role: str, districts: tuple[str, ...], password_stdin:
 @click.option("--username", required=True)
 @click.option("--password-stdin", is_flag=True,
               help="Read the password from the first line of standard input (for scripts).")
-@with_appcontext
+@with_appcontext_in_language
 def set_password_command(username: str, password_stdin: bool) -> None:
     """Give an account a new password (e.g. a forgotten one); it also re-enables the account."""
     account = find_by_name(username)
     if account is None:
-        raise click.ClickException(f"--username: no account named {username!r}")
+        raise click.ClickException("--username: " + _("no account named %(name)r",
+                                                      name=username))
     try:
         set_password(account, _read_password(password_stdin))
     except AccountError as error:
@@ -74,7 +80,7 @@ def _read_password(from_stdin: bool) -> str:
 
 
 @user.command("list")
-@with_appcontext
+@with_appcontext_in_language
 def list_command() -> None:
     """Print every account: name, role, districts, active."""
     for account in list_users():

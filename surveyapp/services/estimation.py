@@ -5,6 +5,10 @@ A run is reproducible: the responses are put in response-id order before anythin
 stores the canonical spec, a SHA-256 of exactly the responses used and a manifest of them, the
 package version and the results. ``rerun`` recomputes and either confirms identical results or
 says what changed in the data. Services flush; the caller commits.
+
+Problems with the data a spec names are raised as in surveyapp.specs: the spec path first, as
+written, then a message in the current language (gettext). Messages the analysis engine raises
+(``EstimationError`` from its ValueError) stay in English.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from analysis.design import SurveyDesign
 from analysis.scoring import score
@@ -110,14 +115,16 @@ def find_waves(labels: Iterable[str], questionnaire_key: str | None = None) -> l
         if questionnaire_key is not None:
             matches = [w for w in matches if w.questionnaire_version.key == questionnaire_key]
         if not matches and keys:
-            problems.append(f"questionnaire: wave {label!r} uses questionnaire "
-                            f"{' and '.join(map(repr, keys))}, not {questionnaire_key!r}")
+            problems.append("questionnaire: " + _(
+                "wave %(label)r uses questionnaire %(keys)s, not %(wanted)r", label=label,
+                keys=", ".join(map(repr, keys)), wanted=questionnaire_key))
         elif not matches:
-            problems.append(f"waves[{i}]: unknown wave {label!r}; known waves: "
-                            f"{', '.join(known) or 'none'}")
+            problems.append(f"waves[{i}]: " + _("unknown wave %(label)r; known waves: %(known)s",
+                                                label=label, known=", ".join(known) or _("none")))
         elif len(matches) > 1:
-            problems.append(f"waves[{i}]: {len(matches)} waves are labelled {label!r} "
-                            f"({', '.join(keys)}); name one as questionnaire (--questionnaire)")
+            problems.append(f"waves[{i}]: " + _(
+                "%(count)d waves are labelled %(label)r (%(keys)s); name one as questionnaire "
+                "(--questionnaire)", count=len(matches), label=label, keys=", ".join(keys)))
         else:
             waves.append(matches[0])
     if problems:
@@ -155,12 +162,12 @@ def weighted_design(frame: pd.DataFrame, spec: EstimateSpec) -> tuple[SurveyDesi
         if variable is None:
             continue
         if variable not in frame.columns:
-            raise SpecError([f"design.{key}: unknown variable {variable!r}"])
+            raise SpecError([f"design.{key}: " + _("unknown variable %(name)r", name=variable)])
         missing = int(frame[variable].isna().sum())
         if missing:
-            raise EstimationError(
-                f"design.{key}: {missing} responses have no {variable}; set design.{key} to "
-                "another variable or to null")
+            raise EstimationError(f"design.{key}: " + _(
+                "%(count)d responses have no %(variable)s; set design.%(key)s to another variable "
+                "or to null", count=missing, variable=variable, key=key))
     try:
         design = SurveyDesign(frame, weights=None, strata=design_spec.strata, psu=design_spec.psu,
                               lonely_psu=design_spec.lonely_psu)
@@ -189,7 +196,7 @@ def _apply_weighting(design: SurveyDesign, frame: pd.DataFrame, spec: EstimateSp
         return design, {"method": "none"}
     margins = margin_targets(weighting.margins, weighting.variables, set(frame["district"]))
     note = {"method": weighting.method, "margins": weighting.margins,
-            "margins_digest": _margins_digest(margins), "variables": sorted(v for _, v in margins)}
+            "margins_digest": _margins_digest(margins), "variables": sorted(v for _key, v in margins)}
     if weighting.method == "poststratify":
         ((key, targets),) = margins.items()
         return design.poststratify(key, targets), note
@@ -213,22 +220,25 @@ def margin_targets(name: str, variables: Iterable[str], districts: set[str]
     margin_set = db.session.scalar(sa.select(MarginSet).where(MarginSet.name == name))
     if margin_set is None:
         known = ", ".join(db.session.scalars(sa.select(MarginSet.name).order_by(MarginSet.name)))
-        raise SpecError([f"weighting.margins: unknown margin set {name!r}; known: {known or 'none'}"])
+        raise SpecError(["weighting.margins: " + _("unknown margin set %(name)r; known: %(known)s",
+                                                   name=name, known=known or _("none"))])
     available = rake_margins(margin_set)
-    wanted = list(variables) or [variable for _, variable in available]
+    wanted = list(variables) or [variable for _key, variable in available]
     problems, targets = [], {}
     for i, variable in enumerate(wanted):
         key = ("district", variable)
         if key not in available:
-            problems.append(f"weighting.variables[{i}]: margin set {name!r} has no district x "
-                            f"{variable!r} margin; it has: "
-                            f"{', '.join(v for _, v in available) or 'none'}")
+            problems.append(f"weighting.variables[{i}]: " + _(
+                "margin set %(name)r has no district x %(variable)r margin; it has: %(known)s",
+                name=name, variable=variable,
+                known=", ".join(v for _key, v in available) or _("none")))
             continue
         targets[key] = {cell: n for cell, n in available[key].items() if cell[0] in districts}
         uncovered = sorted(districts - {cell[0] for cell in targets[key]})
         if uncovered:
-            problems.append(f"weighting.margins: margin set {name!r} has no {variable} counts "
-                            f"for district(s) {', '.join(uncovered)}")
+            problems.append("weighting.margins: " + _(
+                "margin set %(name)r has no %(variable)s counts for district(s) %(districts)s",
+                name=name, variable=variable, districts=", ".join(uncovered)))
     if problems:
         raise SpecError(problems)
     return targets
@@ -266,8 +276,8 @@ def expand_outcomes(outcomes: Iterable[Outcome], questionnaire: Questionnaire, f
             column = _score_column(outcome.kind if outcome.target is None else
                                    f"{outcome.kind}:{outcome.target}", questionnaire)
             if column is None:
-                problems.append(f"{path}.{outcome.kind}: {outcome.target!r} is not a "
-                                f"{outcome.kind} of questionnaire {questionnaire.id!r}")
+                problems.append(f"{path}.{outcome.kind}: " + _not_in_questionnaire(
+                    outcome.kind, outcome.target, questionnaire.id))
             else:
                 targets.append(TargetColumn(
                     outcome.kind if outcome.target is None else f"{outcome.kind}:{outcome.target}",
@@ -277,10 +287,18 @@ def expand_outcomes(outcomes: Iterable[Outcome], questionnaire: Questionnaire, f
     return targets
 
 
+def _not_in_questionnaire(kind: str, target: str | None, questionnaire: str) -> str:
+    if kind == "dimension":
+        return _("%(target)r is not a dimension of questionnaire %(questionnaire)r",
+                 target=target, questionnaire=questionnaire)
+    return _("%(target)r is not an item of questionnaire %(questionnaire)r", target=target,
+             questionnaire=questionnaire)
+
+
 def _score_column(target: str, questionnaire: Questionnaire) -> str | None:
     if target in ("index", "overall"):
         return target
-    kind, _, name = target.partition(":")
+    kind, _colon, name = target.partition(":")
     if kind == "dimension" and name in {d.id for d in questionnaire.dimensions}:
         return f"dim_{name}"
     if kind == "item" and name in {item.id for item in questionnaire.items}:
@@ -292,8 +310,9 @@ def _proportion_column(outcome: Outcome, questionnaire: Questionnaire, frame: pd
                        path: str, problems: list[str]) -> TargetColumn | None:
     column = _score_column(outcome.target, questionnaire)
     if column is None:
-        problems.append(f"{path}.proportion: {outcome.target!r} is not a score of questionnaire "
-                        f"{questionnaire.id!r}")
+        problems.append(f"{path}.proportion: " + _(
+            "%(target)r is not a score of questionnaire %(questionnaire)r",
+            target=outcome.target, questionnaire=questionnaire.id))
         return None
     scores = frame[column]
     if outcome.band is not None:
@@ -301,8 +320,10 @@ def _proportion_column(outcome: Outcome, questionnaire: Questionnaire, frame: pd
                      if outcome.band.casefold() in (b.label.zh.casefold(), b.label.en.casefold())),
                     None)
         if band is None:
-            labels = ", ".join(b.label.en for b in questionnaire.bands)
-            problems.append(f"{path}.band: unknown band {outcome.band!r}; expected one of {labels}")
+            labels = ", ".join(f"{b.label.zh} / {b.label.en}" for b in questionnaire.bands)
+            problems.append(f"{path}.band: " + _(
+                "unknown band %(band)r; expected one of %(labels)s (Chinese or English)",
+                band=outcome.band, labels=labels))
             return None
         inside = ((scores >= band.lower) & (scores < band.upper)) | (
             (scores == band.upper) & (band.upper == 100))
@@ -434,13 +455,14 @@ def run_spec(spec: EstimateSpec, *, districts: Iterable[str] | None = None,
     plans = []
     for data in waves:
         if data.frame.empty:
-            raise EstimationError(f"waves: wave {data.wave.label!r} has no responses to estimate "
-                                  "(after exclusions and district scope)")
+            raise EstimationError("waves: " + _(
+                "wave %(label)r has no responses to estimate (after exclusions and district "
+                "scope)", label=data.wave.label))
         _check_domains(spec.domains, data.frame)
         targets = expand_outcomes(spec.outcomes, data.questionnaire, data.frame)
         plans.append((data, targets))
     if on_total:
-        on_total(sum(len(t) * (1 + len(spec.domains)) for _, t in plans))
+        on_total(sum(len(t) * (1 + len(spec.domains)) for _data, t in plans))
     for data, targets in plans:
         design, note = weighted_design(data.frame, spec)
         notes[data.wave.label] = {"responses": len(data.frame), "weighting": note,
@@ -455,7 +477,8 @@ def run_spec(spec: EstimateSpec, *, districts: Iterable[str] | None = None,
 def _check_domains(domains: Iterable[str], frame: pd.DataFrame) -> None:
     allowed = [c for c in ("district", "street", "sex", "age_group", "residence_years",
                            "language", "channel") if c in frame.columns]
-    problems = [f"domains[{i}]: unknown variable {d!r}; expected one of {', '.join(allowed)}"
+    problems = [f"domains[{i}]: " + _("unknown variable %(name)r; expected one of %(allowed)s",
+                                      name=d, allowed=", ".join(allowed))
                 for i, d in enumerate(domains) if d not in allowed]
     if problems:
         raise SpecError(problems)

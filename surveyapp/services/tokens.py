@@ -2,6 +2,7 @@
 
 The tokens are 256 random bits, so a plain SHA-256 (not a slow password hash) is the right
 way to store them: nobody can guess a preimage, and lookups stay a single indexed query.
+Errors name the command-line option first, then say what is wrong in the current language.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import hashlib
 import secrets
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from surveyapp.extensions import db
 from surveyapp.models.accounts import User, utcnow
@@ -29,9 +31,9 @@ def create_token(username: str) -> tuple[ApiToken, str]:
     """A new token for ``username`` (flushed): the row and the token text, shown only now."""
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
-        raise TokenError(f"--user: unknown user {username!r}")
+        raise TokenError("--user: " + _("unknown user %(name)r", name=username))
     if not user.active:
-        raise TokenError(f"--user: user {username!r} is disabled")
+        raise TokenError("--user: " + _("user %(name)r is disabled", name=username))
     token = PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(token_hash=token_hash(token), user_id=user.id)
     db.session.add(row)
@@ -42,7 +44,7 @@ def create_token(username: str) -> tuple[ApiToken, str]:
 def revoke_token(token_id: int) -> ApiToken:
     row = db.session.get(ApiToken, token_id)
     if row is None:
-        raise TokenError(f"token {token_id}: no such token")
+        raise TokenError(f"token {token_id}: " + _("no such token"))
     row.revoked = True
     db.session.flush()
     return row

@@ -27,7 +27,7 @@ def test_columns_weights_and_design_match_the_estimate_service(world):
     assert mean.se > service.se * 0.5  # fixed weights ignore the raking, but stay comparable
 
 
-def test_options_scope_trim_and_errors(world):
+def test_options_scope_trim_and_errors(world, english):
     hongkou = load_responses(2024, districts=["310109"])
     assert set(hongkou["district"]) == {"310109"} and (hongkou["weight"] == 1).all()
     trimmed = load_responses("2024", margins=MARGINS, trim=(None, 1.5))

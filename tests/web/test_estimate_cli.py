@@ -3,6 +3,7 @@ import json
 
 import openpyxl
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from surveyapp.cli.estimate import EXIT_DIFFERS, estimate
@@ -71,7 +72,7 @@ def test_rerun_says_what_changed_in_the_data(world, runner, tmp_path):
     assert "2024/index/all/all: estimate" in result.output
 
 
-def test_errors_exit_non_zero_with_a_clear_message(world, runner, tmp_path):
+def test_errors_exit_non_zero_with_a_clear_message(world, runner, english_terminal, tmp_path):
     bad = write_spec(tmp_path, "waves: [1999]\nweighting: {method: ipf}\n")
     result = runner.invoke(estimate, [bad])
     assert result.exit_code == 1
@@ -85,3 +86,45 @@ def test_errors_exit_non_zero_with_a_clear_message(world, runner, tmp_path):
     assert result.exit_code == 2 and "--output: expected a file ending in .csv" in result.output
     result = runner.invoke(estimate, [str(tmp_path / "missing.yaml")])
     assert result.exit_code == 1 and "cannot read the spec file" in result.output
+
+
+BAD_SPEC = "waves: [2024]\nweighting: {method: ipf}\ninterval: {level: 2}\n"
+
+
+def test_spec_problems_are_in_chinese_by_default_each_after_its_path(world, runner, plain_terminal,
+                                                                     tmp_path):
+    result = runner.invoke(estimate, [write_spec(tmp_path, BAD_SPEC)])
+    assert result.exit_code == 1
+    assert "估计方案有误：" in result.output
+    assert ("spec.yaml: weighting.method: 应为以下之一：none, poststratify, rake；实际为 'ipf'"
+            in result.output)
+    assert "spec.yaml: interval.level: 应为置信水平，如 0.95" in result.output
+    result = runner.invoke(estimate, [write_spec(tmp_path, "waves: [1999]\n")])
+    assert "waves[0]: 未知的测评批次 '1999'；现有批次：2023, 2024" in result.output
+
+
+@pytest.mark.parametrize("environment", [
+    {"SURVEYAPP_LANG": "en"},
+    {"LANG": "en_US.UTF-8"},
+    {"LC_ALL": "en_GB.UTF-8", "LANG": "zh_CN.UTF-8"},
+])
+def test_spec_problems_are_in_english_when_the_terminal_is(world, runner, plain_terminal, tmp_path,
+                                                           monkeypatch, environment):
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    result = runner.invoke(estimate, [write_spec(tmp_path, BAD_SPEC)])
+    assert result.exit_code == 1 and "invalid spec:" in result.output
+    assert ("spec.yaml: weighting.method: expected one of none, poststratify, rake; got 'ipf'"
+            in result.output)
+    assert "spec.yaml: interval.level: expected a level such as 0.95" in result.output
+
+
+def test_surveyapp_lang_wins_over_the_locale_and_must_be_zh_or_en(world, runner, monkeypatch,
+                                                                   tmp_path):
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    monkeypatch.setenv("SURVEYAPP_LANG", "zh")
+    result = runner.invoke(estimate, [write_spec(tmp_path, BAD_SPEC)])
+    assert "spec.yaml: weighting.method: 应为以下之一" in result.output
+    monkeypatch.setenv("SURVEYAPP_LANG", "fr")
+    result = runner.invoke(estimate, [write_spec(tmp_path, BAD_SPEC)])
+    assert result.exit_code == 2 and "SURVEYAPP_LANG" in result.output

@@ -76,19 +76,29 @@ def test_same_data_same_fingerprint_and_results(world):
      "weighting.margins: unknown margin set 'nope'"),
     ({"weighting": {"method": "rake", "margins": MARGINS, "variables": ["income"]}},
      "weighting.variables[0]: margin set 'census-test' has no district x 'income' margin"),
-    ({"outcomes": [{"item": "zz"}]}, "outcomes[0].item: 'zz' is not a item"),
+    ({"outcomes": [{"item": "zz"}]}, "outcomes[0].item: 'zz' is not an item"),
     ({"outcomes": [{"proportion": "index", "band": "ecstatic"}]},
      "outcomes[0].band: unknown band 'ecstatic'"),
     ({"domains": ["income"]}, "domains[0]: unknown variable 'income'"),
     ({"questionnaire": "government"}, "questionnaire: wave '2024' uses questionnaire 'citizen'"),
 ])
-def test_problems_that_need_the_data_name_their_path(world, overrides, message):
+def test_problems_that_need_the_data_name_their_path(world, english, overrides, message):
     with pytest.raises(SpecError) as caught:
         run_spec(spec(**overrides))
     assert any(p.startswith(message) for p in caught.value.problems), caught.value.problems
 
 
-def test_design_variable_problems_are_named(world):
+def test_data_problems_are_in_chinese_by_default_after_their_path(world):
+    with pytest.raises(SpecError) as caught:
+        run_spec(spec(waves=["1999"]))
+    assert caught.value.problems == ["waves[0]: 未知的测评批次 '1999'；现有批次：2023, 2024"]
+    with pytest.raises(SpecError) as caught:
+        run_spec(spec(weighting={"method": "rake", "margins": "nope"}))
+    assert caught.value.problems == [
+        "weighting.margins: 未知的边际分布表 'nope'；现有：census-test"]
+
+
+def test_design_variable_problems_are_named(world, english):
     with pytest.raises(SpecError, match="design.psu: unknown variable 'colour'"):
         run_spec(spec(design={"psu": "colour"}))
     db.session.execute(sa.update(Response).where(
@@ -99,7 +109,7 @@ def test_design_variable_problems_are_named(world):
     assert run_spec(spec(waves=["2023", "2024"], design={"psu": None})).table["n"].sum() == 80
 
 
-def test_a_label_shared_by_two_questionnaires_needs_the_questionnaire(world):
+def test_a_label_shared_by_two_questionnaires_needs_the_questionnaire(world, english):
     make_wave("2024", questionnaire="public_service", districts=DISTRICTS)
     with pytest.raises(SpecError, match=r"waves\[0\]: 2 waves are labelled '2024' "
                                         r"\(citizen, public_service\); name one as questionnaire"):

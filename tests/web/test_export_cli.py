@@ -65,7 +65,7 @@ def test_english_labels_and_comments_made_safe(world, runner, tmp_path):
     assert (data["weight"] == 1).all() and len(data) == 43
 
 
-def test_export_errors_are_clear(world, runner, tmp_path):
+def test_export_errors_are_clear(world, runner, english_terminal, tmp_path):
     result = runner.invoke(export, ["--wave", "1999", "--format", "csv", "--output",
                                     str(tmp_path / "x.csv")])
     assert result.exit_code == 1 and "unknown wave '1999'" in result.output
@@ -76,6 +76,16 @@ def test_export_errors_are_clear(world, runner, tmp_path):
     assert result.exit_code == 1 and "unknown margin set 'nope'" in result.output
 
 
+def test_export_errors_are_in_chinese_by_default(world, runner, plain_terminal, tmp_path):
+    result = runner.invoke(export, ["--wave", "1999", "--format", "csv", "--output",
+                                    str(tmp_path / "x.csv")])
+    assert result.exit_code == 1 and "waves[0]: 未知的测评批次 '1999'" in result.output
+    result = runner.invoke(export, ["--wave", "2024", "--format", "csv", "--output",
+                                    str(tmp_path / "x.csv"), "--margins", "nope"])
+    assert result.exit_code == 1
+    assert "weighting.margins: 未知的边际分布表 'nope'；现有：census-test" in result.output
+
+
 def test_token_create_prints_the_token_once_and_stores_only_its_hash(app, runner):
     db.session.add(User(username="ana", password_hash="unused", role="analyst"))
     db.session.commit()
@@ -84,6 +94,7 @@ def test_token_create_prints_the_token_once_and_stores_only_its_hash(app, runner
     text = result.stdout.strip()
     stored = db.session.query(ApiToken).one()
     assert text.startswith("sa_") and stored.token_hash == token_hash(text)
-    assert runner.invoke(token, ["create", "--user", "bob"]).exit_code == 1
+    unknown = runner.invoke(token, ["create", "--user", "bob"], env={"SURVEYAPP_LANG": "zh"})
+    assert unknown.exit_code == 1 and "--user: 未知用户 'bob'" in unknown.output
     assert runner.invoke(token, ["revoke", str(stored.id)]).exit_code == 0
     assert "revoked" in runner.invoke(token, ["list"]).output

@@ -109,12 +109,12 @@ def test_cli_city_report(runner, waves, tmp_path):
 
 @pytest.mark.parametrize("arguments", [["--wave", "2024"],
                                        ["--wave", "2024", "--city", "--district", HONGKOU]])
-def test_cli_wants_a_district_or_the_city(runner, tmp_path, arguments):
+def test_cli_wants_a_district_or_the_city(runner, english_terminal, tmp_path, arguments):
     result = runner.invoke(report, [*arguments, "--output", str(tmp_path / "out.pdf")])
     assert result.exit_code == 2 and "give either --district CODE or --city" in result.output
 
 
-def test_cli_errors_name_the_field(runner, waves, tmp_path):
+def test_cli_errors_name_the_field(runner, english_terminal, waves, tmp_path):
     output = tmp_path / "out.pdf"
     for arguments, message in [
         (["--wave", "1999", "--city"],
@@ -126,3 +126,11 @@ def test_cli_errors_name_the_field(runner, waves, tmp_path):
         result = runner.invoke(report, [*arguments, "--lang", "en", "--output", str(output)])
         assert result.exit_code == 1 and message in result.output, result.output
     assert not output.exists()
+
+
+def test_cli_errors_follow_the_terminal_not_the_report_language(runner, plain_terminal, waves,
+                                                                tmp_path):
+    result = runner.invoke(report, ["--wave", "1999", "--city", "--lang", "en", "--output",
+                                    str(tmp_path / "out.pdf")])
+    assert result.exit_code == 1 and "测评批次：没有1999" in result.output, result.output
+
