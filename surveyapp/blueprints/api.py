@@ -3,8 +3,11 @@
 Every endpoint but the OpenAPI document needs ``Authorization: Bearer <token>`` (see
 ``surveyapp token create``). Access follows the web roles: admins and city analysts see every
 district, a bureau user only its own (its estimates run on its districts' responses, and it
-sees only its own runs). Errors are JSON: ``{"error": code, "message": text, "problems": [...]}``.
-The API takes no cookies, so it is exempt from CSRF protection.
+sees only its own runs). Errors are JSON: ``{"error": code, "message": text, "problems": [...]}``;
+``error`` is a fixed code, ``message`` and ``problems`` are in the client's language (Chinese,
+or English when Accept-Language prefers it; see surveyapp.i18n) and start with the field they
+are about. Error responses state that language in Content-Language. The API takes no cookies,
+so it is exempt from CSRF protection.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, g, jsonify, request, send_file
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from surveyapp.blueprints.api_openapi import openapi_document
@@ -22,12 +26,13 @@ from surveyapp.exports.codebook import LANGUAGES
 from surveyapp.exports.results import results_tables, write_results
 from surveyapp.exports.wave import export_wave
 from surveyapp.extensions import csrf, db
+from surveyapp.i18n import CONTENT_LANGUAGE, current_language
 from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import QuestionnaireVersion, Wave, as_utc
 from surveyapp.services.access import sees_all_districts
 from surveyapp.services.estimation import EstimationError, record_run, run_spec
 from surveyapp.services.tokens import user_for_token
-from surveyapp.specs import SpecError, spec_from_dict
+from surveyapp.specs import SpecError, expected_one_of, spec_from_dict
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -51,8 +56,7 @@ def _api_error(error: ApiError):
     body = {"error": error.code, "message": error.message}
     if error.problems is not None:
         body["problems"] = error.problems
-    response = jsonify(body)
-    response.status_code = error.status
+    response = error_response(body, error.status)
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="surveyapp"'
     return response
@@ -60,9 +64,29 @@ def _api_error(error: ApiError):
 
 @bp.errorhandler(HTTPException)
 @bp.errorhandler(RequestEntityTooLarge)  # code-specific app handlers would otherwise win
-def _http_error(error: HTTPException):
-    """JSON for every HTTP error inside the API (app-wide handlers may render HTML pages)."""
-    return jsonify(error=error.name, message=error.description), error.code
+def http_error(error: HTTPException) -> Response:
+    """JSON for every HTTP error under /api/, routed or not (surveyapp.blueprints.errors)."""
+    return error_response({"error": error.name, "message": _http_message(error)},
+                          error.code or 500)
+
+
+def _http_message(error: HTTPException) -> str:
+    """Werkzeug's descriptions are English: say the common ones in the client's language."""
+    messages = {
+        404: _("nothing here; the paths are listed in /api/v1/openapi.json"),
+        405: _("this method is not allowed here; see /api/v1/openapi.json"),
+        413: _("the body is larger than this service accepts"),
+    }
+    return messages.get(error.code or 500, error.description)
+
+
+def error_response(body: dict, status: int) -> Response:
+    """A JSON error stating its language; caches keep one copy per Accept-Language."""
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Content-Language"] = CONTENT_LANGUAGE[current_language()]
+    response.vary.add("Accept-Language")
+    return response
 
 
 @bp.before_request
@@ -70,12 +94,14 @@ def _authenticate() -> None:
     if request.endpoint == "api.openapi":
         return
     header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _space, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(401, "unauthorized", "Authorization: expected 'Bearer <token>'")
+        raise ApiError(401, "unauthorized",
+                       "Authorization: " + _("expected 'Bearer <token>'"))
     user = user_for_token(token.strip())
     if user is None:
-        raise ApiError(401, "unauthorized", "Authorization: unknown, revoked or disabled token")
+        raise ApiError(401, "unauthorized",
+                       "Authorization: " + _("unknown, revoked or disabled token"))
     g.api_user = user
 
 
@@ -141,13 +167,13 @@ def runs():
 def submit_run():
     document = request.get_json(silent=True)
     if document is None:
-        raise ApiError(400, "bad_request", "body: expected a JSON estimate spec with "
-                                           "Content-Type: application/json")
+        raise ApiError(400, "bad_request", "body: " + _(
+            "expected a JSON estimate spec with Content-Type: application/json"))
     try:
         spec = spec_from_dict(document, source_name="spec")
         outcome = run_spec(spec, districts=_scope())
     except SpecError as error:
-        raise ApiError(422, "invalid_spec", "the estimate spec has problems",
+        raise ApiError(422, "invalid_spec", _("the estimate spec has problems"),
                        error.problems) from error
     except EstimationError as error:
         raise ApiError(422, "estimation_failed", str(error)) from error
@@ -158,7 +184,7 @@ def submit_run():
 def _visible_run(run_id: int) -> EstimateRun:
     run = db.session.get(EstimateRun, run_id)
     if run is None or (_scope() is not None and run.user_id != g.api_user.id):
-        raise ApiError(404, "not_found", f"run {run_id}: no such run")
+        raise ApiError(404, "not_found", f"run {run_id}: " + _("no such run"))
     return run
 
 
@@ -203,7 +229,7 @@ def microdata(label: str):
              if questionnaire in (None, w.questionnaire_version.key)
              and (scope is None or set(scope) & {d.code for d in w.districts})]
     if not waves:
-        raise ApiError(404, "not_found", f"wave {label!r}: no such wave")
+        raise ApiError(404, "not_found", f"wave {label!r}: " + _("no such wave"))
     include_comments = _choice("include_comments", ("0", "1", "false", "true"), "0") in (
         "1", "true")
     folder = Path(tempfile.mkdtemp(dir=current_app.instance_path))
@@ -214,7 +240,8 @@ def microdata(label: str):
                     margins=request.args.get("margins") or None, districts=scope)
     except SpecError as error:
         _remove(folder)
-        raise ApiError(422, "invalid_request", "the export has problems", error.problems) from error
+        raise ApiError(422, "invalid_request", _("the export has problems"),
+                       error.problems) from error
     except EstimationError as error:
         _remove(folder)
         raise ApiError(422, "export_failed", str(error)) from error
@@ -233,6 +260,5 @@ def _remove(folder: Path) -> None:
 def _choice(name: str, allowed, default: str) -> str:
     value = request.args.get(name, default)
     if value not in allowed:
-        raise ApiError(400, "bad_request",
-                       f"{name}: expected one of {', '.join(allowed)}; got {value!r}")
+        raise ApiError(400, "bad_request", f"{name}: " + expected_one_of(tuple(allowed), value))
     return value

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from surveyapp.exports import FORMATS
 from surveyapp.exports.codebook import LANGUAGES
+from surveyapp.i18n import CONTENT_LANGUAGE
 from surveyapp.specs import (
     EXCLUSION_POLICIES,
     INTERVAL_METHODS,
@@ -18,7 +19,20 @@ TEXT_OR_NULL = {"type": ["string", "null"]}
 
 def _error_response(description: str) -> dict:
     return {"description": description,
+            "headers": {"Content-Language": {"$ref": "#/components/headers/ContentLanguage"}},
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+ACCEPT_LANGUAGE = {
+    "name": "Accept-Language", "in": "header", "required": False, "schema": {"type": "string"},
+    "description": "Language of error messages: Chinese by default, English when the client "
+                   "ranks English (en, en-US ...) above Chinese, e.g. 'en' or 'en-GB, zh;q=0.5'",
+}
+CONTENT_LANGUAGE_HEADER = {
+    "description": "Language of 'message' and 'problems' (zh-CN or en), as negotiated from "
+                   "Accept-Language", "required": True,
+    "schema": {"enum": sorted(CONTENT_LANGUAGE.values())},
+}
 
 
 def _json(schema: dict, description: str) -> dict:
@@ -33,10 +47,16 @@ ERRORS = {
 SCHEMAS = {
     "Error": {
         "type": "object", "required": ["error", "message"],
-        "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+        "properties": {"error": {"type": "string", "description": "A fixed code, never "
+                                                                  "translated"},
+                       "message": {"type": "string", "description": "In the language of "
+                                   "Content-Language; starts with the field when there is one"},
                        "problems": {"type": "array", "items": {"type": "string"},
                                     "description": "One entry per problem, starting with its "
-                                                   "path, e.g. 'weighting.method: ...'"}},
+                                                   "path as written in the spec (never "
+                                                   "translated), e.g. 'weighting.method: ...'; "
+                                                   "the rest in the language of "
+                                                   "Content-Language"}},
     },
     "Wave": {
         "type": "object",
@@ -149,11 +169,12 @@ def openapi_document() -> dict:
     """The API description served at /api/v1/openapi.json."""
     run_id = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "integer"}}
     not_found = {"404": _error_response("No such run (or not visible to the caller)")}
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {"title": "surveyapp analyst API", "version": "1",
                  "description": "Estimates, runs and microdata. Bureau users see only their "
-                                "own districts and runs."},
+                                "own districts and runs. Error messages are in Chinese, or in "
+                                "English when Accept-Language prefers it."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": {
@@ -243,5 +264,12 @@ def openapi_document() -> dict:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "surveyapp token create --user NAME"}},
             "schemas": SCHEMAS,
+            "parameters": {"AcceptLanguage": ACCEPT_LANGUAGE},
+            "headers": {"ContentLanguage": CONTENT_LANGUAGE_HEADER},
         },
     }
+    for item in document["paths"].values():  # every operation can answer with an error
+        for operation in item.values():
+            operation["parameters"] = [*operation.get("parameters", []),
+                                       {"$ref": "#/components/parameters/AcceptLanguage"}]
+    return document

@@ -37,8 +37,9 @@ def tokens(world):
             "bureau": make_user("hongkou", "bureau", [HONGKOU])}
 
 
-def auth(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
+def auth(token: str, lang: str | None = None) -> dict:
+    """The bearer header, and Accept-Language when ``lang`` is given."""
+    return {"Authorization": f"Bearer {token}", **({"Accept-Language": lang} if lang else {})}
 
 
 def conforms(body, schema_name: str) -> None:
@@ -46,6 +47,17 @@ def conforms(body, schema_name: str) -> None:
     document = openapi_document()
     jsonschema.validate(body, {"$ref": f"#/components/schemas/{schema_name}",
                                "components": document["components"]})
+
+
+def error_conforms(response, path: str, method: str = "get") -> None:
+    """An error response matches its documented body and Content-Language header."""
+    document = openapi_document()
+    documented = document["paths"][path][method]["responses"][str(response.status_code)]
+    conforms(response.get_json(), "Error")
+    header = documented["headers"]["Content-Language"]["$ref"].rsplit("/", 1)[1]
+    jsonschema.validate(response.headers["Content-Language"],
+                        document["components"]["headers"][header]["schema"])
+    assert "Accept-Language" in response.headers["Vary"]
 
 
 def test_openapi_lists_exactly_the_served_routes(client):
@@ -61,16 +73,27 @@ def test_openapi_lists_exactly_the_served_routes(client):
         {"$ref": "#/components/schemas/Run", "components": document["components"]})
 
 
+def test_openapi_documents_the_language_of_every_operation_and_error(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            assert {"$ref": "#/components/parameters/AcceptLanguage"} in operation["parameters"]
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    assert "Content-Language" in response["headers"], (path, method, status)
+
+
 @pytest.mark.parametrize("headers, message", [
     ({}, "Authorization: expected 'Bearer <token>'"),
     ({"Authorization": "Basic abc"}, "Authorization: expected 'Bearer <token>'"),
     ({"Authorization": "Bearer sa_nope"}, "Authorization: unknown, revoked or disabled token"),
 ])
 def test_requests_without_a_valid_token_get_401_json(client, tokens, headers, message):
-    response = client.get("/api/v1/waves", headers=headers)
+    response = client.get("/api/v1/waves", headers={**headers, "Accept-Language": "en"})
     assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Bearer")
     assert response.get_json() == {"error": "unauthorized", "message": message}
-    conforms(response.get_json(), "Error")
+    assert response.headers["Content-Language"] == "en"
+    error_conforms(response, "/waves")
 
 
 def test_revoked_token_is_refused_and_use_is_recorded(client, tokens):
@@ -152,10 +175,58 @@ def test_bureau_runs_cover_only_its_districts_and_only_it_sees_them(client, toke
 def test_malformed_specs_get_4xx_json_naming_the_problem(client, tokens, body, status, check):
     kwargs = {"data": body, "content_type": "application/json"} if isinstance(body, str) else {
         "json": body}
-    response = client.post("/api/v1/runs", headers=auth(tokens["analyst"]), **kwargs)
+    response = client.post("/api/v1/runs", headers=auth(tokens["analyst"], "en"), **kwargs)
     assert response.status_code == status
     assert check(response.get_json()), response.get_json()
-    conforms(response.get_json(), "Error")
+    error_conforms(response, "/runs", "post")
+
+
+BAD_SPEC = {"waves": ["2024"], "weighting": {"method": "ipf"}, "interval": {"level": 2}}
+
+
+def test_spec_problems_are_in_chinese_by_default_each_after_its_path(client, tokens):
+    response = client.post("/api/v1/runs", json=BAD_SPEC, headers=auth(tokens["analyst"]))
+    assert response.status_code == 422 and response.headers["Content-Language"] == "zh-CN"
+    assert response.get_json() == {"error": "invalid_spec", "message": "估计方案有误", "problems": [
+        "spec: weighting.method: 应为以下之一：none, poststratify, rake；实际为 'ipf'",
+        "spec: interval.level: 应为置信水平，如 0.95（不小于 0.5 且小于 1）；实际为 2"]}
+    error_conforms(response, "/runs", "post")
+    unknown = client.post("/api/v1/runs", json={"waves": ["1999"]},
+                          headers=auth(tokens["analyst"], "zh-CN,zh;q=0.9,en;q=0.8"))
+    assert unknown.get_json()["problems"] == ["waves[0]: 未知的测评批次 '1999'；现有批次：2023, 2024"]
+
+
+@pytest.mark.parametrize("accept", ["en", "en-US,en;q=0.9", "en-GB, zh;q=0.5", "fr, en;q=0.3"])
+def test_spec_problems_are_in_english_when_the_client_prefers_it(client, tokens, accept):
+    response = client.post("/api/v1/runs", json=BAD_SPEC, headers=auth(tokens["analyst"], accept))
+    assert response.status_code == 422 and response.headers["Content-Language"] == "en"
+    body = response.get_json()
+    assert body["message"] == "the estimate spec has problems"
+    assert body["problems"] == [
+        "spec: weighting.method: expected one of none, poststratify, rake; got 'ipf'",
+        "spec: interval.level: expected a level such as 0.95 (from 0.5, below 1); got 2"]
+    error_conforms(response, "/runs", "post")
+
+
+def test_every_api_error_states_its_language(client, tokens):
+    for url, status, path in [("/api/v1/runs/12345", 404, "/runs/{run_id}"),
+                              ("/api/v1/waves/2024/microdata?format=xls", 400,
+                               "/waves/{label}/microdata"),
+                              ("/api/v1/waves", 401, "/waves")]:
+        headers = {} if status == 401 else auth(tokens["analyst"])
+        response = client.get(url, headers=headers)
+        assert response.status_code == status and response.headers["Content-Language"] == "zh-CN"
+        error_conforms(response, path)
+    chinese = client.get("/api/v1/nothing", headers=auth(tokens["analyst"]))
+    english = client.get("/api/v1/nothing", headers=auth(tokens["analyst"], "en"))
+    assert chinese.status_code == english.status_code == 404
+    assert chinese.get_json()["error"] == english.get_json()["error"] == "Not Found"
+    assert chinese.get_json()["message"].startswith("此地址没有内容")
+    assert english.headers["Content-Language"] == "en"
+    assert english.get_json()["message"].startswith("nothing here")
+    labels = client.get("/api/v1/waves/1999/microdata?lang=en", headers=auth(tokens["analyst"]))
+    assert labels.headers["Content-Language"] == "zh-CN"  # ?lang= is the file's labels, not this
+    assert "Set-Cookie" not in labels.headers  # and the API keeps no session
 
 
 @pytest.mark.parametrize("url, status, error", [
