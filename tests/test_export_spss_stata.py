@@ -4,6 +4,7 @@ where installed, PSPP."""
 import shutil
 import struct
 import subprocess
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ import pytest
 
 from surveyapp.exports.codebook import Codebook, Variable
 from surveyapp.exports.frame import export_frame
-from surveyapp.exports.sav_writer import SYSMIS, compress
+from surveyapp.exports.sav_writer import SYSMIS, ZLIB_BLOCK, compress
 
 LONG_CHINESE = "很长的意见" * 70 + "。"  # 1,053 bytes: five SPSS segments
 VERY_LONG = "x" * 2500  # beyond Stata's str2045: a strL
@@ -72,6 +73,38 @@ def test_compression_starts_a_new_block_after_eight_codes():
     assert out[:8] == bytes([253] * 8) and len(out) == 8 + 8 * 8 + 8 + 8
     assert out[72:80] == bytes([253, 0, 0, 0, 0, 0, 0, 0])
     assert struct.unpack("<d", out[80:88])[0] == 508.0
+
+
+def test_deflated_blocks_follow_the_documented_layout(tmp_path):
+    """Enough data for two zlib blocks: the header points at the trailer, the trailer lists
+    each block's bytecode and file offsets, every block but the last holds 0x3FF000 bytes, and
+    the bytes read back in ReadStat."""
+    rows = 90_000
+    rng = np.random.default_rng(5)
+    columns = {f"x{i}": rng.normal(size=rows) for i in range(6)}
+    codebook = Codebook(tuple(Variable(n, n, "number") for n in columns), title="blocks",
+                        weights=None, strata=None, psu=None)
+    path, _ = export_frame(pd.DataFrame(columns), codebook, tmp_path / "w.sav", "sav",
+                           chunk_rows=10_000)
+    raw = path.read_bytes()
+    assert raw[:4] == b"$FL3" and struct.unpack_from("<i", raw, 72)[0] == 2
+    header_at = raw.index(struct.pack("<ii", 999, 0)) + 8
+    assert struct.unpack_from("<q", raw, header_at)[0] == header_at
+    trailer_at, trailer_length = struct.unpack_from("<qq", raw, header_at + 8)
+    bias, zero, block_size, blocks = struct.unpack_from("<qqii", raw, trailer_at)
+    assert (bias, zero, block_size, blocks) == (-100, 0, ZLIB_BLOCK, 2)
+    assert trailer_length == 24 + 24 * blocks and trailer_at + trailer_length == len(raw)
+    plain_at, deflated_at = header_at, header_at + 24
+    for number in range(blocks):
+        entry = struct.unpack_from("<qqii", raw, trailer_at + 24 + 24 * number)
+        assert entry[:2] == (plain_at, deflated_at)
+        block = zlib.decompress(raw[deflated_at:deflated_at + entry[3]])
+        assert len(block) == entry[2] == (ZLIB_BLOCK if number < blocks - 1 else len(block))
+        plain_at, deflated_at = plain_at + entry[2], deflated_at + entry[3]
+    assert deflated_at == trailer_at
+    back, _ = pyreadstat.read_sav(str(path))
+    for name, values in columns.items():
+        np.testing.assert_array_equal(back[name].to_numpy(), values)
 
 
 @pytest.mark.parametrize("fmt", ["sav", "dta"])

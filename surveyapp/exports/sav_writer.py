@@ -3,15 +3,21 @@
 The layout follows PSPP's "System File Format" documentation: a header, one variable record
 per 8-byte element (long text continues over several), value labels, extension records (machine
 info, display parameters, long names, very long strings, UTF-8 encoding), then the cases in
-bytecode compression. We write it ourselves rather than through pyreadstat because ReadStat
-converts cell by cell (about 25 s of CPU for a million responses); here each chunk is encoded
-with a handful of numpy operations.
+bytecode compression, itself deflated in zlib blocks (SPSS's .zsav layout, read by SPSS 21 and
+later, PSPP, R's haven and pyreadstat): a third of the size of bytecode alone. We write it
+ourselves rather than through pyreadstat because ReadStat converts cell by cell (about 25 s of
+CPU for a million responses); here each chunk is encoded with a handful of numpy operations and
+the blocks are deflated on other threads (zlib releases the GIL).
 """
 from __future__ import annotations
 
 import struct
+import zlib
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO, Self
 
 import numpy as np
 
@@ -36,6 +42,9 @@ MAX_NAME = 64
 RESERVED = ("ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH")
 FORMAT_NUMBER, FORMAT_TEXT, FORMAT_DATETIME = 5, 1, 22
 MEASURE_NOMINAL, MEASURE_ORDINAL, MEASURE_SCALE = 1, 2, 3
+ZLIB_COMPRESSION = 2  # the header's compression code for bytecode deflated in blocks ($FL3)
+ZLIB_BLOCK = 0x3FF000  # bytes of bytecode per deflated block, as SPSS writes them
+ZLIB_LEVEL = 1  # 2.7x smaller than bytecode alone; level 6 gains 15 % more for 3x the time
 
 
 def write_sav(frame, codebook: Codebook, path: Path, *, chunk_rows: int) -> None:
@@ -44,10 +53,75 @@ def write_sav(frame, codebook: Codebook, path: Path, *, chunk_rows: int) -> None
     data = labelled_data(frame, codebook)
     layout = _Layout(data.columns)
     rows_per_chunk = -(-max(chunk_rows, 1) // 8) * 8
-    with open(path, "wb") as out:
+    with open(path, "wb") as out, ZlibBlocks(out) as blocks:
         out.write(_dictionary(layout, codebook.title, data.rows))
-        chunks = data.chunks(rows_per_chunk, SPSS_CLOCK, pad=ord(" "))
-        out.writelines(compress(layout.cells(arrays), layout.text_elements) for arrays in chunks)
+        blocks.start()
+        for arrays in data.chunks(rows_per_chunk, SPSS_CLOCK, pad=ord(" ")):
+            blocks.write(compress(layout.cells(arrays), layout.text_elements))
+
+
+class ZlibBlocks:
+    """The bytecode stream deflated in blocks of ``ZLIB_BLOCK`` bytes, each its own zlib
+    stream, between a header (where the trailer is) and a trailer (where each block is)."""
+
+    def __init__(self, out: BinaryIO, threads: int = 2, in_flight: int = 4):
+        self.out = out
+        self.pending = bytearray()
+        self.sizes: list[tuple[int, int]] = []  # (bytecode bytes, deflated bytes) per block
+        self.header_at = 0
+        self.pool = ThreadPoolExecutor(threads)
+        self.queue: deque[tuple[int, Future[bytes]]] = deque()
+        self.in_flight = in_flight
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            if exc_info[0] is None:
+                self._finish()
+        finally:
+            self.pool.shutdown(cancel_futures=True)
+
+    def start(self) -> None:
+        """Reserve the header here, right after the dictionary."""
+        self.header_at = self.out.tell()
+        self.out.write(bytes(24))
+
+    def write(self, data: bytes) -> None:
+        self.pending += data
+        while len(self.pending) >= ZLIB_BLOCK:
+            self._deflate(ZLIB_BLOCK)
+
+    def _deflate(self, size: int) -> None:
+        block = bytes(self.pending[:size])
+        del self.pending[:size]
+        self.queue.append((size, self.pool.submit(zlib.compress, block, ZLIB_LEVEL)))
+        while len(self.queue) > self.in_flight:
+            self._write_oldest()
+
+    def _write_oldest(self) -> None:
+        size, future = self.queue.popleft()
+        deflated = future.result()
+        self.out.write(deflated)
+        self.sizes.append((size, len(deflated)))
+
+    def _finish(self) -> None:
+        if self.pending:
+            self._deflate(len(self.pending))
+        while self.queue:
+            self._write_oldest()
+        trailer_at = self.out.tell()
+        entries = []
+        plain_at, deflated_at = self.header_at, self.header_at + 24
+        for plain, deflated in self.sizes:
+            entries.append(struct.pack("<qqii", plain_at, deflated_at, plain, deflated))
+            plain_at, deflated_at = plain_at + plain, deflated_at + deflated
+        self.out.write(struct.pack("<qqii", -BIAS, 0, ZLIB_BLOCK, len(self.sizes)))
+        self.out.writelines(entries)
+        self.out.seek(self.header_at)
+        self.out.write(struct.pack("<qqq", self.header_at, trailer_at, 24 + 24 * len(entries)))
+        self.out.seek(0, 2)
 
 
 def spss_names(names: list[str]) -> dict[str, str]:
@@ -152,8 +226,8 @@ def _dictionary(layout: _Layout, title: str, rows: int) -> bytes:
     now = datetime.now()
     short, records = {}, 0  # every variable record (segments too) gets a short name V1, V2, ...
     parts = [struct.pack(
-        "<4s60siiiiid9s8s64s3s", b"$FL2", b"@(#) SPSS DATA FILE - surveyapp".ljust(60),
-        2, layout.case_size, 1, 0, rows if rows < 2**31 else -1, float(BIAS),
+        "<4s60siiiiid9s8s64s3s", b"$FL3", b"@(#) SPSS DATA FILE - surveyapp".ljust(60),
+        2, layout.case_size, ZLIB_COMPRESSION, 0, rows if rows < 2**31 else -1, float(BIAS),
         now.strftime("%d %b %y").encode(), now.strftime("%H:%M:%S").encode(),
         truncate_utf8(title, 64).ljust(64), b"   ")]
     display = []
