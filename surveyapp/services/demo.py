@@ -12,12 +12,13 @@ import uuid
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import sqlalchemy as sa
 
 from surveyapp.extensions import db
+from surveyapp.localtime import from_local
 from surveyapp.models.margins import MarginSet
 from surveyapp.models.survey import Answer, District, QuestionnaireVersion, Response, Wave
 from surveyapp.questionnaires import Demographic, Questionnaire
@@ -82,12 +83,13 @@ class DemoWave:
 
 def demo_waves(now: datetime) -> tuple[DemoWave, ...]:
     """The 2023 and 2024 citizen waves and a smaller 2024 sector wave; 2024 stays open a year
-    from ``now`` so that the demo's survey form can be tried."""
-    open_2024 = datetime(2024, 9, 1, tzinfo=UTC)
-    close_2024 = max(datetime(2024, 12, 1, tzinfo=UTC), now + timedelta(days=365))
+    from ``now`` so that the demo's survey form can be tried. Waves open and close at midnight
+    in the service's zone, as an office would set them."""
+    open_2024 = from_local(datetime(2024, 9, 1))
+    close_2024 = max(from_local(datetime(2024, 12, 1)), now + timedelta(days=365))
     return (
-        DemoWave("citizen", "2023", datetime(2023, 9, 1, tzinfo=UTC),
-                 datetime(2023, 12, 1, tzinfo=UTC), 0),
+        DemoWave("citizen", "2023", from_local(datetime(2023, 9, 1)),
+                 from_local(datetime(2023, 12, 1)), 0),
         DemoWave("citizen", "2024", open_2024, close_2024, 1),
         DemoWave("public_service", "2024", open_2024, close_2024, 1, size_factor=0.3),
     )
