@@ -34,9 +34,15 @@ RESPONSE_COLUMNS = (
 
 # Planner settings for the COPY of responses_frame (measured on a 1M-response wave, 12.7M
 # answers): the pivot streams the wave's answers in index order through a GroupAggregate
-# (9 s) where the planner would rather hash a million groups (15-18 s: the hash table does not
-# fit in the CPU cache); the responses are sorted by id in memory for the merge join.
-PIVOT_SETTINGS = {"enable_hashagg": "off", "work_mem": "256MB"}
+# (6 s of server time) where the planner would rather hash a million groups (13-15 s: the
+# hash table does not fit in the CPU cache); the responses are sorted by id in memory for the
+# merge join. Streaming from the index pays only while the index alone answers, that is
+# while VACUUM has marked most of ``answer`` all-visible (as autovacuum does once a wave's
+# answers stop arriving); straight after a bulk load the same plan would visit the table per
+# answer or sort 12.7M ids (26 s), so hashing stays allowed until then.
+PIVOT_SETTINGS = {"work_mem": "256MB"}
+STREAMING_PIVOT_SETTINGS = {**PIVOT_SETTINGS, "enable_hashagg": "off"}
+ALL_VISIBLE_SHARE = 0.8  # of answer's pages, for the streaming plan
 
 
 def responses_frame(
@@ -157,7 +163,7 @@ def _copy_frame(connection: sa.Connection, sql: str, params, types: dict[str, pa
     buffer = io.BytesIO()
     raw = connection.connection.dbapi_connection
     with raw.cursor() as cursor:
-        before = _set_local(cursor, PIVOT_SETTINGS)
+        before = _set_local(cursor, _pivot_settings(cursor))
         with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
             for block in copy:
                 buffer.write(block)
@@ -173,6 +179,15 @@ def _copy_frame(connection: sa.Connection, sql: str, params, types: dict[str, pa
             strings_can_be_null=True, quoted_strings_can_be_null=False))
     del buffer  # the text, before pandas copies the table
     return table.to_pandas()
+
+
+def _pivot_settings(cursor) -> dict[str, str]:
+    """Streaming settings when the visibility map covers most of ``answer``, else the default
+    plan's (see ``PIVOT_SETTINGS``)."""
+    cursor.execute("SELECT relallvisible::float8 / greatest(relpages, 1) FROM pg_class "
+                   "WHERE oid = 'answer'::regclass")
+    visible = cursor.fetchone()[0]
+    return STREAMING_PIVOT_SETTINGS if visible >= ALL_VISIBLE_SHARE else PIVOT_SETTINGS
 
 
 def _set_local(cursor, settings: dict[str, str]) -> dict[str, str]:

@@ -220,3 +220,34 @@ def test_responses_frame_of_an_empty_wave_has_the_columns(app):
     frame = responses_frame(wave.id, item_ids=["p_food"])
     assert len(frame) == 0
     assert list(frame.columns) == [*RESPONSE_COLUMNS, "p_food"]
+
+
+def test_the_streaming_pivot_is_chosen_only_once_vacuum_has_marked_answers_visible(app, backend):
+    """Streaming a wave's answers from the covering index pays only while the index alone
+    answers: after VACUUM, not straight after the rows were written (where hashing is faster)."""
+    if backend != "postgresql":
+        pytest.skip("planner settings are PostgreSQL's")
+    from surveyapp.queries import PIVOT_SETTINGS, STREAMING_PIVOT_SETTINGS, _pivot_settings
+
+    wave = make_wave()
+    for seed in range(40):
+        make_response(wave, seed=seed)
+    db.session.commit()
+    db.session.remove()  # an open snapshot would keep VACUUM from marking the rows visible
+
+    def chosen_after(statement: str) -> dict[str, str]:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(statement)
+            with conn.connection.dbapi_connection.cursor() as cursor:
+                return _pivot_settings(cursor)
+
+    with db.engine.begin() as conn:  # no autovacuum between the steps below
+        conn.exec_driver_sql("ALTER TABLE answer SET (autovacuum_enabled = false)")
+    try:
+        assert chosen_after("VACUUM answer") == STREAMING_PIVOT_SETTINGS
+        with db.engine.begin() as conn:  # new row versions: their pages are not all-visible
+            conn.exec_driver_sql("UPDATE answer SET value = value")
+        assert chosen_after("ANALYZE answer") == PIVOT_SETTINGS
+    finally:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE answer RESET (autovacuum_enabled)")
