@@ -243,11 +243,9 @@ def test_the_streaming_pivot_is_chosen_only_once_vacuum_has_marked_answers_visib
 
     with db.engine.begin() as conn:  # no autovacuum between the steps below
         conn.exec_driver_sql("ALTER TABLE answer SET (autovacuum_enabled = false)")
-    try:
+    try:  # a rewritten table has an empty visibility map, as after a bulk load
+        assert chosen_after("VACUUM FULL answer") == PIVOT_SETTINGS
         assert chosen_after("VACUUM answer") == STREAMING_PIVOT_SETTINGS
-        with db.engine.begin() as conn:  # new row versions: their pages are not all-visible
-            conn.exec_driver_sql("UPDATE answer SET value = value")
-        assert chosen_after("ANALYZE answer") == PIVOT_SETTINGS
     finally:
         with db.engine.begin() as conn:
             conn.exec_driver_sql("ALTER TABLE answer RESET (autovacuum_enabled)")
