@@ -132,3 +132,11 @@ def test_stata_names_are_valid_and_unique():
     names = stata_names([long, long + "y", "2nd", "a-b"])
     assert names[long] == long[:32] and names[long + "y"] == long[:30] + "_1"
     assert names["2nd"] == "v_2nd" and names["a-b"] == "a_b"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_each_writer_reports_the_rows_of_every_chunk_it_wrote(fmt, tmp_path):
+    written: list[int] = []
+    export_frame(frame(20), CODEBOOK, tmp_path / f"wave.{fmt}", fmt, chunk_rows=8,
+                 progress=written.append)
+    assert written == [8, 8, 4]

@@ -11,6 +11,7 @@ import click
 from flask_babel import gettext as _
 
 from surveyapp.cli.language import with_appcontext_in_language
+from surveyapp.cli.progress import StageProgress
 from surveyapp.exports import RESULT_SUFFIXES
 from surveyapp.extensions import db
 
@@ -37,7 +38,9 @@ def estimate(spec_file: str | None, output: str | None, rerun_id: int | None) ->
     if output and not output.lower().endswith(RESULT_SUFFIXES):
         raise click.UsageError("--output: " + _("expected a file ending in %(suffixes)s",
                                                 suffixes=", ".join(RESULT_SUFFIXES)))
-    with _progress() as (advance, set_total):
+    with StageProgress(_("Reading and weighting the responses…"), _("estimating"),
+                       _("table")) as progress:
+        advance, set_total = progress.advance, progress.set_total
         try:
             if rerun_id is not None:
                 run = db.session.get(EstimateRun, rerun_id)
@@ -90,29 +93,6 @@ def _write(results: dict, output: str | None, run) -> None:
         raise click.ClickException("--output: " + _("cannot write %(path)s: %(error)s",
                                                     path=output, error=error)) from error
     click.echo("wrote " + ", ".join(str(p) for p in paths))
-
-
-class _progress:
-    """A tqdm bar on standard error once the number of estimates is known (hidden if short)."""
-
-    def __enter__(self):
-        from tqdm import tqdm
-
-        self.bar = None
-
-        def set_total(total: int) -> None:
-            self.bar = tqdm(total=total, desc="estimating", unit="table", file=sys.stderr,
-                            delay=1.0, leave=False)
-
-        def advance(n: int) -> None:
-            if self.bar is not None:
-                self.bar.update(n)
-
-        return advance, set_total
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 commands = [estimate]

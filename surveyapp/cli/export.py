@@ -5,8 +5,10 @@ Errors are in the terminal's language (surveyapp.cli.language); ``--lang`` is th
 from __future__ import annotations
 
 import click
+from flask_babel import gettext as _
 
 from surveyapp.cli.language import with_appcontext_in_language
+from surveyapp.cli.progress import StageProgress
 from surveyapp.exports import FORMATS
 from surveyapp.exports.codebook import LANGUAGES
 
@@ -34,10 +36,14 @@ def export(wave: str, questionnaire: str | None, fmt: str, output: str, lang: st
     from surveyapp.specs import SpecError
 
     try:
-        path, snippet, rows = export_wave(wave, fmt, output, questionnaire=questionnaire,
-                                          lang=lang, margins=margins,
-                                          districts=districts or None,
-                                          include_comments=include_comments)
+        with StageProgress(_("Reading and weighting the responses…"), _("writing"),
+                           _("row")) as progress:
+            path, snippet, rows = export_wave(wave, fmt, output, questionnaire=questionnaire,
+                                              lang=lang, margins=margins,
+                                              districts=districts or None,
+                                              include_comments=include_comments,
+                                              progress=progress.advance,
+                                              on_total=progress.set_total)
     except SpecError as error:
         raise click.ClickException("\n".join(error.problems)) from error
     except (EstimationError, OSError) as error:

@@ -1,18 +1,27 @@
 """Slicing a frame into the codebook's columns, chunk by chunk, with free text made inert."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 
 from surveyapp.exports.cells import neutralise_formulas
 from surveyapp.exports.codebook import Codebook
 
+Progress = Callable[[int], None]  # told the rows of each chunk once it has been written
 
-def export_chunks(frame: pd.DataFrame, codebook: Codebook, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """The codebook's columns of ``frame`` in slices of ``chunk_rows`` rows (at least one slice)."""
+
+def export_chunks(frame: pd.DataFrame, codebook: Codebook, chunk_rows: int,
+                  progress: Progress | None = None) -> Iterator[pd.DataFrame]:
+    """The codebook's columns of ``frame`` in slices of ``chunk_rows`` rows (at least one slice).
+
+    ``progress`` hears of a slice when the next one is asked for, that is once it is written.
+    """
     for start in range(0, max(len(frame), 1), chunk_rows):
-        yield export_columns(frame.iloc[start:start + chunk_rows], codebook)
+        chunk = export_columns(frame.iloc[start:start + chunk_rows], codebook)
+        yield chunk
+        if progress is not None:
+            progress(len(chunk))
 
 
 def export_columns(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:

@@ -10,11 +10,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from surveyapp.exports.arrow import arrow_schema, arrow_table
-from surveyapp.exports.chunks import export_chunks
+from surveyapp.exports.chunks import Progress, export_chunks
 from surveyapp.exports.codebook import Codebook
 
 
-def write_csv(frame, codebook: Codebook, path: Path, *, chunk_rows: int) -> None:
+def write_csv(frame, codebook: Codebook, path: Path, *, chunk_rows: int,
+              progress: Progress | None = None) -> None:
     """Values as stored (codes, raw answers, scores); labels live in the R snippet and codebook.
 
     Times are ISO 8601 in UTC; text is quoted; missing values are empty cells.
@@ -24,7 +25,7 @@ def write_csv(frame, codebook: Codebook, path: Path, *, chunk_rows: int) -> None
     with open(path, "wb") as handle:
         handle.write(codecs.BOM_UTF8)
         writer = None
-        for chunk in export_chunks(frame, codebook, chunk_rows):
+        for chunk in export_chunks(frame, codebook, chunk_rows, progress):
             table = arrow_table(chunk, schema)
             for name in times:
                 index = table.schema.get_field_index(name)

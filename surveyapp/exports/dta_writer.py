@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from surveyapp.exports.chunks import Progress
 from surveyapp.exports.codebook import Codebook
 from surveyapp.exports.labelled import (
     STATA_CLOCK,
@@ -36,7 +37,8 @@ SECTIONS = ("stata_dta", "map", "variable_types", "varnames", "sortlist", "forma
             "value_labels", "/stata_dta", "eof")
 
 
-def write_dta(frame, codebook: Codebook, path: Path, *, chunk_rows: int) -> None:
+def write_dta(frame, codebook: Codebook, path: Path, *, chunk_rows: int,
+              progress: Progress | None = None) -> None:
     """Write ``frame``'s codebook columns to ``path``."""
     data = labelled_data(frame, codebook)
     columns = data.columns
@@ -61,9 +63,9 @@ def write_dta(frame, codebook: Codebook, path: Path, *, chunk_rows: int) -> None
         offsets["data"] = out.tell()
         out.write(b"<data>")
         strls = []
-        for first_row, arrays in zip(range(0, max(data.rows, 1), chunk_rows),
-                                     data.chunks(chunk_rows, STATA_CLOCK, pad=0)):
-            rows, long_text = _rows(columns, arrays, first_row)
+        chunks = data.chunks(chunk_rows, STATA_CLOCK, 0, progress)
+        for number, arrays in enumerate(chunks):
+            rows, long_text = _rows(columns, arrays, number * chunk_rows)
             out.write(rows)
             strls.append(long_text)
         out.write(b"</data>")

@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from surveyapp.exports import FORMATS
+from surveyapp.exports.chunks import Progress
 from surveyapp.exports.codebook import Codebook
 from surveyapp.exports.csv_writer import write_csv
 from surveyapp.exports.dta_writer import write_dta
@@ -18,10 +19,13 @@ DEFAULT_CHUNK_ROWS = 100_000
 
 
 def export_frame(frame: pd.DataFrame, codebook: Codebook, path: str | Path, fmt: str,
-                 chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[Path, Path]:
-    """Write ``frame`` as ``fmt`` to ``path`` and the R snippet beside it; return both paths."""
+                 chunk_rows: int = DEFAULT_CHUNK_ROWS, progress: Progress | None = None
+                 ) -> tuple[Path, Path]:
+    """Write ``frame`` as ``fmt`` to ``path`` and the R snippet beside it; return both paths.
+
+    ``progress`` is told the rows of each chunk as it is written."""
     if fmt not in WRITERS:
         raise ValueError(f"format: expected one of {', '.join(FORMATS)}; got {fmt!r}")
     path = Path(path)
-    WRITERS[fmt](frame, codebook, path, chunk_rows=chunk_rows)
+    WRITERS[fmt](frame, codebook, path, chunk_rows=chunk_rows, progress=progress)
     return path, write_r_snippet(codebook, path, fmt)

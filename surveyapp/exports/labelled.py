@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from surveyapp.exports.cells import neutralise_formulas
-from surveyapp.exports.chunks import export_columns
+from surveyapp.exports.chunks import Progress, export_columns
 from surveyapp.exports.codebook import Codebook, Variable
 
 MAX_LABELLED_CODE = 2_147_483_000  # Stata's largest long that may carry a value label
@@ -66,12 +66,15 @@ class LabelledData:
     def rows(self) -> int:
         return len(self.frame)
 
-    def chunks(self, chunk_rows: int, clock: Clock, pad: int) -> Iterator[list[np.ndarray]]:
+    def chunks(self, chunk_rows: int, clock: Clock, pad: int, progress: Progress | None = None
+               ) -> Iterator[list[np.ndarray]]:
         """Per chunk, one array per column: float64 for numbers, (rows, width) uint8 for text
-        padded with the byte ``pad``."""
+        padded with the byte ``pad``; ``progress`` hears of each chunk once it is written."""
         for start in range(0, self.rows, chunk_rows):
             chunk = export_columns(self.frame.iloc[start:start + chunk_rows], self.codebook)
             yield [self._convert(chunk[c.name], c, clock, pad) for c in self.columns]
+            if progress is not None:
+                progress(len(chunk))
 
     def _convert(self, values: pd.Series, column: Column, clock: Clock, pad: int) -> np.ndarray:
         if column.kind == "category":

@@ -1,13 +1,14 @@
 """Export one wave's microdata: responses with scores, design variables and final weights."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
 from surveyapp.data import load_responses
+from surveyapp.exports.chunks import Progress
 from surveyapp.exports.codebook import Codebook, bilingual, build_codebook
 from surveyapp.exports.frame import DEFAULT_CHUNK_ROWS, export_frame
 from surveyapp.extensions import db
@@ -21,15 +22,21 @@ def export_wave(wave: str, fmt: str, path: str | Path, *, questionnaire: str | N
                 lang: str = "both",
                 include_comments: bool = False, margins: str | None = None,
                 districts: Iterable[str] | None = None,
-                chunk_rows: int = DEFAULT_CHUNK_ROWS) -> tuple[Path, Path, int]:
+                chunk_rows: int = DEFAULT_CHUNK_ROWS, progress: Progress | None = None,
+                on_total: Callable[[int], None] | None = None) -> tuple[Path, Path, int]:
     """Write the wave as ``fmt`` plus its R snippet; return both paths and the row count.
 
     Free text is left out unless ``include_comments``; it is then made formula-safe.
+    ``on_total`` hears the row count once the responses are loaded and weighted, ``progress``
+    the rows of each chunk written (as ``run_spec`` reports its tables).
     """
     frame = load_responses(wave, questionnaire=questionnaire, margins=margins,
                            districts=districts, include_comments=include_comments)
+    if on_total is not None:
+        on_total(len(frame))
     codebook = wave_codebook(wave, questionnaire, frame, lang)
-    data_path, snippet = export_frame(frame, codebook, path, fmt, chunk_rows=chunk_rows)
+    data_path, snippet = export_frame(frame, codebook, path, fmt, chunk_rows=chunk_rows,
+                                      progress=progress)
     return data_path, snippet, len(frame)
 
 

@@ -1,4 +1,6 @@
 """`surveyapp export` end to end: each format read back with its labels, weights and rows."""
+import time
+
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -98,3 +100,24 @@ def test_token_create_prints_the_token_once_and_stores_only_its_hash(app, runner
     assert unknown.exit_code == 1 and "--user: 未知用户 'bob'" in unknown.output
     assert runner.invoke(token, ["revoke", str(stored.id)]).exit_code == 0
     assert "revoked" in runner.invoke(token, ["list"]).output
+
+
+def test_a_long_export_says_what_it_is_doing_then_shows_a_bar(world, runner, tmp_path,
+                                                             monkeypatch, plain_terminal):
+    """With the one-second grace period at zero, the stage line and the row bar both show,
+    on standard error and in the terminal's language, and the file is still written."""
+    monkeypatch.setattr("surveyapp.cli.progress.STAGE_DELAY", 0.0)
+    monkeypatch.setattr("surveyapp.exports.wave.load_responses", slow(load_responses))
+    out = tmp_path / "w.csv"
+    result = runner.invoke(export, ["--wave", "2024", "--format", "csv", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "正在读取答卷并计算权重…" in result.stderr and "写入中" in result.stderr
+    assert "/40 " in result.stderr and "wrote 40 responses" in result.stdout  # 40 rows to write
+
+
+def slow(function):
+    """``function`` taking a little longer than the stage line's timer (set to 0 s)."""
+    def wrapped(*args, **kwargs):
+        time.sleep(0.2)
+        return function(*args, **kwargs)
+    return wrapped
