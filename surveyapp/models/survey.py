@@ -6,11 +6,15 @@ code that compares times goes through :func:`as_utc`.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.extensions import db
+
+if TYPE_CHECKING:  # margins.py imports this module
+    from surveyapp.models.margins import MarginSet
 
 WAVE_MODES = ("open", "invitation")
 CHANNELS = ("web", "invitation", "demo")
@@ -106,8 +110,15 @@ class Wave(db.Model):
     closes_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     mode: Mapped[str] = mapped_column(sa.String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # The margin set the wave's reports are weighted to; None: the newest fitting set at the
+    # time of analysis. RESTRICT, not SET NULL: deleting the set behind published numbers must
+    # be refused, not turned silently into a re-weighting to whatever set is newest.
+    margin_set_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("margin_set.id", ondelete="RESTRICT")
+    )
 
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+    margin_set: Mapped[MarginSet | None] = relationship()
     districts: Mapped[list[District]] = relationship(
         secondary=wave_district, order_by=District.code
     )
