@@ -176,3 +176,26 @@ def test_pspp_reads_the_spss_file(tmp_path):
     assert [c.rstrip(" ") for c in back["comment"]] == [
         c.rstrip(" ") for c in expected_comments(data)]
     np.testing.assert_allclose(back["weight"].astype(float), data["weight"], rtol=1e-6)
+
+
+@pytest.mark.parametrize(("values", "stored_as"), [
+    ([-127, 100, np.nan], "int8"),  # 101 is the byte type's missing value
+    ([101, -32767], "int16"),
+    ([32740, 1], "int16"),
+    ([32741, 1], "int32"),
+    ([2_147_483_620, -2_147_483_647], "int32"),
+    ([2_147_483_621, 1], "double"),
+    ([1.5, 2], "double"),
+    ([np.nan, np.nan], "double"),
+])
+def test_stata_whole_numbers_take_the_smallest_type_that_holds_them(values, stored_as, tmp_path):
+    """Limits from Stata's dta documentation (byte -127..100, int -32767..32740, long
+    -2147483647..2147483620); every value reads back unchanged in ReadStat and pandas."""
+    data = pd.DataFrame({"x": np.array(values, float)})
+    codebook = Codebook((Variable("x", "x", "number"),), title="t", weights=None, strata=None,
+                        psu=None)
+    path, _ = export_frame(data, codebook, tmp_path / "w.dta", "dta")
+    back, meta = pyreadstat.read_dta(str(path))
+    assert meta.readstat_variable_types["x"] == stored_as
+    np.testing.assert_array_equal(back["x"].to_numpy(float), data["x"].to_numpy())
+    np.testing.assert_array_equal(pd.read_stata(path)["x"].to_numpy(float), data["x"].to_numpy())

@@ -2,7 +2,8 @@
 written a chunk of rows at a time.
 
 The layout follows Stata's "dta_118" description: tagged sections, then the data as
-fixed-width rows, long text as strLs, value-label tables at the end. Rows are encoded with
+fixed-width rows (whole numbers in the smallest of byte, int and long that holds the column,
+the rest as doubles), long text as strLs, value-label tables at the end. Rows are encoded with
 numpy per chunk; pyreadstat converted cell by cell and pandas' writer holds several copies of
 the whole frame. The section map at the top holds file offsets that are known only once the
 data is written, so it is filled in at the end.
@@ -10,6 +11,7 @@ data is written, so it is filled in at the end.
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -28,8 +30,28 @@ from surveyapp.exports.labelled import (
 MAX_NAME = 32
 MAX_LABEL_CHARACTERS = 80
 MAX_STR = 2045  # longer text is stored as strL
-TYPE_DOUBLE, TYPE_STRL = 65526, 32768
-MISSING = struct.unpack("<d", struct.pack("<Q", 0x7FE0000000000000))[0]  # Stata's "."
+TYPE_STRL = 32768
+
+
+@dataclass(frozen=True)
+class NumberType:
+    """A Stata storage type: its code, numpy dtype, the range it holds and its missing value."""
+
+    code: int
+    dtype: str
+    low: float
+    high: float
+    missing: float  # Stata's "." in this type
+    display: str
+
+
+# Whole numbers go in the smallest type that holds them (item answers and most codes in one
+# byte, a third of the file); anything else stays a double, so no value changes.
+BYTE = NumberType(65530, "<i1", -127, 100, 101, "%8.0g")
+INT = NumberType(65529, "<i2", -32767, 32740, 32741, "%8.0g")
+LONG = NumberType(65528, "<i4", -2_147_483_647, 2_147_483_620, 2_147_483_621, "%12.0g")
+DOUBLE = NumberType(65526, "<f8", -np.inf, np.inf,
+                    struct.unpack("<d", struct.pack("<Q", 0x7FE0000000000000))[0], "%10.0g")
 NAME_BYTES, FORMAT_BYTES, LABEL_BYTES = 129, 57, 321
 GSO_UTF8 = 130  # a strL holding text with a terminating NUL
 SECTIONS = ("stata_dta", "map", "variable_types", "varnames", "sortlist", "formats",
@@ -52,7 +74,7 @@ def write_dta(frame, codebook: Codebook, path: Path, *, chunk_rows: int,
         offsets["stata_dta"] = 0
         out.write(b"<stata_dta>" + _header(codebook.title, len(columns), data.rows))
         mark("map", bytes(8 * len(SECTIONS)))
-        mark("variable_types", b"".join(struct.pack("<H", _type(c)) for c in columns))
+        mark("variable_types", b"".join(struct.pack("<H", _type_code(c)) for c in columns))
         mark("varnames", b"".join(_fixed(names[c.name], NAME_BYTES) for c in columns))
         mark("sortlist", bytes(2 * (len(columns) + 1)))
         mark("formats", b"".join(_fixed(_display_format(c), FORMAT_BYTES) for c in columns))
@@ -95,9 +117,19 @@ def _header(title: str, variables: int, rows: int) -> bytes:
             + b"</header>")
 
 
-def _type(column: Column) -> int:
+def number_type(column: Column) -> NumberType:
+    """The smallest type holding every value of a numeric column exactly."""
+    if column.whole_range is not None:
+        low, high = column.whole_range
+        for candidate in (BYTE, INT, LONG):
+            if candidate.low <= low and high <= candidate.high:
+                return candidate
+    return DOUBLE
+
+
+def _type_code(column: Column) -> int:
     if not column.is_text:
-        return TYPE_DOUBLE
+        return number_type(column).code
     return column.width if column.width <= MAX_STR else TYPE_STRL
 
 
@@ -106,7 +138,7 @@ def _display_format(column: Column) -> str:
         return f"%{min(column.width, MAX_STR)}s" if column.width <= MAX_STR else "%9s"
     if column.kind == "datetime":
         return "%tc"
-    return "%10.0g"
+    return number_type(column).display
 
 
 def _label(text: str) -> str:
@@ -125,8 +157,9 @@ def _rows(columns: tuple[Column, ...], arrays: list[np.ndarray], first_row: int
     for number, (column, array) in enumerate(zip(columns, arrays), start=1):
         field = f"c{number}"
         if not column.is_text:
-            fields.append((field, "<f8"))
-            values.append(np.where(np.isnan(array), MISSING, array))
+            kind = number_type(column)
+            fields.append((field, kind.dtype))
+            values.append(np.where(np.isnan(array), kind.missing, array).astype(kind.dtype))
         elif column.width <= MAX_STR:
             fields.append((field, f"S{column.width}"))
             values.append(np.ascontiguousarray(array).view(f"S{column.width}").reshape(-1))

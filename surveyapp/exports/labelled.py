@@ -47,6 +47,7 @@ class Column:
     kind: str  # "number", "category", "datetime" or "text", as in the codebook
     value_labels: dict[int, str] = field(default_factory=dict)
     width: int = 0  # UTF-8 bytes of the longest text; 0 for numbers
+    whole_range: tuple[int, int] | None = None  # (min, max) when every value is a whole number
 
     @property
     def is_text(self) -> bool:
@@ -97,14 +98,28 @@ def labelled_data(frame: pd.DataFrame, codebook: Codebook) -> LabelledData:
         if variable.kind == "category":
             categories, codes, labels = _coding(values, variable)
             codings[variable.name] = (categories, codes)
-            columns.append(Column(variable.name, variable.label, "category", labels))
+            columns.append(Column(variable.name, variable.label, "category", labels,
+                                  whole_range=whole_range(codes)))
         elif variable.kind == "text":
             columns.append(Column(variable.name, variable.label, "text",
                                   width=text_width(neutralise_formulas(values))))
         else:
             labels = {int(k): v for k, v in variable.value_labels.items()}
-            columns.append(Column(variable.name, variable.label, variable.kind, labels))
+            numbers = (None if variable.kind == "datetime" else
+                       whole_range(pd.to_numeric(values).to_numpy(dtype=float, na_value=np.nan)))
+            columns.append(Column(variable.name, variable.label, variable.kind, labels,
+                                  whole_range=numbers))
     return LabelledData(frame, codebook, tuple(columns), codings)
+
+
+def whole_range(values: np.ndarray) -> tuple[int, int] | None:
+    """(min, max) of the values present when all are whole numbers (None otherwise, or when
+    none is present): lets a format store them in fewer bytes."""
+    present = values[~np.isnan(values)]
+    if not present.size or not np.isfinite(present).all() or not np.array_equal(
+            present, np.round(present)):
+        return None
+    return int(present.min()), int(present.max())
 
 
 def _coding(values: pd.Series, variable: Variable) -> tuple[list[str], np.ndarray, dict[int, str]]:
