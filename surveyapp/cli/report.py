@@ -24,7 +24,8 @@ FORMATS = ("pdf", "xlsx", "csv")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--questionnaire", help="Questionnaire key (citizen, public_service, ...), needed "
                                       "when several waves share the label.")
-@click.option("--margins", help="Margin set to weight with (default: the newest that fits).")
+@click.option("--margins", help="Margin set to weight every wave with (default: each wave's "
+                                 "pinned set, else the newest that fits).")
 @click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True),
               help="File to write.")
 @with_appcontext_in_language

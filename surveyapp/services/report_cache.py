@@ -2,11 +2,12 @@
 
 The data version is a digest of everything a report depends on: the responses of the wave and
 of the earlier waves it is compared with (count and latest submission), the set of excluded
-responses, the margin sets, the district and street names, the questionnaire versions, the
-suppression limit and the code that computes and lays out reports. A new response, an exclusion or re-inclusion,
-or an uploaded margin set gives a new version, so the report is rebuilt; otherwise the file is
-served from ``<instance>/report_cache``. The analysis of a wave is also kept in memory for the
-latest version, so that the three formats and the 16 district reports share one analysis.
+responses, the margin sets and the set each of those waves is pinned to, the district and street
+names, the questionnaire versions, the suppression limit and the code that computes and lays out
+reports. A new response, an exclusion or re-inclusion, an uploaded margin set or a changed pin
+gives a new version, so the report is rebuilt; otherwise the file is served from
+``<instance>/report_cache``. The analysis of a wave is also kept in memory for the latest
+version, so that the three formats and the 16 district reports share one analysis.
 """
 from __future__ import annotations
 
@@ -107,7 +108,7 @@ def data_version(wave: Wave) -> str:
         "margins": [list(map(str, row)) for row in margins],
         "names": hashlib.sha256(json.dumps([list(r) for r in names]).encode()).hexdigest(),
         "waves": [[w.id, w.label, w.questionnaire_version.content_hash, str(w.opens_at),
-                   str(w.closes_at)] for w in waves],
+                   str(w.closes_at), w.margin_set_id] for w in waves],
         "suppress_below": suppress_below(),
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()

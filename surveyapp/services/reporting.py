@@ -91,7 +91,12 @@ def find_wave(label: str, questionnaire: str | None, lang: Language) -> Wave:
 
 
 def report_inputs(wave: Wave, margins: str | None = None) -> ReportInputs:
-    """Analyse ``wave`` and the earlier waves of its questionnaire that have responses."""
+    """Analyse ``wave`` and the earlier waves of its questionnaire that have responses.
+
+    An explicit ``margins`` weights every wave; without it each wave, earlier ones included,
+    is weighted to its own pinned set (else the automatic choice), so that a published wave's
+    numbers stay as published when a newer margin set is uploaded.
+    """
     current = analyse_wave(wave, margins)
     earlier = tuple(analyse_wave(w, margins) for w in earlier_waves(wave) if _has_data(w))
     changes = tuple(

@@ -84,19 +84,57 @@ class WaveResults:
     excluded: dict[str, int]
 
 
+class PinnedMarginsError(ValueError):
+    """The margin set a wave is pinned to no longer fits it (districts missing, rake fails).
+
+    An error rather than a fallback: a pinned wave's published numbers must not change
+    silently to another set's weighting.
+    """
+
+
+@dataclass(frozen=True)
+class MarginChoice:
+    """Which margin set weights a wave and why: ``source`` is "explicit" (asked for by name),
+    "pinned" (the wave's own set) or "automatic" (``name`` None: the newest set that fits)."""
+
+    name: str | None
+    source: str
+
+
+def choose_margins(wave: Wave, margins: str | None = None) -> MarginChoice:
+    """The one rule for a wave's margins: an explicit name wins, else the wave's pinned set,
+    else the automatic choice (the newest fitting set, official before demo)."""
+    if margins:
+        return MarginChoice(margins, "explicit")
+    if wave.margin_set is not None:
+        return MarginChoice(wave.margin_set.name, "pinned")
+    return MarginChoice(None, "automatic")
+
+
 def analyse_wave(wave: Wave, margins: str | None = None) -> WaveResults:
     """Load, score, weight and estimate ``wave``; ``margins`` names a margin set to use.
 
-    Without ``margins`` the newest margin set covering the wave's districts is used (official
-    sets before demo ones); if none fits, the estimates are unweighted.
+    The set is chosen by `choose_margins`. An explicit or pinned set must fit (SpecError,
+    ValueError or PinnedMarginsError otherwise); the automatic choice falls back to unweighted
+    estimates, with the reason, when no set fits.
     """
+    choice = choose_margins(wave, margins)
     data = load_wave(wave)
     frame = data.frame
     if frame.empty:
         raise ValueError(f"测评批次{wave.label}没有可报告的有效答卷 / wave {wave.label}: no "
                          "responses to report on (after exclusions)")
     base = SurveyDesign(frame, strata="district", lonely_psu="adjust")
-    design, weighting = _weight(base, frame, margins)
+    try:
+        design, weighting = _weight(base, frame, choice.name)
+    except ValueError as exc:  # SpecError too
+        if choice.source != "pinned":
+            raise
+        detail = "; ".join(getattr(exc, "problems", None) or [str(exc)])
+        raise PinnedMarginsError(
+            f"测评批次{wave.label}固定的权重边际{choice.name}不再适用，请在管理页面更改或取消固定 / "
+            f"wave {wave.label}: its pinned margin set {choice.name!r} no longer fits ({detail}); "
+            "pin another set or clear the pin on the admin page") from exc
     frame = frame.assign(weight=design.weights)
     columns = ["index", "overall", *(f"dim_{d.id}" for d in data.questionnaire.dimensions),
                *(f"item_{i.id}" for i in data.questionnaire.items)]

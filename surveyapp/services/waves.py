@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from surveyapp.extensions import db
+from surveyapp.models.margins import MarginSet
 from surveyapp.models.survey import (
     WAVE_MODES,
     District,
@@ -15,6 +16,7 @@ from surveyapp.models.survey import (
     as_utc,
     utcnow,
 )
+from surveyapp.services.margins import rake_margins
 
 
 class WaveError(ValueError):
@@ -76,3 +78,20 @@ def latest_version(key: str) -> QuestionnaireVersion | None:
         .order_by(QuestionnaireVersion.created_at.desc(), QuestionnaireVersion.id.desc())
         .limit(1)
     )
+
+
+def pin_margin_set(wave: Wave, margin_set: MarginSet | None) -> str:
+    """Pin ``wave``'s reports to ``margin_set`` (None: clear the pin, back to the automatic
+    choice); returns "old -> new" for the audit log. Nothing changes if the set lacks one of
+    the wave's districts: the pin would only fail later, when a report is rendered."""
+    if margin_set is not None:
+        covered = {district for margin in rake_margins(margin_set).values()
+                   for district, _category in margin}
+        missing = [d.code for d in wave.districts if d.code not in covered]
+        if missing:
+            raise WaveError(f"margins: margin set {margin_set.name!r} has no counts for "
+                            f"district(s) {', '.join(missing)} of wave {wave.label}")
+    before = wave.margin_set.name if wave.margin_set is not None else "automatic"
+    wave.margin_set = margin_set
+    db.session.flush()
+    return f"{before} -> {margin_set.name if margin_set is not None else 'automatic'}"
