@@ -27,7 +27,7 @@ from surveyapp.services.catalog import CatalogError, questionnaire_of, sync_ques
 from surveyapp.services.invitations import InvitationError, generate_codes
 from surveyapp.services.margins import import_margins_csv
 from surveyapp.services.wave_schedule import close_wave, open_wave
-from surveyapp.services.waves import WaveError, create_wave
+from surveyapp.services.waves import WaveError, create_wave, pin_margin_set
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 # Admin pages show stored UTC times in the service's zone: {{ wave.opens_at|local_time }}.
@@ -44,7 +44,7 @@ def _admins_only() -> None:
 @bp.get("/")
 def index():
     waves = db.session.scalars(sa.select(Wave).order_by(Wave.opens_at.desc(), Wave.id.desc()))
-    return render_template("admin/index.html", waves=list(waves))
+    return render_template("admin/index.html", waves=list(waves), margin_sets=_margin_sets())
 
 
 # ----------------------------------------------------------------------------- waves
@@ -107,6 +107,28 @@ def close_wave_now(wave_id: int):
             audit.record(current_user, "wave.close", f"wave:{wave.id}")
             db.session.commit()
             flash(f"已关闭 Closed: {wave.label}", "success")
+    return redirect(url_for("admin.index"))
+
+
+@bp.post("/waves/<int:wave_id>/margins")
+def pin_margins(wave_id: int):
+    """Pin the margin set the wave's reports are weighted to, or clear the pin (automatic)."""
+    wave = _wave_or_404(wave_id)
+    form = forms.MarginPinForm()
+    form.margin_set.choices = ["", *(str(s.id) for s in _margin_sets())]
+    if not form.validate_on_submit():
+        flash("权重边际：请选择边际集或自动 / margins: choose a margin set or automatic", "error")
+        return redirect(url_for("admin.index"))
+    chosen = db.session.get(MarginSet, int(form.margin_set.data)) if form.margin_set.data else None
+    try:
+        change = pin_margin_set(wave, chosen)
+    except WaveError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        audit.record(current_user, "wave.margins", f"wave:{wave.id}", change)
+        db.session.commit()
+        flash(f"已更新权重边际 Margins set: {wave.label}: {change}", "success")
     return redirect(url_for("admin.index"))
 
 
@@ -309,6 +331,12 @@ def audit_log():
 
 def _wave_or_404(wave_id: int) -> Wave:
     return db.session.get(Wave, wave_id) or abort(404)
+
+
+def _margin_sets() -> list[MarginSet]:
+    """Margin sets as the automatic choice ranks them: official before demo, newest first."""
+    return list(db.session.scalars(sa.select(MarginSet).order_by(
+        MarginSet.is_demo, MarginSet.created_at.desc(), MarginSet.id.desc())))
 
 
 def _version_choices() -> list[tuple[int, str]]:

@@ -73,6 +73,12 @@ class OpenWaveForm(FlaskForm):
     closes_at = LocalDateTimeField("结束时间 Closes at", validators=[InputRequired(REQUIRED)])
 
 
+class MarginPinForm(FlaskForm):
+    """A wave's margin set: a set's id, or "" for automatic (the newest set that fits)."""
+
+    margin_set = SelectField("权重边际 Margins")
+
+
 class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token: for buttons that change state."""
 
