@@ -19,6 +19,7 @@ from surveyapp.services.demo import (
     demo_districts,
     demo_waves,
     ensure_demo_margins,
+    pin_demo_waves,
 )
 from surveyapp.services.demo_accounts import ensure_demo_accounts
 
@@ -57,7 +58,7 @@ def demo(serve: bool, seed: int, per_district: int | None) -> None:
 
 
 def _prepare(seed: int, per_district: int | None) -> None:
-    """One transaction per wave, then one for the margins."""
+    """One transaction per wave, then one for the margins and the citizen waves' pins."""
     districts = demo_districts()
     world = DemoWorld(seed, [d.code for d in districts])
     for index, spec in enumerate(demo_waves(utcnow())):
@@ -73,9 +74,13 @@ def _prepare(seed: int, per_district: int | None) -> None:
             click.echo(f"  wave {outcome.label} ({outcome.questionnaire_key}): "
                        "already present, kept unchanged")
     margin_set, created = ensure_demo_margins(districts)
+    pinned = pin_demo_waves(margin_set, utcnow())
     db.session.commit()
     click.echo(f"  margins '{margin_set.name}' (demo figures, not official statistics): "
                + ("created" if created else "already present, kept unchanged"))
+    if pinned:
+        click.echo(f"  citizen waves {', '.join(pinned)} pinned to '{margin_set.name}' "
+                   "(change it under Administration, 权重边际 Margins)")
     _prepare_accounts()
 
 

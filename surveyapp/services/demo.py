@@ -23,7 +23,7 @@ from surveyapp.models.margins import MarginSet
 from surveyapp.models.survey import Answer, District, QuestionnaireVersion, Response, Wave
 from surveyapp.questionnaires import Demographic, Questionnaire
 from surveyapp.services.catalog import questionnaire_of
-from surveyapp.services.margins import MarginInput, store_margins
+from surveyapp.services.margins import MarginInput, rake_margins, store_margins
 from surveyapp.services.waves import create_wave, latest_version
 
 DEMO_MARGIN_SET = "demo-2024"
@@ -460,3 +460,40 @@ def ensure_demo_margins(districts: Sequence[DemoDistrict]) -> tuple[MarginSet, b
     if margin_set is None:
         raise DemoError("demo margins are inconsistent: " + "; ".join(map(str, problems)))
     return margin_set, True
+
+
+def pin_demo_waves(margin_set: MarginSet, now: datetime) -> list[str]:
+    """Pin the demo's citizen waves that have no pin yet to the demo margin set (flushed), so
+    the admin page shows pinned waves next to an automatic one; returns the labels pinned.
+
+    Only the citizen waves (the demo margins are made from the citizen questionnaire), and only
+    those with a respondent in every cell of the margins: a pinned set that cannot be raked to
+    is an error, so a tiny demo (``--per-district``) leaves its waves automatic instead.
+    """
+    pinned = []
+    for spec in demo_waves(now):
+        if spec.questionnaire_key != "citizen":
+            continue
+        wave = db.session.scalar(
+            sa.select(Wave).join(QuestionnaireVersion)
+            .where(QuestionnaireVersion.key == spec.questionnaire_key, Wave.label == spec.label))
+        if wave is not None and wave.margin_set_id is None and _every_cell_answered(
+                wave, margin_set):
+            wave.margin_set = margin_set
+            pinned.append(spec.label)
+    db.session.flush()
+    return pinned
+
+
+def _every_cell_answered(wave: Wave, margin_set: MarginSet) -> bool:
+    """Whether the wave has a respondent in each district x category the set has people in."""
+    for (_district, variable), cells in rake_margins(margin_set).items():
+        column = getattr(Response, variable, None)
+        if column is None:
+            return False
+        seen = {tuple(row) for row in db.session.execute(
+            sa.select(Response.district_code, column).where(Response.wave_id == wave.id)
+            .distinct())}
+        if any(count > 0 and cell not in seen for cell, count in cells.items()):
+            return False
+    return True

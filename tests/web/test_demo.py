@@ -24,6 +24,7 @@ from surveyapp.services.demo import (
     ensure_demo_margins,
 )
 from surveyapp.services.margins import rake_margins
+from surveyapp.services.wave_results import analyse_wave
 
 PER_DISTRICT = 6
 HONGKOU, PUDONG, CHONGMING = "310109", "310115", "310151"
@@ -84,6 +85,29 @@ def test_running_the_demo_twice_keeps_the_data_and_duplicates_nothing(runner):
     assert db.session.scalar(sa.select(sa.func.count(MarginRow.id))) == margin_rows
     assert db.session.scalar(sa.select(sa.func.count(Wave.id))) == 3
     assert "kept unchanged" in again.output and "created" not in again.output
+
+
+def test_demo_pins_the_citizen_waves_to_the_demo_margins(runner):
+    """So the admin page shows pinned waves next to an automatic one, and a report of 2023
+    stays weighted to the demo margins whatever is uploaded later."""
+    result = runner.invoke(demo, ["--no-serve", "--per-district", "80", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+
+    pins = {(w.questionnaire_version.key, w.label): w.margin_set
+            for w in db.session.scalars(sa.select(Wave))}
+    assert pins[("citizen", "2023")].name == DEMO_MARGIN_SET
+    assert pins[("citizen", "2024")].name == DEMO_MARGIN_SET
+    assert pins[("public_service", "2024")] is None
+    assert f"pinned to '{DEMO_MARGIN_SET}'" in result.output
+    wave = next(w for w in db.session.scalars(sa.select(Wave))
+                if (w.questionnaire_version.key, w.label) == ("citizen", "2023"))
+    assert analyse_wave(wave).weighting.margin_set == DEMO_MARGIN_SET
+    assert "pinned" not in run_demo(runner).output  # kept, not pinned again
+
+
+def test_a_demo_too_small_to_rake_leaves_its_waves_automatic(runner):
+    assert "pinned" not in run_demo(runner).output  # 6 per district: empty margin cells
+    assert all(w.margin_set_id is None for w in db.session.scalars(sa.select(Wave)))
 
 
 def test_answers_stay_on_their_scales_and_scores_are_mostly_75_to_95(runner):
