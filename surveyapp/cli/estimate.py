@@ -64,8 +64,9 @@ def estimate(spec_file: str | None, output: str | None, rerun_id: int | None) ->
     run = record_run(spec, outcome, created_by="cli")
     db.session.commit()
     click.echo(format_table(outcome.results))
-    click.echo(f"\nrun {run.id}: {outcome.response_count} responses, data hash "
-               f"{run.data_hash[:16]}; rerun with `surveyapp estimate --rerun {run.id}`")
+    click.echo("\n" + _("run %(id)d: %(count)d responses, data hash %(hash)s; rerun with "
+                        "`surveyapp estimate --rerun %(id)d`", id=run.id,
+                        count=outcome.response_count, hash=run.data_hash[:16]))
     _write(outcome.results, output, run)
 
 

@@ -520,11 +520,12 @@ class RerunReport:
 
     def summary(self) -> str:
         if self.identical:
-            return (f"run {self.run.id}: identical results on identical data "
-                    f"({self.run.response_count} responses, data hash {self.run.data_hash[:12]})")
-        lines = [f"run {self.run.id}: results differ"]
-        lines += [f"  data: {change}" for change in self.data_changes] or [
-            "  data: unchanged (same data hash)"]
+            return _("run %(id)d: identical results on identical data (%(count)d responses, "
+                     "data hash %(hash)s)", id=self.run.id, count=self.run.response_count,
+                     hash=self.run.data_hash[:12])
+        lines = [_("run %(id)d: results differ", id=self.run.id)]
+        lines += ["  " + _("data: %(change)s", change=change) for change in self.data_changes
+                  ] or ["  " + _("data: unchanged (same data hash)")]
         lines += [f"  {change}" for change in self.result_changes]
         return "\n".join(lines)
 
@@ -538,7 +539,8 @@ def rerun(run: EstimateRun, progress: Progress | None = None,
         read_manifest(run.response_manifest), read_manifest(outcome.manifest))
     result_changes = describe_result_changes(json.loads(run.results_json), outcome.results)
     if run.package_version != package_version() and result_changes:
-        result_changes.insert(0, f"package version {run.package_version} -> {package_version()}")
+        result_changes.insert(0, _("package version %(before)s -> %(after)s",
+                                   before=run.package_version, after=package_version()))
     identical = not data_changes and results_text(outcome.results) == run.results_json
     return RerunReport(run, outcome, identical, data_changes, result_changes)
 
@@ -552,16 +554,17 @@ def describe_data_changes(before: dict[str, bytes], after: dict[str, bytes]) -> 
     present = set(_existing_ids(dropped))
     changes = []
     if added:
-        changes.append(f"{len(added)} responses added since the run")
+        changes.append(_("%(count)d responses added since the run", count=len(added)))
     if excluded:
-        changes.append(f"{len(excluded)} responses excluded since the run")
+        changes.append(_("%(count)d responses excluded since the run", count=len(excluded)))
     if present - excluded:
-        changes.append(f"{len(present - excluded)} responses no longer selected "
-                       "(e.g. outside the run's districts or exclusion rule)")
+        changes.append(_("%(count)d responses no longer selected (e.g. outside the run's "
+                         "districts or exclusion rule)", count=len(present - excluded)))
     if set(dropped) - present:
-        changes.append(f"{len(set(dropped) - present)} responses deleted since the run")
+        changes.append(_("%(count)d responses deleted since the run",
+                         count=len(set(dropped) - present)))
     if edited:
-        changes.append(f"{len(edited)} responses changed since the run")
+        changes.append(_("%(count)d responses changed since the run", count=len(edited)))
     return changes
 
 
@@ -588,13 +591,17 @@ def describe_result_changes(before: dict, after: dict, limit: int = 10) -> list[
     new = {tuple(r[k] for k in key): r for r in after["estimates"]}
     changes = []
     for cell in sorted(set(old) | set(new)):
-        if cell not in old or cell not in new:
-            changes.append(f"{'/'.join(cell)}: {'new' if cell in new else 'gone'}")
+        name = "/".join(cell)
+        if cell not in old:
+            changes.append(_("%(cell)s: new", cell=name))
+        elif cell not in new:
+            changes.append(_("%(cell)s: gone", cell=name))
         elif old[cell] != new[cell]:
-            a, b = old[cell]["estimate"], new[cell]["estimate"]
-            changes.append(f"{'/'.join(cell)}: estimate {a!r} -> {b!r}, n {old[cell]['n']} -> "
-                           f"{new[cell]['n']}")
+            changes.append(_("%(cell)s: estimate %(before)s -> %(after)s, n %(n_before)s -> "
+                             "%(n_after)s", cell=name, before=repr(old[cell]["estimate"]),
+                             after=repr(new[cell]["estimate"]), n_before=old[cell]["n"],
+                             n_after=new[cell]["n"]))
     if len(changes) > limit:
-        changes = changes[:limit] + [f"... and {len(changes) - limit} more"]
+        changes = changes[:limit] + [_("... and %(count)d more", count=len(changes) - limit)]
     return changes
 

@@ -27,7 +27,8 @@ def write_spec(tmp_path, text=SPEC):
     return str(path)
 
 
-def test_estimate_prints_a_table_writes_outputs_and_records_the_run(world, runner, tmp_path):
+def test_estimate_prints_a_table_writes_outputs_and_records_the_run(world, runner, english_terminal,
+                                                                    tmp_path):
     result = runner.invoke(estimate, [write_spec(tmp_path), "--output", str(tmp_path / "r.json")])
     assert result.exit_code == 0, result.output
     assert "share_satisfied" in result.output and "310109" in result.output
@@ -49,7 +50,7 @@ def test_estimate_prints_a_table_writes_outputs_and_records_the_run(world, runne
     assert isinstance(workbook["estimates"]["E2"].value, float)
 
 
-def test_rerun_reproduces_identical_results(world, runner, tmp_path):
+def test_rerun_reproduces_identical_results(world, runner, english_terminal, tmp_path):
     assert runner.invoke(estimate, [write_spec(tmp_path)]).exit_code == 0
     run = db.session.scalar(sa.select(EstimateRun))
     result = runner.invoke(estimate, ["--rerun", str(run.id)])
@@ -57,7 +58,20 @@ def test_rerun_reproduces_identical_results(world, runner, tmp_path):
     assert f"run {run.id}: identical results on identical data (80 responses" in result.output
 
 
-def test_rerun_says_what_changed_in_the_data(world, runner, tmp_path):
+def test_run_and_rerun_summaries_are_in_chinese_by_default(world, runner, plain_terminal,
+                                                           tmp_path):
+    first = runner.invoke(estimate, [write_spec(tmp_path)])
+    run = db.session.scalar(sa.select(EstimateRun))
+    assert f"运行 {run.id}：80 份答卷，数据哈希" in first.output
+    add_responses(world.waves["2024"], 2, seed=7)
+    result = runner.invoke(estimate, ["--rerun", str(run.id)])
+    assert result.exit_code == EXIT_DIFFERS, result.output
+    assert f"运行 {run.id}：结果不同" in result.output
+    assert "数据：自该次运行以来新增 2 份答卷" in result.output
+    assert "2024/index/all/all：估计值" in result.output
+
+
+def test_rerun_says_what_changed_in_the_data(world, runner, english_terminal, tmp_path):
     assert runner.invoke(estimate, [write_spec(tmp_path)]).exit_code == 0
     run = db.session.scalar(sa.select(EstimateRun))
     excluded = db.session.scalars(sa.select(sa.text("id")).select_from(sa.text("response"))
