@@ -230,3 +230,17 @@ def test_only_admins_may_pin(app, waves, role):
     assert response.status_code == 403
     db.session.expire_all()
     assert waves.current.margin_set_id is None and margin_entries() == []
+
+
+def test_a_pinned_set_cannot_be_deleted_on_postgresql(waves, backend):
+    """ON DELETE RESTRICT: the set behind published numbers stays (SQLite here runs without
+    foreign-key enforcement, so only PostgreSQL can show it)."""
+    if backend != "postgresql":
+        pytest.skip("SQLite does not enforce foreign keys in this app")
+    margin_set = store_set(waves.current, "census-2023", 0.3)
+    pin_margin_set(waves.current, margin_set)
+    db.session.commit()
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.execute(sa.delete(MarginSet).where(MarginSet.id == margin_set.id))
+        db.session.flush()
+    db.session.rollback()
