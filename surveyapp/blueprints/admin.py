@@ -26,6 +26,7 @@ from surveyapp.services import accounts, audit, progress, quality
 from surveyapp.services.catalog import CatalogError, questionnaire_of, sync_questionnaire
 from surveyapp.services.invitations import InvitationError, generate_codes
 from surveyapp.services.margins import import_margins_csv
+from surveyapp.services.wave_results import ranked_margin_sets
 from surveyapp.services.wave_schedule import close_wave, open_wave
 from surveyapp.services.waves import WaveError, create_wave, pin_margin_set
 
@@ -44,7 +45,7 @@ def _admins_only() -> None:
 @bp.get("/")
 def index():
     waves = db.session.scalars(sa.select(Wave).order_by(Wave.opens_at.desc(), Wave.id.desc()))
-    return render_template("admin/index.html", waves=list(waves), margin_sets=_margin_sets())
+    return render_template("admin/index.html", waves=list(waves), margin_sets=ranked_margin_sets())
 
 
 # ----------------------------------------------------------------------------- waves
@@ -115,7 +116,7 @@ def pin_margins(wave_id: int):
     """Pin the margin set the wave's reports are weighted to, or clear the pin (automatic)."""
     wave = _wave_or_404(wave_id)
     form = forms.MarginPinForm()
-    form.margin_set.choices = ["", *(str(s.id) for s in _margin_sets())]
+    form.margin_set.choices = ["", *(str(s.id) for s in ranked_margin_sets())]
     if not form.validate_on_submit():
         flash("权重边际：请选择边际集或自动 / margins: choose a margin set or automatic", "error")
         return redirect(url_for("admin.index"))
@@ -331,12 +332,6 @@ def audit_log():
 
 def _wave_or_404(wave_id: int) -> Wave:
     return db.session.get(Wave, wave_id) or abort(404)
-
-
-def _margin_sets() -> list[MarginSet]:
-    """Margin sets as the automatic choice ranks them: official before demo, newest first."""
-    return list(db.session.scalars(sa.select(MarginSet).order_by(
-        MarginSet.is_demo, MarginSet.created_at.desc(), MarginSet.id.desc())))
 
 
 def _version_choices() -> list[tuple[int, str]]:

@@ -154,7 +154,7 @@ def _by_district(design: SurveyDesign, column: str) -> pd.DataFrame:
 def _weight(design: SurveyDesign, frame: pd.DataFrame, requested: str | None
             ) -> tuple[SurveyDesign, WeightingOutcome]:
     districts = set(frame["district"])
-    candidates = [requested] if requested else _margin_sets()
+    candidates = [requested] if requested else [s.name for s in ranked_margin_sets()]
     reasons = []
     for name in candidates:
         try:
@@ -180,11 +180,12 @@ def _weight(design: SurveyDesign, frame: pd.DataFrame, requested: str | None
     return design, WeightingOutcome(None, reason, {})
 
 
-def _margin_sets() -> list[str]:
-    """Margin set names to try: official before demo, newest first."""
+def ranked_margin_sets() -> list[MarginSet]:
+    """Margin sets in the order the automatic choice tries them: official before demo,
+    newest first (also the order the admin page offers them for pinning)."""
     return list(db.session.scalars(
-        sa.select(MarginSet.name).order_by(MarginSet.is_demo, MarginSet.created_at.desc(),
-                                           MarginSet.id.desc())))
+        sa.select(MarginSet).order_by(MarginSet.is_demo, MarginSet.created_at.desc(),
+                                      MarginSet.id.desc())))
 
 
 def _excluded_counts(wave: Wave) -> dict[str, int]:
