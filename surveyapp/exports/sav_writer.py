@@ -153,21 +153,17 @@ class _Layout:
         """One chunk as a (rows, case_size) matrix of 8-byte elements (as uint64)."""
         rows = len(arrays[0]) if arrays else 0
         cells = np.empty((rows, self.case_size * 8), np.uint8)
-        for column, values, segments, start in zip(self.columns, arrays, self.segments,
-                                                   self.offsets):
+        for column, values, segments, start, count in zip(self.columns, arrays, self.segments,
+                                                          self.offsets, self.elements):
             at = int(start) * 8
             if column.is_text:
-                cells[:, at:at + self.elements_of(segments) * 8] = _segmented(values, segments)
+                cells[:, at:at + count * 8] = _segmented(values, segments)
             else:
                 numbers = values.astype("<f8")
                 bits = numbers.view("<u8").copy()
                 bits[np.isnan(numbers)] = SYSMIS
                 cells[:, at:at + 8] = bits.view(np.uint8).reshape(rows, 8)
         return cells.view("<u8")
-
-    @staticmethod
-    def elements_of(segments: list[int]) -> int:
-        return sum(-(-w // 8) for w in segments)
 
 
 def _segments(width: int) -> list[int]:
