@@ -6,7 +6,7 @@ from typing import Any
 from flask import Flask
 
 from surveyapp.config import load_config
-from surveyapp.extensions import babel, csrf, db, login_manager, migrate
+from surveyapp.extensions import babel, csrf, db, login_manager
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -22,10 +22,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from flask_migrate import Migrate
+
     from surveyapp.i18n import select_locale
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    Migrate(app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -1,7 +1,10 @@
-"""Flask extensions, created unbound so that any module can import them without a cycle."""
+"""Flask extensions, created unbound so that any module can import them without a cycle.
+
+Flask-Migrate is not among them: importing it loads alembic (a quarter of a second), which
+every command-line start would pay; create_app binds it instead.
+"""
 from flask_babel import Babel
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -21,7 +24,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(compare_type=True, render_as_batch=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()

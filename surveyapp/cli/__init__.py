@@ -21,7 +21,33 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+class SurveyappGroup(FlaskGroup):
+    """Flask's command group, offering exactly the commands registered on it.
+
+    FlaskGroup would import every ``flask.commands`` plugin installed in the environment and
+    build the whole application just to list commands, which made ``surveyapp --help`` take
+    seconds; our commands, Flask's run/shell/routes and the migrations' ``db`` are all
+    registered on the group itself, so listing and resolving them needs neither.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded_plugin_commands = True  # no entry-point plugins: see the class docstring
+        # A stand-in for listing; resolve_command swaps in Flask-Migrate's group when it is used,
+        # so that only `surveyapp db ...` pays for importing alembic.
+        self.add_command(click.Group("db", help="Perform database migrations."))
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(super(FlaskGroup, self).list_commands(ctx))
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name, command, rest = super().resolve_command(ctx, args)
+        if name == "db":
+            from flask_migrate.cli import db as command
+        return name, command, rest
+
+
+@click.group(cls=SurveyappGroup, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """surveyapp: citizen-satisfaction surveys, estimates and district reports."""
 

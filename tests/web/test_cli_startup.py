@@ -1,0 +1,51 @@
+"""`surveyapp --help` and a command's --help must not load the application's heavy stack.
+
+Timing belongs in benchmarks/bench_cli_startup.py; what the suite checks is the cause of slow
+start-ups: which modules a help request imports.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("pandas", "scipy", "statsmodels", "matplotlib", "alembic", "surveyapp.blueprints")
+
+PROBE = """
+import json, sys
+from surveyapp.cli import main
+try:
+    main(sys.argv[1:], prog_name="surveyapp")
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {heavy} or m in {heavy})))
+"""
+
+
+def run_help(*args: str) -> tuple[str, list[str]]:
+    """What `surveyapp ARGS` printed, and which heavy modules it had imported by the end."""
+    probe = PROBE.replace("{heavy}", repr(set(HEAVY)))
+    run = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True,
+                         check=True)
+    *printed, loaded = run.stdout.strip().splitlines()
+    return "\n".join(printed), json.loads(loaded)
+
+
+@pytest.mark.parametrize("args", [("--help",), ("estimate", "--help"), ("export", "--help"),
+                                  ("report", "--help")])
+def test_help_imports_no_heavy_module(args):
+    assert run_help(*args)[1] == []
+
+
+def test_help_lists_every_command():
+    printed, _ = run_help("--help")
+    listed = {line.split()[0] for line in printed.split("Commands:")[1].splitlines()
+              if line.strip()}
+    assert {"db", "demo", "estimate", "export", "report", "run", "token", "user"} <= listed
+
+
+def test_db_resolves_to_the_migrations_group():
+    printed, loaded = run_help("db", "--help")
+    assert "upgrade" in printed and "alembic" in loaded
