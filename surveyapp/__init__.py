@@ -7,6 +7,7 @@ from flask import Flask
 
 from surveyapp.config import load_config
 from surveyapp.extensions import babel, csrf, db, login_manager, migrate
+from surveyapp.security_headers import register_security_headers
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -18,6 +19,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
+    register_security_headers(app)
     return app
 
 
