@@ -7,6 +7,8 @@ form left open too long) re-shows the form with the answers kept and a fresh tok
 413 body too large; 422 answers that need correcting (form re-shown with the answers kept);
 409 form already submitted (a double click or resent POST: the first response counts, nothing
 more is stored) or invitation code already used; 403 unknown or missing invitation code.
+Invitation codes travel only in POST bodies (the code page posts to /s/<id>/code), never in a
+URL; 429 too many requests from one client (surveyapp.rate_limits).
 A valid POST stores the response and redirects (303) to the thank-you page. A POST from the
 form's language button re-shows the form in the other language with the answers kept (200),
 without checking or storing them, so the form's one-time ticket stays unused.
@@ -67,7 +69,6 @@ def form(wave_id: int) -> HTTPResponse | tuple[str, int]:
     lang = current_language()
     if request.method == "GET":
         survey_form.ticket.data = issue_form_ticket(wave)
-        survey_form.code.data = request.args.get("code", "")
         return _show(wave, survey_form, places), 200
     if posted_switch():  # the same answers in the other language: not checked, not stored
         return _show(wave, survey_form, places), 200
@@ -82,6 +83,24 @@ def form(wave_id: int) -> HTTPResponse | tuple[str, int]:
         return _rejected(rejected)
     db.session.commit()
     return redirect(url_for("survey.thanks", wave_id=wave.id, lang=lang), 303)
+
+
+@bp.route("/s/<int:wave_id>/code", methods=["GET", "POST"])
+def enter_code(wave_id: int) -> HTTPResponse | tuple[str, int]:
+    """The invitation code, typed or filled in from the link's #fragment, arrives by POST only.
+
+    A code in a URL would sit in access logs next to the client's address; so the code page
+    posts here, and the form shown carries the code on in a hidden field. A GET (the code
+    page's language link) goes back to the code page.
+    """
+    wave = _collecting_wave(wave_id)
+    if request.method == "GET" or wave.mode != "invitation":
+        return redirect(url_for("survey.form", wave_id=wave.id, lang=current_language()), 303)
+    page = _form_page(wave)
+    if not isinstance(page, _FormPage):
+        return page
+    page.form.ticket.data = issue_form_ticket(wave)
+    return _show(page.wave, page.form, page.places), 200
 
 
 class _FormPage(NamedTuple):
@@ -126,8 +145,11 @@ def _collecting_wave(wave_id: int) -> Wave:
 
 
 def _invitation(wave: Wave) -> tuple[InvitationCode | None, tuple[str, int] | None]:
-    """The invitation named by the code in the query or form, or the page to show instead."""
-    code = (request.values.get("code") or "").strip()
+    """The invitation named by the posted code, or the page to show instead.
+
+    The query string is never read: a code there would have been logged already.
+    """
+    code = (request.form.get("code") or "").strip()
     if not code and request.method == "GET":
         return None, (render_template("survey/code.html", wave=wave, error=None), 200)
     if not code:
