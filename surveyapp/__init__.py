@@ -7,6 +7,7 @@ from flask import Flask
 
 from surveyapp.config import load_config
 from surveyapp.extensions import babel, csrf, db, login_manager, migrate
+from surveyapp.rate_limits import register_rate_limits
 from surveyapp.security_headers import register_security_headers
 
 
@@ -20,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_security_headers(app)
+    register_rate_limits(app)
     return app
 
 

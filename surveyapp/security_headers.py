@@ -15,7 +15,7 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 from werkzeug.wrappers import Response
 
-CONTENT_SECURITY_POLICY = "; ".join([
+CSP_DIRECTIVES = (
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
@@ -25,7 +25,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "form-action 'self'",
     "base-uri 'none'",
     "frame-ancestors 'none'",
-])
+)
+CONTENT_SECURITY_POLICY = "; ".join(CSP_DIRECTIVES)
 FIXED_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",

@@ -82,7 +82,7 @@ def test_labelled_formats_keep_category_values_for_their_value_labels(tmp_path):
     import pyreadstat
 
     path, _ = export_frame(frame(), CODEBOOK, tmp_path / "w.sav", "sav")
-    data, meta = pyreadstat.read_sav(str(path), apply_value_formats=True)
+    data, _ = pyreadstat.read_sav(str(path), apply_value_formats=True)
     assert set(data["wave"]) == {"=1+2"}
     assert data["comment"].iloc[0] == "'@SUM(A1)"
 
@@ -100,7 +100,7 @@ def test_r_sources_the_snippet_of_a_hostile_title_and_file_name_without_running_
         'cat("sourced\\n")\n', encoding="utf-8")
 
     result = subprocess.run(["Rscript", "--vanilla", check.name], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, check=False)
 
     assert result.returncode == 0, result.stderr
     assert "sourced" in result.stdout
