@@ -97,6 +97,17 @@ def _rate_limits() -> dict[str, Any]:
     }
 
 
+def _proof_of_work() -> dict[str, Any]:
+    """The optional proof-of-work of open waves (surveyapp.services.proof_of_work): off by
+    default; SURVEYAPP_POW_MAX_NUMBER sets its work (the browser tries half of it on average)."""
+    value = os.environ.get("SURVEYAPP_POW_MAX_NUMBER", "50000")
+    if not value.isdigit() or not 1000 <= int(value) <= 10_000_000:
+        raise ValueError(f"SURVEYAPP_POW_MAX_NUMBER: expected a whole number from 1000 to "
+                         f"10000000; got {value!r}")
+    return {"SURVEYAPP_POW_OPEN_WAVES": os.environ.get("SURVEYAPP_POW_OPEN_WAVES", "0") == "1",
+            "SURVEYAPP_POW_MAX_NUMBER": int(value)}
+
+
 def load_config() -> dict[str, Any]:
     """Build the Flask config mapping from the environment."""
     instance = instance_path()
@@ -122,6 +133,7 @@ def load_config() -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": _time_zone(),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         **_rate_limits(),
+        **_proof_of_work(),
     }
 
 

@@ -8,7 +8,8 @@ form left open too long) re-shows the form with the answers kept and a fresh tok
 409 form already submitted (a double click or resent POST: the first response counts, nothing
 more is stored) or invitation code already used; 403 unknown or missing invitation code.
 Invitation codes travel only in POST bodies (the code page posts to /s/<id>/code), never in a
-URL; 429 too many requests from one client (surveyapp.rate_limits).
+URL; 429 too many requests from one client (surveyapp.rate_limits); 403 with the form re-shown
+when an open wave asks for a proof of work (SURVEYAPP_POW_OPEN_WAVES) and none came.
 A valid POST stores the response and redirects (303) to the thank-you page. A POST from the
 form's language button re-shows the form in the other language with the answers kept (200),
 without checking or storing them, so the form's one-time ticket stays unused.
@@ -35,6 +36,7 @@ from surveyapp.i18n import (
     template_context,
 )
 from surveyapp.models.survey import InvitationCode, Wave
+from surveyapp.services import proof_of_work
 from surveyapp.services.catalog import questionnaire_of
 from surveyapp.services.invitations import find_code
 from surveyapp.services.submission import (
@@ -75,6 +77,11 @@ def form(wave_id: int) -> HTTPResponse | tuple[str, int]:
     _reject_unknown_fields(survey_form)
     if not survey_form.validate():
         return _show(wave, survey_form, places), 422
+    if not _proof_of_work_done(wave, survey_form):
+        return _show(wave, survey_form, places, _("Your answers were not sent yet: this survey "
+                     "asks your browser to do a short automatic check first, which needs "
+                     "JavaScript. Please turn JavaScript on, or wait until the check below says "
+                     "it is done, and press “Submit answers” again.")), 403
     try:
         ticket = read_form_ticket(survey_form.ticket.data or "", wave)
         submit_response(wave, _submission(wave, survey_form, ticket, invitation, lang))
@@ -181,7 +188,8 @@ def _places(wave: Wave, lang: str, invitation: InvitationCode | None) -> Places:
 def _reject_unknown_fields(survey_form: SurveyForm) -> None:
     """A body with fields the form does not have, or a field twice, was not sent by our form."""
     for name in request.form:
-        if name not in survey_form or len(request.form.getlist(name)) > 1:
+        if (name not in survey_form and name != proof_of_work.FIELD) \
+                or len(request.form.getlist(name)) > 1:
             abort(400, _("The form contained an unexpected field (%(name)s). Please reload the "
                          "survey page and answer again.", name=name[:40]))
 
@@ -204,10 +212,19 @@ def _submission(wave: Wave, survey_form: SurveyForm, ticket, invitation, lang: s
 
 
 def _show(wave: Wave, survey_form: SurveyForm, places: Places, notice: str | None = None) -> str:
+    challenge = (proof_of_work.issue_challenge(survey_form.ticket.data or "")
+                 if proof_of_work.enabled_for(wave) else None)
     return render_template("survey/form.html", wave=wave, form=survey_form,
                            questionnaire=survey_form.questionnaire,
                            district_names=dict(places.districts), switch_field=SWITCH_FIELD,
-                           notice=notice)
+                           notice=notice, proof_of_work=challenge,
+                           proof_of_work_field=proof_of_work.FIELD)
+
+
+def _proof_of_work_done(wave: Wave, survey_form: SurveyForm) -> bool:
+    """An open wave configured for it needs a solved challenge bound to this form's ticket."""
+    return not proof_of_work.enabled_for(wave) or proof_of_work.is_solved(
+        request.form.get(proof_of_work.FIELD, ""), survey_form.ticket.data or "")
 
 
 def _rejected(rejected: SubmissionRejected) -> tuple[str, int]:
