@@ -12,8 +12,11 @@ import sqlalchemy as sa
 from surveyapp.extensions import db
 from surveyapp.models.survey import Response
 from surveyapp.services.invitations import generate_codes
+from tests.web import test_browser
 from tests.web.factories import live_server, make_wave, questionnaire_for
-from tests.web.test_browser import PHONE, answer_citizen_questionnaire, browser  # noqa: F401
+from tests.web.test_browser import PHONE, answer_citizen_questionnaire
+
+browser = test_browser.browser  # the module-scoped Chromium fixture, shared
 
 
 def csp_complaints(page) -> list[str]:
