@@ -18,6 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
+    register_protections(app)
     return app
 
 
@@ -39,6 +40,15 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (survey, auth, bureau, admin, api):
         app.register_blueprint(module.bp)
+
+
+def register_protections(app: Flask) -> None:
+    """Security headers and rate limits (imported here: Flask-Limiter is slow to load for CLIs)."""
+    from surveyapp.rate_limits import register_rate_limits
+    from surveyapp.security_headers import register_security_headers
+
+    register_security_headers(app)
+    register_rate_limits(app)
 
 
 def register_error_handlers(app: Flask) -> None:

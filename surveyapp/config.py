@@ -66,6 +66,48 @@ def terminal_language() -> str:
     return "zh"
 
 
+RATE_LIMIT_DEFAULTS = {  # per client address; "N per minute;M per hour", as Flask-Limiter reads
+    "SURVEYAPP_RATELIMIT_SURVEY": "10 per minute;100 per hour",  # survey form POSTs
+    "SURVEYAPP_RATELIMIT_CODE": "10 per minute;60 per hour",  # invitation-code entries
+    "SURVEYAPP_RATELIMIT_LOGIN": "10 per minute;60 per hour",  # staff sign-in POSTs
+    "SURVEYAPP_RATELIMIT_API": "120 per minute",  # every API request
+}
+
+
+def _rate_limits() -> dict[str, Any]:
+    """Flask-Limiter's settings and our limits, each limit checked so a typo stops start-up."""
+    from limits import parse_many
+
+    settings: dict[str, Any] = {}
+    for name, default in RATE_LIMIT_DEFAULTS.items():
+        value = os.environ.get(name, default)
+        try:
+            parse_many(value)
+        except ValueError as error:
+            raise ValueError(f"{name}: expected limits such as '10 per minute;100 per hour'; "
+                             f"got {value!r}") from error
+        settings[name] = value
+    return {
+        **settings,
+        "RATELIMIT_ENABLED": os.environ.get("SURVEYAPP_RATELIMIT_ENABLED", "1") != "0",
+        "RATELIMIT_STORAGE_URI": os.environ.get("SURVEYAPP_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("SURVEYAPP_RATELIMIT_KEY_PREFIX", "surveyapp"),
+        "RATELIMIT_STRATEGY": "sliding-window-counter",  # no double burst at a window's edge
+        "RATELIMIT_SWALLOW_ERRORS": True,  # storage down: serve (and log), never lock out
+    }
+
+
+def _proof_of_work() -> dict[str, Any]:
+    """The optional proof-of-work of open waves (surveyapp.services.proof_of_work): off by
+    default; SURVEYAPP_POW_MAX_NUMBER sets its work (the browser tries half of it on average)."""
+    value = os.environ.get("SURVEYAPP_POW_MAX_NUMBER", "50000")
+    if not value.isdigit() or not 1000 <= int(value) <= 10_000_000:
+        raise ValueError(f"SURVEYAPP_POW_MAX_NUMBER: expected a whole number from 1000 to "
+                         f"10000000; got {value!r}")
+    return {"SURVEYAPP_POW_OPEN_WAVES": os.environ.get("SURVEYAPP_POW_OPEN_WAVES", "0") == "1",
+            "SURVEYAPP_POW_MAX_NUMBER": int(value)}
+
+
 def load_config() -> dict[str, Any]:
     """Build the Flask config mapping from the environment."""
     instance = instance_path()
@@ -90,6 +132,8 @@ def load_config() -> dict[str, Any]:
         # Residents and staff read and type times in this zone; the database keeps UTC.
         "BABEL_DEFAULT_TIMEZONE": _time_zone(),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        **_rate_limits(),
+        **_proof_of_work(),
     }
 
 

@@ -101,7 +101,8 @@ def language_switch_url(**keep: Any) -> str:
     After a POST the URL is the form's own, so the switch re-displays the same form.
     """
     view_args = request.view_args or {}
-    query = {k: v for k, v in request.args.items() if k not in view_args}  # path wins
+    query = {k: v for k, v in request.args.items()  # path wins; a stray code is not repeated
+             if k not in view_args and k != "code"}
     args = {**query, **keep, "lang": other_language(current_language())}
     if request.endpoint is None:  # an unrouted URL (404): stay on it
         return url_for("survey.index", lang=args["lang"])

@@ -67,6 +67,7 @@ def test_config(database_url: str, instance: Path) -> dict:
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SURVEYAPP_INSTANCE_PATH": str(instance),
+        "RATELIMIT_ENABLED": False,  # on only in tests/web/test_rate_limits.py
     }
 
 

@@ -76,6 +76,7 @@ def _http_message(error: HTTPException) -> str:
         404: _("nothing here; the paths are listed in /api/v1/openapi.json"),
         405: _("this method is not allowed here; see /api/v1/openapi.json"),
         413: _("the body is larger than this service accepts"),
+        429: _("too many requests from this client; wait the seconds in Retry-After"),
     }
     return messages.get(error.code or 500, error.description)
 

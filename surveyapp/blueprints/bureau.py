@@ -125,8 +125,7 @@ def _chart(wave: Wave, district: str | None, chart_id: str) -> Response:
     except ValueError:
         abort(404)
     chart = next((c for c in report.charts if c.id == chart_id), None) or abort(404)
-    return Response(chart.png, mimetype="image/png",
-                    headers={"Cache-Control": "private, max-age=300"})
+    return Response(chart.png, mimetype="image/png")  # not cached: surveyapp.security_headers
 
 
 def _download(wave: Wave, district: str | None, fmt: str) -> Response:

@@ -7,6 +7,9 @@ form left open too long) re-shows the form with the answers kept and a fresh tok
 413 body too large; 422 answers that need correcting (form re-shown with the answers kept);
 409 form already submitted (a double click or resent POST: the first response counts, nothing
 more is stored) or invitation code already used; 403 unknown or missing invitation code.
+Invitation codes travel only in POST bodies (the code page posts to /s/<id>/code), never in a
+URL; 429 too many requests from one client (surveyapp.rate_limits); 403 with the form re-shown
+when an open wave asks for a proof of work (SURVEYAPP_POW_OPEN_WAVES) and none came.
 A valid POST stores the response and redirects (303) to the thank-you page. A POST from the
 form's language button re-shows the form in the other language with the answers kept (200),
 without checking or storing them, so the form's one-time ticket stays unused.
@@ -33,6 +36,7 @@ from surveyapp.i18n import (
     template_context,
 )
 from surveyapp.models.survey import InvitationCode, Wave
+from surveyapp.services import proof_of_work
 from surveyapp.services.catalog import questionnaire_of
 from surveyapp.services.invitations import find_code
 from surveyapp.services.submission import (
@@ -67,13 +71,17 @@ def form(wave_id: int) -> HTTPResponse | tuple[str, int]:
     lang = current_language()
     if request.method == "GET":
         survey_form.ticket.data = issue_form_ticket(wave)
-        survey_form.code.data = request.args.get("code", "")
         return _show(wave, survey_form, places), 200
     if posted_switch():  # the same answers in the other language: not checked, not stored
         return _show(wave, survey_form, places), 200
     _reject_unknown_fields(survey_form)
     if not survey_form.validate():
         return _show(wave, survey_form, places), 422
+    if not _proof_of_work_done(wave, survey_form):
+        return _show(wave, survey_form, places, _("Your answers were not sent yet: this survey "
+                     "asks your browser to do a short automatic check first, which needs "
+                     "JavaScript. Please turn JavaScript on, or wait until the check below says "
+                     "it is done, and press “Submit answers” again.")), 403
     try:
         ticket = read_form_ticket(survey_form.ticket.data or "", wave)
         submit_response(wave, _submission(wave, survey_form, ticket, invitation, lang))
@@ -82,6 +90,24 @@ def form(wave_id: int) -> HTTPResponse | tuple[str, int]:
         return _rejected(rejected)
     db.session.commit()
     return redirect(url_for("survey.thanks", wave_id=wave.id, lang=lang), 303)
+
+
+@bp.route("/s/<int:wave_id>/code", methods=["GET", "POST"])
+def enter_code(wave_id: int) -> HTTPResponse | tuple[str, int]:
+    """The invitation code, typed or filled in from the link's #fragment, arrives by POST only.
+
+    A code in a URL would sit in access logs next to the client's address; so the code page
+    posts here, and the form shown carries the code on in a hidden field. A GET (the code
+    page's language link) goes back to the code page.
+    """
+    wave = _collecting_wave(wave_id)
+    if request.method == "GET" or wave.mode != "invitation":
+        return redirect(url_for("survey.form", wave_id=wave.id, lang=current_language()), 303)
+    page = _form_page(wave)
+    if not isinstance(page, _FormPage):
+        return page
+    page.form.ticket.data = issue_form_ticket(wave)
+    return _show(page.wave, page.form, page.places), 200
 
 
 class _FormPage(NamedTuple):
@@ -126,8 +152,11 @@ def _collecting_wave(wave_id: int) -> Wave:
 
 
 def _invitation(wave: Wave) -> tuple[InvitationCode | None, tuple[str, int] | None]:
-    """The invitation named by the code in the query or form, or the page to show instead."""
-    code = (request.values.get("code") or "").strip()
+    """The invitation named by the posted code, or the page to show instead.
+
+    The query string is never read: a code there would have been logged already.
+    """
+    code = (request.form.get("code") or "").strip()
     if not code and request.method == "GET":
         return None, (render_template("survey/code.html", wave=wave, error=None), 200)
     if not code:
@@ -159,7 +188,8 @@ def _places(wave: Wave, lang: str, invitation: InvitationCode | None) -> Places:
 def _reject_unknown_fields(survey_form: SurveyForm) -> None:
     """A body with fields the form does not have, or a field twice, was not sent by our form."""
     for name in request.form:
-        if name not in survey_form or len(request.form.getlist(name)) > 1:
+        if (name not in survey_form and name != proof_of_work.FIELD) \
+                or len(request.form.getlist(name)) > 1:
             abort(400, _("The form contained an unexpected field (%(name)s). Please reload the "
                          "survey page and answer again.", name=name[:40]))
 
@@ -182,10 +212,19 @@ def _submission(wave: Wave, survey_form: SurveyForm, ticket, invitation, lang: s
 
 
 def _show(wave: Wave, survey_form: SurveyForm, places: Places, notice: str | None = None) -> str:
+    challenge = (proof_of_work.issue_challenge(survey_form.ticket.data or "")
+                 if proof_of_work.enabled_for(wave) else None)
     return render_template("survey/form.html", wave=wave, form=survey_form,
                            questionnaire=survey_form.questionnaire,
                            district_names=dict(places.districts), switch_field=SWITCH_FIELD,
-                           notice=notice)
+                           notice=notice, proof_of_work=challenge,
+                           proof_of_work_field=proof_of_work.FIELD)
+
+
+def _proof_of_work_done(wave: Wave, survey_form: SurveyForm) -> bool:
+    """An open wave configured for it needs a solved challenge bound to this form's ticket."""
+    return not proof_of_work.enabled_for(wave) or proof_of_work.is_solved(
+        request.form.get(proof_of_work.FIELD, ""), survey_form.ticket.data or "")
 
 
 def _rejected(rejected: SubmissionRejected) -> tuple[str, int]:

@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from surveyapp.exports.arrow import arrow_schema, arrow_table
-from surveyapp.exports.chunks import Progress, export_chunks
+from surveyapp.exports.chunks import SPREADSHEET_INERT_KINDS, Progress, export_chunks
 from surveyapp.exports.codebook import Codebook
 
 
@@ -18,14 +18,16 @@ def write_csv(frame, codebook: Codebook, path: Path, *, chunk_rows: int,
               progress: Progress | None = None) -> None:
     """Values as stored (codes, raw answers, scores); labels live in the R snippet and codebook.
 
-    Times are ISO 8601 in UTC; text is quoted; missing values are empty cells.
+    Times are ISO 8601 in UTC; text is quoted; missing values are empty cells; every text
+    and category cell a spreadsheet would run as a formula gets a leading apostrophe.
     """
     schema = arrow_schema(codebook)
     times = [v.name for v in codebook.variables if v.kind == "datetime"]
     with open(path, "wb") as handle:
         handle.write(codecs.BOM_UTF8)
         writer = None
-        for chunk in export_chunks(frame, codebook, chunk_rows, progress):
+        for chunk in export_chunks(frame, codebook, chunk_rows, progress,
+                                   inert_kinds=SPREADSHEET_INERT_KINDS):
             table = arrow_table(chunk, schema)
             for name in times:
                 index = table.schema.get_field_index(name)

@@ -5,14 +5,16 @@ from pathlib import Path
 
 from surveyapp.exports.codebook import Codebook
 from surveyapp.exports.dta_writer import stata_names
+from surveyapp.exports.r_syntax import r_comment, r_name, r_string
 from surveyapp.exports.sav_writer import spss_names
 
+# {file} is an R string literal (r_string), {classes} R code built from r_name and r_string.
 READERS = {
-    "csv": 'read.csv("{file}", fileEncoding = "UTF-8-BOM", na.strings = "",\n'
+    "csv": 'read.csv({file}, fileEncoding = "UTF-8-BOM", na.strings = "",\n'
            '              colClasses = c({classes}))',
-    "parquet": 'as.data.frame(arrow::read_parquet("{file}"))',
-    "sav": 'as.data.frame(haven::read_sav("{file}"))',
-    "dta": 'as.data.frame(haven::read_dta("{file}"))',
+    "parquet": 'as.data.frame(arrow::read_parquet({file}))',
+    "sav": 'as.data.frame(haven::read_sav({file}))',
+    "dta": 'as.data.frame(haven::read_dta({file}))',
 }
 PACKAGES = {"csv": "survey", "parquet": "survey, arrow", "sav": "survey, haven",
             "dta": "survey, haven"}
@@ -24,12 +26,17 @@ def r_snippet_path(export_path: Path) -> Path:
 
 
 def r_snippet(codebook: Codebook, file_name: str, fmt: str) -> str:
-    """R code that loads ``file_name`` (run it from the folder holding the file)."""
+    """R code that loads ``file_name`` (run it from the folder holding the file).
+
+    Every text from outside (title, file name, column names) is escaped for R (r_syntax).
+    """
     renamed = {"dta": stata_names, "sav": spss_names}
-    names = renamed[fmt](codebook.names) if fmt in renamed else {n: n for n in codebook.names}
-    text_columns = [names[v.name] for v in codebook.variables if v.kind in ("text", "category")]
-    classes = ", ".join(f'{name} = "character"' for name in text_columns)
-    reader = READERS[fmt].format(file=file_name, classes=classes)
+    exported = renamed[fmt](codebook.names) if fmt in renamed else {n: n for n in codebook.names}
+    names = {name: r_name(value) for name, value in exported.items()}
+    text_columns = [exported[v.name] for v in codebook.variables
+                    if v.kind in ("text", "category")]
+    classes = ", ".join(f'{r_string(name)} = "character"' for name in text_columns)
+    reader = READERS[fmt].format(file=r_string(file_name), classes=classes)
     ids = f"~{names[codebook.psu]}" if codebook.psu else "~1"
     design = [f"ids = {ids}"]
     if codebook.strata:
@@ -39,7 +46,7 @@ def r_snippet(codebook: Codebook, file_name: str, fmt: str) -> str:
     design += ["data = d", "nest = TRUE"]
     domain = names[codebook.strata] if codebook.strata else None
     lines = [
-        f"# {codebook.title}",
+        r_comment(codebook.title),
         f"# Written by `surveyapp export`. Needs the R packages: {PACKAGES[fmt]}.",
         "# The weights are the final weights (after any raking and trimming). Standard errors",
         "# from this design treat them as fixed; `surveyapp estimate` also accounts for raking.",

@@ -5,7 +5,7 @@ code that compares times goes through :func:`as_utc`.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -196,7 +196,12 @@ class Answer(db.Model):
 
 
 class InvitationCode(db.Model):
-    """A one-time invitation for a wave and district (and street); only a keyed hash is kept."""
+    """A one-time invitation for a wave and district (and street); only a keyed hash is kept.
+
+    Nothing here ties a code to the response it admitted: no reference either way, and
+    ``used_at`` is the UTC date only, shared by every code used that day, so it cannot be
+    matched with a response's ``submitted_at``.
+    """
 
     __tablename__ = "invitation_code"
 
@@ -206,7 +211,7 @@ class InvitationCode(db.Model):
     district_code: Mapped[str] = mapped_column(sa.ForeignKey("district.code"))
     street_code: Mapped[str | None] = mapped_column(sa.ForeignKey("street.code"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[date | None] = mapped_column(sa.Date)
 
     wave: Mapped[Wave] = relationship()
 

@@ -87,12 +87,13 @@ def spend_code(invitation: InvitationCode) -> bool:
     """Mark the code used, atomically; False if another request used it first.
 
     A conditional UPDATE, so two concurrent submissions with one code cannot both succeed: the
-    database serialises them on the row and only one sees ``used_at IS NULL``.
+    database serialises them on the row and only one sees ``used_at IS NULL``. Only the date
+    is stored: a time would link the code to its response's ``submitted_at``.
     """
     result = db.session.execute(
         sa.update(InvitationCode)
         .where(InvitationCode.id == invitation.id, InvitationCode.used_at.is_(None))
-        .values(used_at=utcnow())
+        .values(used_at=utcnow().date())
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1

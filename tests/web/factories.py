@@ -194,12 +194,15 @@ def valid_answers(wave: Wave, seed: int = 0, district: str | None = None) -> dic
 
 def form_post(client, wave: Wave, seed: int = 0, lang: str = "zh", code: str | None = None,
               **overrides: str | None) -> dict[str, str]:
-    """GET the form (for CSRF token and ticket) and return a valid POST body.
+    """GET the form (for CSRF token and ticket), after entering ``code`` if given, and return
+    a valid POST body.
 
     ``overrides`` replace fields; an override of None removes the field.
     """
-    query = {"lang": lang, **({"code": code} if code else {})}
-    page = client.get(f"/s/{wave.id}", query_string=query)
+    page = client.get(f"/s/{wave.id}", query_string={"lang": lang})
+    if code:  # the code page posts the code (never in the URL); the form comes back
+        page = client.post(f"/s/{wave.id}/code", query_string={"lang": lang},
+                           data={**form_fields(page.get_data(as_text=True)), "code": code})
     assert page.status_code == 200, page.status_code
     data = {**form_fields(page.get_data(as_text=True)), **valid_answers(wave, seed)}
     for name, value in overrides.items():

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from surveyapp.extensions import db
 from surveyapp.models.survey import InvitationCode, Response
 from surveyapp.services.invitations import InvitationError, generate_codes
-from tests.web.factories import form_post, make_wave, stored_counts
+from tests.web.factories import form_fields, form_post, make_wave, stored_counts
 
 
 @pytest.fixture
@@ -52,9 +52,16 @@ def test_a_post_without_a_code_stores_nothing(client, wave):
     assert stored_counts() == (0, 0)
 
 
+def enter_code(client, wave, code: str, lang: str = "zh"):
+    """Type ``code`` on the code page and press Continue (a POST, as the page's form does)."""
+    entry = client.get(f"/s/{wave.id}", query_string={"lang": lang})
+    return client.post(f"/s/{wave.id}/code", query_string={"lang": lang},
+                       data={**form_fields(entry.get_data(as_text=True)), "code": code})
+
+
 def test_unknown_code_is_refused_with_a_clear_message(client, wave):
     codes_for(wave)
-    page = client.get(f"/s/{wave.id}", query_string={"code": "ZZZZZ-ZZZZZ", "lang": "en"})
+    page = enter_code(client, wave, "ZZZZZ-ZZZZZ", lang="en")
     assert page.status_code == 403
     assert "This code is not valid for this survey" in page.get_data(as_text=True)
 
@@ -64,14 +71,14 @@ def test_a_code_admits_one_response_in_its_district(client, wave):
     typed = code.lower().replace("-", " ")  # residents type codes loosely
 
     data = form_post(client, wave, code=typed, district="310110", street="310110001")
-    page = client.get(f"/s/{wave.id}", query_string={"code": typed}).get_data(as_text=True)
+    page = enter_code(client, wave, typed).get_data(as_text=True)
     assert "虹口区" not in page  # the code fixes the district: Yangpu only
     response = client.post(f"/s/{wave.id}", data=data)
 
     assert response.status_code == 303
     stored = db.session.scalars(sa.select(Response)).one()
     assert (stored.channel, stored.district_code) == ("invitation", "310110")
-    used = client.get(f"/s/{wave.id}", query_string={"code": code})
+    used = enter_code(client, wave, code)
     assert used.status_code == 409
     assert "此邀请码已被使用" in used.get_data(as_text=True)
 
@@ -125,6 +132,6 @@ def test_open_waves_take_no_codes(app):
 
 def test_the_language_switch_keeps_the_code(client, wave):
     code = codes_for(wave)[0]
-    page = client.get(f"/s/{wave.id}", query_string={"code": code}).get_data(as_text=True)
+    page = enter_code(client, wave, code).get_data(as_text=True)
     assert 'name="switch_lang" value="en"' in page  # posts the form, and the code with it
     assert re.search(rf'<input [^>]*name="code" type="hidden" value="{code}"', page)
