@@ -40,6 +40,7 @@ from surveyapp.reports.model import (
     Weighting,
 )
 from surveyapp.reports.wording import label
+from surveyapp.services.disclosure import suppress_below, withheld
 from surveyapp.services.wave_results import (
     CITY,
     WaveResults,
@@ -128,11 +129,6 @@ def build_district_report(wave: Wave, district: str, lang: Language,
 def build_city_report(wave: Wave, lang: Language, margins: str | None = None) -> Report:
     """The city-wide report for ``wave`` in ``lang``."""
     return city_report(report_inputs(wave, margins), lang)
-
-
-def suppress_below() -> int:
-    """Street cells with fewer responses than this are suppressed (SURVEYAPP_SUPPRESS_BELOW)."""
-    return int(current_app.config["SURVEYAPP_SUPPRESS_BELOW"])
 
 
 def check_district(wave: Wave, district: str, lang: Language) -> None:
@@ -277,13 +273,17 @@ def _district_rows(inputs: ReportInputs, names: dict[str, str], lang: Language
 
 def _street_rows(results: WaveResults, district: str, lang: Language,
                  limit: int) -> tuple[StreetRow, ...]:
-    """Every street of the district; fewer than ``limit`` responses: count only, no score."""
-    counts = results.frame.loc[results.frame["district"] == district, "street"].value_counts()
-    streets = db.session.get(District, district).streets
+    """Every street of the district; a street the disclosure policy withholds (fewer than
+    ``limit`` responses, or the complement that keeps it from being derived from the district
+    figure): count only, no score."""
+    streets = results.frame.loc[results.frame["district"] == district, "street"]
+    counts = streets.value_counts()
+    cells = {s.code: int(counts.get(s.code, 0)) for s in db.session.get(District, district).streets}
+    hidden = withheld(cells, len(streets), limit)
     rows = []
-    for street in streets:
-        n = int(counts.get(street.code, 0))
-        shown = n >= limit and _has_estimate(results.streets, street.code)
+    for street in db.session.get(District, district).streets:
+        n = cells[street.code]
+        shown = street.code not in hidden and _has_estimate(results.streets, street.code)
         rows.append(StreetRow(street.code, street.name(lang), n,
                               _estimate(results.streets, street.code) if shown else None))
     return tuple(rows)

@@ -20,8 +20,11 @@ YANGPU = "310110"
 SEXES = ("male", "female")
 AGES = ("18-29", "30-44", "45-59", "60+")
 SUPPRESS_BELOW = 10
-SHOWN_STREET_RESPONSES = 10  # first Hongkou street: at least SUPPRESS_BELOW
+SHOWN_STREET_RESPONSES = 12  # first Hongkou street: at least SUPPRESS_BELOW
 HIDDEN_STREET_RESPONSES = 4  # second Hongkou street: suppressed
+# Third Hongkou street: enough responses, but the smallest such street, so it is withheld as
+# the complement of the hidden one (else the district figure minus the first would reveal it).
+COMPLEMENT_STREET_RESPONSES = 10
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class ReportWaves:
     current: Wave
     shown_street: str
     hidden_street: str
+    complement_street: str
 
 
 def _respond(wave: Wave, district: str, street: str | None, count: int, seed: int) -> None:
@@ -49,8 +53,9 @@ def make_report_waves() -> ReportWaves:
     _respond(earlier, YANGPU, None, 8, seed=200)
     _respond(current, HONGKOU, streets[0], SHOWN_STREET_RESPONSES, seed=300)
     _respond(current, HONGKOU, streets[1], HIDDEN_STREET_RESPONSES, seed=400)
+    _respond(current, HONGKOU, streets[2], COMPLEMENT_STREET_RESPONSES, seed=600)
     _respond(current, YANGPU, None, 8, seed=500)
-    return ReportWaves(earlier, current, streets[0], streets[1])
+    return ReportWaves(earlier, current, streets[0], streets[1], streets[2])
 
 
 def store_test_margins(wave: Wave, name: str = "census-test") -> None:
