@@ -238,8 +238,8 @@ def run_results(run_id: int):
     results = _results(run)
     record_download(g.api_user, "run", f"run:{run.id}", format=fmt, via="api")
     if fmt == "json":
-        return jsonify({name: table.to_dict(orient="records")
-                        for name, table in results_tables(results).items()})
+        return jsonify({name: table.astype(object).where(table.notna(), None).to_dict(
+            orient="records") for name, table in results_tables(results).items()})  # NaN: null
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"run-{run.id}.{fmt}"
         write_results(results, path, {"run_id": run.id, "data_hash": run.data_hash})
