@@ -19,7 +19,7 @@ from surveyapp.models.accounts import AuditLog
 from surveyapp.models.survey import Response, Wave
 from surveyapp.services.disclosure import coarsen_times, disclosed_results, withheld
 from tests.web.analyst_fixtures import HONGKOU
-from tests.web.test_api import auth, make_user
+from tests.web.test_api import auth, conforms, make_user
 
 STREET_SPEC = {"waves": ["2023", "2024"], "outcomes": ["index"], "domains": ["street", "sex"],
                "comparisons": "consecutive"}
@@ -100,6 +100,7 @@ def threshold(app):
 def test_a_bureau_run_withholds_small_streets_and_their_complements(client, tokens, threshold):
     response = client.post("/api/v1/runs", json=STREET_SPEC, headers=auth(tokens["bureau"]))
     assert response.status_code == 201, response.get_json()
+    conforms(response.get_json(), "Run")
     results = response.get_json()["results"]
     assert results["disclosure"]["suppress_below"] == threshold
     rows = pd.DataFrame(results["estimates"])
