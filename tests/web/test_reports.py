@@ -141,6 +141,25 @@ def test_the_suppressed_street_cannot_be_derived_from_the_district_figure(waves)
         waves.hidden_street, waves.complement_street}
 
 
+def test_a_small_district_and_its_complement_leave_the_district_tables(app, waves):
+    """With Yangpu (12 responses) under a limit of 13, Hongkou goes too as its complement:
+    the city report keeps only its total, and each district's report only its own row and no
+    city mean (else city minus Hongkou would give Yangpu)."""
+    app.config["SURVEYAPP_SUPPRESS_BELOW"] = 13
+    city = build_city_report(waves.current, "en")
+    assert city.districts == () and city.headline.estimate.n == 38
+    assert "districts" not in {chart.id for chart in city.charts}
+    for own, other in ((HONGKOU, YANGPU), (YANGPU, HONGKOU)):
+        report = build_district_report(waves.current, own, "en")
+        assert [row.code for row in report.districts] == [own]
+        assert report.headline.city_mean is None and report.headline.rank_of == 1
+    app.config["SURVEYAPP_SUPPRESS_BELOW"] = 12  # Yangpu published, 2023 districts too
+    report = build_district_report(waves.current, HONGKOU, "en")
+    assert {row.code for row in report.districts} == {HONGKOU, YANGPU}
+    assert report.headline.city_mean is not None
+    assert all(change is not None for row in report.districts for change in row.changes)
+
+
 def test_uploaded_names_stay_text_in_excel_and_csv(waves):
     db.session.get(Street, waves.shown_street).name_en = INJECTION
     db.session.commit()
