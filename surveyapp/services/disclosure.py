@@ -20,16 +20,23 @@ levels of a run's domain under its ``all`` row, for one outcome of one wave):
 4. **Changes.** A change between waves is withheld when its cell is withheld in either wave
    (the published side plus the change would give the withheld side).
 
-Who gets what: reports are publications, so 1-4 apply to every reader of a report. API runs
-apply them for bureau callers (withheld cells keep their count but lose estimate, SE, interval,
-df and deff, and say ``"suppressed": true``); analysts and admins, who may read the microdata
-anyway, get full results. A bureau's runs must select the responses its reports use (recorded
-exclusions, no duration cut): two runs differing only in a selection rule would otherwise
-reveal the few responses between them by differencing.
+Who gets what: reports are publications, so 1-4 apply to every reader of a report. In a
+district's own report its own row stays (its figure is the headline anyway), and the city mean
+is left out whenever another district is withheld. API runs apply 1-4 for bureau callers
+(withheld cells keep their count but lose estimate, SE, interval, df and deff, and say
+``"suppressed": true``); analysts and admins, who may read the microdata anyway, get full
+results. A bureau's runs must select the responses its reports use (recorded exclusions, no
+duration cut): two runs differing only in a selection rule would otherwise reveal the few
+responses between them by differencing.
 
-Not covered (see the module's tests for what is): differencing across two *different* domains
-of one run (sex by street is never published, only each margin) and the own district's headline
-in its own report, which is the report's subject and shown whatever its size.
+Microdata and free text go to analysts and admins only (API; the command line is the server's
+operator). Their submission times are cut to the local day by default (``hour`` or ``full`` on
+request), since a time to the second with a street and a few demographics singles people out.
+
+Not covered: differencing across two *different* domains of one run (their crossing is never
+published, only each margin); dimension and item rows of a district, whose small item counts
+come from "don't know" answers, not from a small group; the own district's headline in its own
+report, shown whatever its size.
 """
 from __future__ import annotations
 
