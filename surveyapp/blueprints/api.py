@@ -5,8 +5,9 @@ Every endpoint but the OpenAPI document needs ``Authorization: Bearer <token>`` 
 district, a bureau user only its own (its estimates run on its districts' responses, and it
 sees only its own runs). What leaves is decided by surveyapp.services.disclosure: a bureau's run
 results are suppressed as its reports are, and microdata and free text are for analysts and
-admins only (a bureau gets 403). Every run and microdata download is in the audit log. Errors are JSON: ``{"error": code, "message": text, "problems": [...]}``;
-``error`` is a fixed code, ``message`` and ``problems`` are in the client's language (Chinese,
+admins only (a bureau gets 403). Every run and microdata download is in the audit log.
+Errors are JSON: ``{"error": code, "message": text, "problems": [...]}``; ``error`` is a fixed
+code, ``message`` and ``problems`` are in the client's language (Chinese,
 or English when Accept-Language prefers it; see surveyapp.i18n) and start with the field they
 are about. Error responses state that language in Content-Language. The API takes no cookies,
 so it is exempt from CSRF protection.

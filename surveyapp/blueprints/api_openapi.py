@@ -185,7 +185,8 @@ def openapi_document() -> dict:
                                 "own districts and runs; their run results are suppressed as "
                                 "their reports are (cells under SURVEYAPP_SUPPRESS_BELOW and "
                                 "their complements), and microdata are refused to them (403). "
-                                "Every run and microdata download is audited. Error messages are in Chinese, or in "
+                                "Every run and microdata download is audited. Error messages "
+                                "are in Chinese, or in "
                                 "English when Accept-Language prefers it."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],

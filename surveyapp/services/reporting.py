@@ -296,12 +296,13 @@ def _street_rows(results: WaveResults, district: str, lang: Language,
     """Every street of the district; a street the disclosure policy withholds (fewer than
     ``limit`` responses, or the complement that keeps it from being derived from the district
     figure): count only, no score."""
-    streets = results.frame.loc[results.frame["district"] == district, "street"]
-    counts = streets.value_counts()
-    cells = {s.code: int(counts.get(s.code, 0)) for s in db.session.get(District, district).streets}
-    hidden = withheld(cells, len(streets), limit)
+    answered = results.frame.loc[results.frame["district"] == district, "street"]
+    counts = answered.value_counts()
+    streets = db.session.get(District, district).streets
+    cells = {s.code: int(counts.get(s.code, 0)) for s in streets}
+    hidden = withheld(cells, len(answered), limit)
     rows = []
-    for street in db.session.get(District, district).streets:
+    for street in streets:
         n = cells[street.code]
         shown = street.code not in hidden and _has_estimate(results.streets, street.code)
         rows.append(StreetRow(street.code, street.name(lang), n,

@@ -158,7 +158,8 @@ def test_a_bureau_cannot_select_responses_unlike_its_reports(client, tokens, exc
 @pytest.mark.parametrize("lang, words", [(None, "微观数据"), ("en", "analyst and admin accounts")])
 @pytest.mark.parametrize("query", ["", "?include_comments=1", "?format=parquet&lang=en"])
 def test_a_bureau_gets_403_for_microdata(client, tokens, lang, words, query):
-    response = client.get(f"/api/v1/waves/2023/microdata{query}", headers=auth(tokens["bureau"], lang))
+    response = client.get(f"/api/v1/waves/2023/microdata{query}",
+                          headers=auth(tokens["bureau"], lang))
     assert response.status_code == 403 and response.is_json
     assert response.get_json()["error"] == "forbidden" and words in response.get_json()["message"]
     assert response.headers["Content-Language"] == ("en" if lang else "zh-CN")
