@@ -3,8 +3,11 @@
 Every endpoint but the OpenAPI document needs ``Authorization: Bearer <token>`` (see
 ``surveyapp token create``). Access follows the web roles: admins and city analysts see every
 district, a bureau user only its own (its estimates run on its districts' responses, and it
-sees only its own runs). Errors are JSON: ``{"error": code, "message": text, "problems": [...]}``;
-``error`` is a fixed code, ``message`` and ``problems`` are in the client's language (Chinese,
+sees only its own runs). What leaves is decided by surveyapp.services.disclosure: a bureau's run
+results are suppressed as its reports are, and microdata and free text are for analysts and
+admins only (a bureau gets 403). Every run and microdata download is in the audit log.
+Errors are JSON: ``{"error": code, "message": text, "problems": [...]}``; ``error`` is a fixed
+code, ``message`` and ``problems`` are in the client's language (Chinese,
 or English when Accept-Language prefers it; see surveyapp.i18n) and start with the field they
 are about. Error responses state that language in Content-Language. The API takes no cookies,
 so it is exempt from CSRF protection.
@@ -30,6 +33,17 @@ from surveyapp.i18n import CONTENT_LANGUAGE, current_language
 from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import QuestionnaireVersion, Wave, as_utc
 from surveyapp.services.access import sees_all_districts
+from surveyapp.services.audit import record_download
+from surveyapp.services.disclosure import (
+    DEFAULT_TIME_PRECISION,
+    TIME_PRECISIONS,
+    DisclosureRefused,
+    check_microdata,
+    check_run_selection,
+    disclosed_results,
+    suppress_below,
+    suppresses_runs_for,
+)
 from surveyapp.services.estimation import EstimationError, record_run, run_spec
 from surveyapp.services.tokens import user_for_token
 from surveyapp.specs import SpecError, expected_one_of, spec_from_dict
@@ -172,6 +186,10 @@ def submit_run():
             "expected a JSON estimate spec with Content-Type: application/json"))
     try:
         spec = spec_from_dict(document, source_name="spec")
+        problems = check_run_selection(g.api_user, spec.exclusions.policy,
+                                       spec.exclusions.min_duration_seconds)
+        if problems:
+            raise SpecError(problems)
         outcome = run_spec(spec, districts=_scope())
     except SpecError as error:
         raise ApiError(422, "invalid_spec", _("the estimate spec has problems"),
@@ -179,6 +197,7 @@ def submit_run():
     except EstimationError as error:
         raise ApiError(422, "estimation_failed", str(error)) from error
     run = record_run(spec, outcome, created_by=g.api_user.username, user_id=g.api_user.id)
+    record_download(g.api_user, "run", f"run:{run.id}", format="json", via="api")
     return jsonify(_run_json(run, with_results=True)), 201
 
 
@@ -195,23 +214,34 @@ def _run_json(run: EstimateRun, *, with_results: bool) -> dict:
             "package_version": run.package_version, "spec": json.loads(run.spec_json),
             "districts": None if run.districts_json is None else json.loads(run.districts_json)}
     if with_results:
-        body["results"] = json.loads(run.results_json)
+        body["results"] = _results(run)
     return body
+
+
+def _results(run: EstimateRun) -> dict:
+    """The run's results as the caller may see them (stored in full, disclosed per caller)."""
+    results = json.loads(run.results_json)
+    if suppresses_runs_for(g.api_user):
+        return disclosed_results(results, suppress_below())
+    return results
 
 
 @bp.get("/runs/<int:run_id>")
 def run_detail(run_id: int):
-    return jsonify(_run_json(_visible_run(run_id), with_results=True))
+    run = _visible_run(run_id)
+    record_download(g.api_user, "run", f"run:{run.id}", format="json", via="api")
+    return jsonify(_run_json(run, with_results=True))
 
 
 @bp.get("/runs/<int:run_id>/results")
 def run_results(run_id: int):
     run = _visible_run(run_id)
     fmt = _choice("format", RESULT_FORMATS, "json")
-    results = json.loads(run.results_json)
+    results = _results(run)
+    record_download(g.api_user, "run", f"run:{run.id}", format=fmt, via="api")
     if fmt == "json":
-        return jsonify({name: table.to_dict(orient="records")
-                        for name, table in results_tables(results).items()})
+        return jsonify({name: table.astype(object).where(table.notna(), None).to_dict(
+            orient="records") for name, table in results_tables(results).items()})  # NaN: null
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"run-{run.id}.{fmt}"
         write_results(results, path, {"run_id": run.id, "data_hash": run.data_hash})
@@ -222,8 +252,13 @@ def run_results(run_id: int):
 
 @bp.get("/waves/<label>/microdata")
 def microdata(label: str):
+    try:
+        check_microdata(g.api_user)
+    except DisclosureRefused as error:
+        raise ApiError(403, "forbidden", str(error)) from error
     fmt = _choice("format", FORMATS, "csv")
     lang = _choice("lang", LANGUAGES, "both")
+    times = _choice("time_precision", TIME_PRECISIONS, DEFAULT_TIME_PRECISION)
     scope = _scope()
     questionnaire = request.args.get("questionnaire") or None
     waves = [w for w in db.session.scalars(sa.select(Wave).where(Wave.label == label))
@@ -236,9 +271,10 @@ def microdata(label: str):
     folder = Path(tempfile.mkdtemp(dir=current_app.instance_path))
     path = folder / f"wave-{label}.{fmt}"
     try:
-        export_wave(label, fmt, path, questionnaire=questionnaire, lang=lang,
-                    include_comments=include_comments,
-                    margins=request.args.get("margins") or None, districts=scope)
+        _path, _snippet, rows = export_wave(
+            label, fmt, path, questionnaire=questionnaire, lang=lang,
+            include_comments=include_comments, margins=request.args.get("margins") or None,
+            districts=scope, time_precision=times)
     except SpecError as error:
         _remove(folder)
         raise ApiError(422, "invalid_request", _("the export has problems"),
@@ -246,6 +282,8 @@ def microdata(label: str):
     except EstimationError as error:
         _remove(folder)
         raise ApiError(422, "export_failed", str(error)) from error
+    record_download(g.api_user, "microdata", f"wave:{label}", format=fmt, rows=rows,
+                    comments=int(include_comments), times=times, via="api")
     response = send_file(path, mimetype=MEDIA_TYPES[fmt], as_attachment=True,
                          download_name=path.name)
     response.call_on_close(lambda: _remove(folder))

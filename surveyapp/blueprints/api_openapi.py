@@ -4,6 +4,7 @@ from __future__ import annotations
 from surveyapp.exports import FORMATS
 from surveyapp.exports.codebook import LANGUAGES
 from surveyapp.i18n import CONTENT_LANGUAGE
+from surveyapp.services.disclosure import DEFAULT_TIME_PRECISION, TIME_PRECISIONS
 from surveyapp.specs import (
     EXCLUSION_POLICIES,
     INTERVAL_METHODS,
@@ -14,6 +15,8 @@ from surveyapp.specs import (
 )
 
 NUMBER_OR_NULL = {"type": ["number", "null"]}
+SUPPRESSED = {"type": "boolean", "description": "Withheld by the disclosure policy (bureau "
+                                               "callers): the count stays, the figures are null"}
 TEXT_OR_NULL = {"type": ["string", "null"]}
 
 
@@ -129,7 +132,8 @@ SCHEMAS = {
                        "domain": {"type": "string"}, "level": {"type": "string"},
                        "estimate": NUMBER_OR_NULL, "se": NUMBER_OR_NULL,
                        "ci_low": NUMBER_OR_NULL, "ci_high": NUMBER_OR_NULL,
-                       "df": NUMBER_OR_NULL, "deff": NUMBER_OR_NULL, "n": {"type": "integer"}},
+                       "df": NUMBER_OR_NULL, "deff": NUMBER_OR_NULL, "n": {"type": "integer"},
+                       "suppressed": SUPPRESSED},
     },
     "Comparison": {
         "type": "object",
@@ -139,7 +143,8 @@ SCHEMAS = {
                        "level": {"type": "string"}, "from_wave": {"type": "string"},
                        "to_wave": {"type": "string"}, "difference": NUMBER_OR_NULL,
                        "se": NUMBER_OR_NULL, "ci_low": NUMBER_OR_NULL, "ci_high": NUMBER_OR_NULL,
-                       "p_value": NUMBER_OR_NULL, "significant": {"type": "boolean"}},
+                       "p_value": NUMBER_OR_NULL, "significant": {"type": ["boolean", "null"]},
+                       "suppressed": SUPPRESSED},
     },
     "Run": {
         "type": "object",
@@ -159,7 +164,11 @@ SCHEMAS = {
                             "comparisons": {"type": "array",
                                             "items": {"$ref": "#/components/schemas/Comparison"}},
                             "waves": {"type": "object",
-                                      "description": "Per wave: responses, weighting notes"}}},
+                                      "description": "Per wave: responses, weighting notes"},
+                            "disclosure": {
+                                "type": "object",
+                                "description": "Present for bureau callers: the suppression "
+                                               "threshold and how many cells were withheld"}}},
         },
     },
 }
@@ -173,7 +182,11 @@ def openapi_document() -> dict:
         "openapi": "3.1.0",
         "info": {"title": "surveyapp analyst API", "version": "1",
                  "description": "Estimates, runs and microdata. Bureau users see only their "
-                                "own districts and runs. Error messages are in Chinese, or in "
+                                "own districts and runs; their run results are suppressed as "
+                                "their reports are (cells under SURVEYAPP_SUPPRESS_BELOW and "
+                                "their complements), and microdata are refused to them (403). "
+                                "Every run and microdata download is audited. Error messages "
+                                "are in Chinese, or in "
                                 "English when Accept-Language prefers it."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
@@ -232,7 +245,8 @@ def openapi_document() -> dict:
                     **ERRORS, **not_found}}},
             "/waves/{label}/microdata": {"get": {
                 "summary": "Download a wave's microdata with scores, design variables and "
-                           "final weights (bureau users: their districts only)",
+                           "final weights (analysts and admins only; submission times cut to "
+                           "the local day unless time_precision says otherwise)",
                 "parameters": [
                     {"name": "label", "in": "path", "required": True, "schema": {"type": "string"}},
                     {"name": "format", "in": "query",
@@ -246,6 +260,10 @@ def openapi_document() -> dict:
                     {"name": "include_comments", "in": "query",
                      "schema": {"enum": ["0", "1", "false", "true"], "default": "0"},
                      "description": "Include free text, made safe against spreadsheet formulas"},
+                    {"name": "time_precision", "in": "query",
+                     "schema": {"enum": list(TIME_PRECISIONS), "default": DEFAULT_TIME_PRECISION},
+                     "description": "Submission times cut to the local day or hour; 'full' "
+                                    "keeps them to the second"},
                 ],
                 "responses": {
                     "200": {"description": "The file", "content": {
@@ -256,6 +274,8 @@ def openapi_document() -> dict:
                         "application/x-stata-dta": {"schema": {"type": "string",
                                                                "format": "binary"}}}},
                     **ERRORS,
+                    "403": _error_response("A bureau account: microdata and free text are for "
+                                           "analysts and admins"),
                     "404": _error_response("No such wave (or none of its districts visible)"),
                     "422": _error_response("Unknown margin set or weighting impossible"),
                 }}},

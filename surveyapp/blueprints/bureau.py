@@ -1,5 +1,8 @@
 """District bureaus: headline figures, charts and report downloads for their districts.
 
+Every report download is recorded in the audit log. What a report may show is decided by
+surveyapp.services.disclosure (suppression of small streets and their complements).
+
 Bureau users see only their assigned districts; city analysts and admins see every district and
 the city-wide report. A district outside the user's scope is a 404, exactly like one that does
 not exist or that the wave does not cover, so URLs reveal nothing.
@@ -22,10 +25,11 @@ from surveyapp.reports.wording import (
     label,
     p_value,
     score,
+    street_mark,
     title,
     verdict,
 )
-from surveyapp.services import report_cache
+from surveyapp.services import audit, report_cache
 from surveyapp.services.access import (
     city_waves,
     visible_districts,
@@ -49,7 +53,8 @@ def _report_words() -> dict:
     """How the bureau templates write figures and words: the same helpers as the PDF."""
     return {"label": label, "zh_en": page.bilingual, "change_view": page.change_view,
             "change_tag": page.change_tag, "estimate_text": estimate_text, "interval": interval,
-            "verdict": verdict, "score": score, "date": date}
+            "verdict": verdict, "score": score, "date": date,
+            "street_mark": street_mark}
 
 
 @bp.get("/")
@@ -136,6 +141,9 @@ def _download(wave: Wave, district: str | None, fmt: str) -> Response:
     except ValueError as error:  # ReportError, or a wave with no responses left
         abort(404, str(error))
     name = report_cache.download_name(wave, district, lang, fmt)
+    audit.record_download(current_user, "report", f"wave:{wave.id}", wave_label=wave.label,
+                          district=district or "city", format=fmt, lang=lang, via="web")
+    db.session.commit()  # the one change of this request: the download's audit entry
     return Response(document, mimetype=report_cache.MEDIA_TYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="{name}"',
         "Cache-Control": "private, no-store"})

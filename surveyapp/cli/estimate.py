@@ -6,6 +6,7 @@ are in the terminal's language (surveyapp.cli.language); the table and summary s
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask_babel import gettext as _
@@ -83,6 +84,7 @@ def _finish_rerun(report, output: str | None) -> None:
 
 def _write(results: dict, output: str | None, run) -> None:
     from surveyapp.exports.results import write_results
+    from surveyapp.services.audit import record_download
 
     if not output:
         return
@@ -93,6 +95,9 @@ def _write(results: dict, output: str | None, run) -> None:
     except OSError as error:
         raise click.ClickException("--output: " + _("cannot write %(path)s: %(error)s",
                                                     path=output, error=error)) from error
+    record_download(None, "run", f"run:{run.id}", format=Path(output).suffix.lstrip("."),
+                    via="cli")
+    db.session.commit()
     click.echo("wrote " + ", ".join(str(p) for p in paths))
 
 

@@ -11,6 +11,8 @@ from surveyapp.cli.language import with_appcontext_in_language
 from surveyapp.cli.progress import StageProgress
 from surveyapp.exports import FORMATS
 from surveyapp.exports.codebook import LANGUAGES
+from surveyapp.extensions import db
+from surveyapp.services.disclosure import DEFAULT_TIME_PRECISION, TIME_PRECISIONS
 
 
 @click.command("export")
@@ -27,11 +29,19 @@ from surveyapp.exports.codebook import LANGUAGES
 @click.option("--district", "districts", multiple=True, help="Only this district; repeatable.")
 @click.option("--include-comments", is_flag=True,
               help="Include respondents' free text (made safe against spreadsheet formulas).")
+@click.option("--time-precision", default=DEFAULT_TIME_PRECISION, show_default=True,
+              type=click.Choice(TIME_PRECISIONS),
+              help="Submission times cut to the local day or hour; 'full' keeps the second "
+                   "(identifying with a street and demographics: keep such files in-house).")
 @with_appcontext_in_language
 def export(wave: str, questionnaire: str | None, fmt: str, output: str, lang: str, margins: str | None,
-           districts: tuple[str, ...], include_comments: bool) -> None:
-    """Export a wave with scores, design variables, final weights and labels."""
+           districts: tuple[str, ...], include_comments: bool, time_precision: str) -> None:
+    """Export a wave with scores, design variables, final weights and labels.
+
+    Every export is recorded in the audit log (actor "cli").
+    """
     from surveyapp.exports.wave import export_wave  # the data stack loads only when needed
+    from surveyapp.services.audit import record_download
     from surveyapp.services.estimation import EstimationError
     from surveyapp.specs import SpecError
 
@@ -42,12 +52,17 @@ def export(wave: str, questionnaire: str | None, fmt: str, output: str, lang: st
                                               lang=lang, margins=margins,
                                               districts=districts or None,
                                               include_comments=include_comments,
+                                              time_precision=time_precision,
                                               progress=progress.advance,
                                               on_total=progress.set_total)
     except SpecError as error:
         raise click.ClickException("\n".join(error.problems)) from error
     except (EstimationError, OSError) as error:
         raise click.ClickException(str(error)) from error
+    record_download(None, "microdata", f"wave:{wave}", format=fmt, rows=rows,
+                    comments=int(include_comments), times=time_precision,
+                    districts=",".join(districts) or "all")
+    db.session.commit()
     click.echo(f"wrote {rows} responses to {path} and the R snippet {snippet}")
 
 

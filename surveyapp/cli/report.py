@@ -31,8 +31,12 @@ FORMATS = ("pdf", "xlsx", "csv")
 @with_appcontext_in_language
 def report(wave_label: str, district: str | None, city: bool, fmt: str, lang: str,
            questionnaire: str | None, margins: str | None, output: str) -> None:
-    """Build a report from the stored responses (cached until the data change)."""
+    """Build a report from the stored responses (cached until the data change).
+
+    Every report written is recorded in the audit log (actor "cli")."""
     # Imported here so that every other command starts without loading the report stack.
+    from surveyapp.extensions import db
+    from surveyapp.services.audit import record_download
     from surveyapp.services.report_cache import report_document
     from surveyapp.services.reporting import ReportError, check_district, find_wave
     from surveyapp.specs import SpecError
@@ -47,6 +51,9 @@ def report(wave_label: str, district: str | None, city: bool, fmt: str, lang: st
     except (ReportError, SpecError, ValueError) as error:
         raise click.ClickException(str(error)) from error
     Path(output).write_bytes(document)
+    record_download(None, "report", f"wave:{wave.id}", wave_label=wave.label,
+                    district=district or "city", format=fmt, lang=lang, via="cli")
+    db.session.commit()
     click.echo(f"{output}: {len(document):,} bytes")
 
 

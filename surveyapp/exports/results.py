@@ -11,13 +11,20 @@ from surveyapp.exports.cells import neutralise_formulas
 
 
 def results_tables(results: dict) -> dict[str, pd.DataFrame]:
-    """The estimates and comparisons of a run's results as DataFrames."""
+    """The estimates and comparisons of a run's results as DataFrames; results disclosed to a
+    bureau (surveyapp.services.disclosure) add a ``suppressed`` column."""
     from surveyapp.services.estimation import COMPARISON_COLUMNS, RESULT_COLUMNS
 
-    return {
-        "estimates": pd.DataFrame(results["estimates"], columns=list(RESULT_COLUMNS)),
-        "comparisons": pd.DataFrame(results["comparisons"], columns=list(COMPARISON_COLUMNS)),
+    extra = ["suppressed"] if "disclosure" in results else []
+    tables = {
+        "estimates": pd.DataFrame(results["estimates"], columns=[*RESULT_COLUMNS, *extra]),
+        "comparisons": pd.DataFrame(results["comparisons"],
+                                    columns=[*COMPARISON_COLUMNS, *extra]),
     }
+    for table in tables.values():
+        if extra:
+            table["suppressed"] = table["suppressed"].eq(True)
+    return tables
 
 
 def write_results(results: dict, path: str | Path, run_info: dict) -> list[Path]:

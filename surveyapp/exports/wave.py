@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
+from flask import current_app
 
 from surveyapp.data import load_responses
 from surveyapp.exports.chunks import Progress
@@ -15,6 +16,7 @@ from surveyapp.extensions import db
 from surveyapp.models.survey import District, Street
 from surveyapp.queries import RESPONSE_COLUMNS
 from surveyapp.services.catalog import questionnaire_of
+from surveyapp.services.disclosure import DEFAULT_TIME_PRECISION, coarsen_times
 from surveyapp.services.estimation import find_waves
 
 
@@ -22,16 +24,20 @@ def export_wave(wave: str, fmt: str, path: str | Path, *, questionnaire: str | N
                 lang: str = "both",
                 include_comments: bool = False, margins: str | None = None,
                 districts: Iterable[str] | None = None,
+                time_precision: str = DEFAULT_TIME_PRECISION,
                 chunk_rows: int = DEFAULT_CHUNK_ROWS, progress: Progress | None = None,
                 on_total: Callable[[int], None] | None = None) -> tuple[Path, Path, int]:
     """Write the wave as ``fmt`` plus its R snippet; return both paths and the row count.
 
     Free text is left out unless ``include_comments``; it is then made formula-safe.
+    Submission times are cut to the local day unless ``time_precision`` says "hour" or "full"
+    (surveyapp.services.disclosure.coarsen_times).
     ``on_total`` hears the row count once the responses are loaded and weighted, ``progress``
     the rows of each chunk written (as ``run_spec`` reports its tables).
     """
     frame = load_responses(wave, questionnaire=questionnaire, margins=margins,
                            districts=districts, include_comments=include_comments)
+    frame = coarsen_times(frame, time_precision, current_app.config["BABEL_DEFAULT_TIMEZONE"])
     if on_total is not None:
         on_total(len(frame))
     codebook = wave_codebook(wave, questionnaire, frame, lang)

@@ -29,6 +29,7 @@ from surveyapp.reports.wording import (
     label,
     score,
     signed,
+    street_mark,
     timestamp,
     title,
     verdict,
@@ -312,7 +313,7 @@ def _streets_table(pdf: FPDF, report: Report) -> None:
             line.cell(street.label)
             line.cell(f"{street.n:,}")
             if street.estimate is None:
-                line.cell(label("suppressed", lang, limit=limit), style=suppressed, colspan=2)
+                line.cell(street_mark(street.n, limit, lang), style=suppressed, colspan=2)
             else:
                 line.cell(score(street.estimate.value))
                 line.cell(interval(street.estimate.ci_low, street.estimate.ci_high))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from surveyapp.reports.model import Change, Estimate, Report, ScoreRow, StreetRow
-from surveyapp.reports.wording import date, label, timestamp, verdict
+from surveyapp.reports.wording import date, label, street_mark, timestamp, verdict
 
 CellKind = Literal["text", "count", "score", "p"]
 
@@ -142,7 +142,7 @@ def _streets(report: Report) -> Table:
 
 def _street_cells(street: StreetRow, lang, limit: int) -> tuple[Cell, ...]:
     if street.estimate is None:
-        marker = _text(label("suppressed", lang, limit=limit))
+        marker = _text(street_mark(street.n, limit, lang))
         return (_text(street.code), _text(street.label), Cell(street.n, "count"), marker,
                 _text(None), _text(None), _text(None))
     return (_text(street.code), _text(street.label), *_estimate_cells(street.estimate))

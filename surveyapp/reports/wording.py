@@ -74,9 +74,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "yes": ("是", "yes"),
     "no": ("否", "no"),
     "suppressed": ("不足{limit}份，不予显示", "fewer than {limit} responses: not shown"),
+    "withheld": ("为防推算，不予显示", "withheld so that a smaller street cannot be derived"),
     "suppressed_note": (
-        "样本量少于{limit}份的街道（镇）不显示得分，仅列出样本量。",
-        "Streets with fewer than {limit} responses are marked and their scores are not shown.",
+        "样本量少于{limit}份的街道（镇）不显示得分，仅列出样本量；为防止由全区结果和其他街道"
+        "推算出其得分，样本量最小的其他街道一并不予显示。",
+        "Streets with fewer than {limit} responses are marked and their scores are not shown; "
+        "so that the district figure and the other streets cannot reveal them, the next-smallest "
+        "streets are withheld too.",
     ),
     # method
     "m_n": ("有效样本量", "Valid responses"),
@@ -125,6 +129,12 @@ def label(key: str, lang: Language, **values: object) -> str:
     """The fixed text ``key`` in ``lang``, with ``values`` filled in."""
     zh, en = LABELS[key]
     return (zh if lang == "zh" else en).format(**values)
+
+
+def street_mark(n: int, limit: int, lang: Language) -> str:
+    """What a withheld street shows instead of its score: too few responses, or withheld as
+    the complement of one that has too few (surveyapp.services.disclosure)."""
+    return label("suppressed", lang, limit=limit) if n < limit else label("withheld", lang)
 
 
 def score(value: float) -> str:

@@ -27,3 +27,13 @@ def recent(limit: int = 200) -> list[AuditLog]:
     """The newest ``limit`` entries, newest first."""
     query = sa.select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)
     return list(db.session.scalars(query))
+
+
+def record_download(actor: User | None, kind: str, target: str, **details: object) -> AuditLog:
+    """Record that ``actor`` took a ``kind`` (report, run, microdata) out of the service.
+
+    ``details`` (format, language, rows, ...) become the entry's reason as ``key=value`` pairs,
+    so the log says who took what, when, and in which form.
+    """
+    reason = " ".join(f"{key}={value}" for key, value in details.items())
+    return record(actor, f"download.{kind}", target[:200], reason)

@@ -67,6 +67,7 @@ def _code_digest() -> str:
     analysis = Path(analysis_package.__file__).resolve().parent
     sources = sorted([*(package / "reports").glob("*.py"), *analysis.glob("*.py"),
                       package / "services" / "reporting.py", package / "services" / "wave_results.py",
+                      package / "services" / "disclosure.py",
                       Path(__file__)])
     digest = hashlib.sha256()
     for source in sources:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +40,7 @@ from surveyapp.reports.model import (
     Weighting,
 )
 from surveyapp.reports.wording import label
+from surveyapp.services.disclosure import suppress_below, withheld
 from surveyapp.services.wave_results import (
     CITY,
     WaveResults,
@@ -130,11 +131,6 @@ def build_city_report(wave: Wave, lang: Language, margins: str | None = None) ->
     return city_report(report_inputs(wave, margins), lang)
 
 
-def suppress_below() -> int:
-    """Street cells with fewer responses than this are suppressed (SURVEYAPP_SUPPRESS_BELOW)."""
-    return int(current_app.config["SURVEYAPP_SUPPRESS_BELOW"])
-
-
 def check_district(wave: Wave, district: str, lang: Language) -> None:
     """ReportError unless ``district`` is one of the wave's districts."""
     if district not in {d.code for d in wave.districts}:
@@ -160,17 +156,21 @@ def district_report(inputs: ReportInputs, district: str, lang: Language,
             f"district: {district} has no valid responses in wave {current.wave.label}")
     q = current.questionnaire
     names = _district_names(lang)
-    districts = _district_rows(inputs, names, lang)
+    districts = _district_rows(inputs, names, lang, suppress_below, keep=district)
     rank = next(i for i, row in enumerate(districts, start=1) if row.code == district)
     index = _estimate(current.scores["index"], district)
+    # With another district withheld, the city figure and the published districts would give
+    # it away: the city mean goes too (surveyapp.services.disclosure, rule 2).
+    others_hidden = _withheld_districts(current, suppress_below) - {district}
+    city = None if others_hidden else _estimate(current.scores["index"], CITY)
     headline = Headline(index, _band(q, index.value, lang),
                         tuple(c for c in _changes(inputs, "index", district) if c is not None),
-                        rank, len(districts), _estimate(current.scores["index"], CITY))
+                        rank, len(districts), city)
     streets = _street_rows(current, district, lang, suppress_below)
     frame = current.frame[current.frame["district"] == district]
     method = _method(current, frame, district, tuple(Count(s.label, s.n) for s in streets),
                      suppress_below, lang)
-    drawn = _charts(inputs, district, names, frame, lang) if charts else ()
+    drawn = _charts(inputs, district, names, frame, lang, districts, city) if charts else ()
     return _report(inputs, "district", lang, names.get(district, district), district, headline,
                    streets, districts, drawn, method)
 
@@ -180,14 +180,14 @@ def city_report(inputs: ReportInputs, lang: Language, charts: bool = True) -> Re
     current = inputs.current
     q = current.questionnaire
     names = _district_names(lang)
-    districts = _district_rows(inputs, names, lang)
+    districts = _district_rows(inputs, names, lang, suppress_below())
     index = _estimate(current.scores["index"], CITY)
     headline = Headline(index, _band(q, index.value, lang),
                         tuple(c for c in _changes(inputs, "index", CITY) if c is not None),
                         None, None, None)
     counts = tuple(Count(row.label, row.estimate.n) for row in districts)
     method = _method(current, current.frame, None, counts, suppress_below(), lang)
-    drawn = _charts(inputs, CITY, names, current.frame, lang) if charts else ()
+    drawn = _charts(inputs, CITY, names, current.frame, lang, districts, index) if charts else ()
     return _report(inputs, "city", lang, _city_name(lang), None, headline, (), districts,
                    drawn, method)
 
@@ -266,24 +266,45 @@ def _item_rows(inputs: ReportInputs, domain: str, lang: Language) -> tuple[Score
     return tuple(row for row in rows if row is not None)
 
 
-def _district_rows(inputs: ReportInputs, names: dict[str, str], lang: Language
-                   ) -> tuple[ScoreRow, ...]:
-    """Every district with an index, best first."""
+def _district_rows(inputs: ReportInputs, names: dict[str, str], lang: Language, limit: int,
+                   keep: str | None = None) -> tuple[ScoreRow, ...]:
+    """Every district with an index that the disclosure policy publishes, best first.
+
+    ``keep`` (the report's own district, whose figure is its headline anyway) always stays.
+    A change against an earlier wave in which the district was withheld is withheld too.
+    """
+    hidden = _withheld_districts(inputs.current, limit) - {keep}
+    before = [_withheld_districts(earlier, limit) - {keep} for earlier in inputs.earlier]
     table = inputs.current.scores["index"].drop(index=CITY)
-    table = table[table["estimate"].notna()].sort_values("estimate", ascending=False)
-    return tuple(_score_row(inputs, "index", code, code, names.get(code, code), lang)
-                 for code in table.index)
+    table = table[table["estimate"].notna() & ~table.index.isin(hidden)]
+    rows = (_score_row(inputs, "index", code, code, names.get(code, code), lang)
+            for code in table.sort_values("estimate", ascending=False).index)
+    return tuple(replace(row, changes=tuple(None if row.code in gone else change
+                                            for change, gone in zip(row.changes, before)))
+                 for row in rows)
+
+
+def _withheld_districts(results: WaveResults, limit: int) -> frozenset[str]:
+    """The districts whose index the policy withholds from the wave's district tables."""
+    table = results.scores["index"]
+    counts = {code: int(n) for code, n in table["n"].items() if code != CITY}
+    return withheld(counts, int(table.at[CITY, "n"]), limit)
 
 
 def _street_rows(results: WaveResults, district: str, lang: Language,
                  limit: int) -> tuple[StreetRow, ...]:
-    """Every street of the district; fewer than ``limit`` responses: count only, no score."""
-    counts = results.frame.loc[results.frame["district"] == district, "street"].value_counts()
+    """Every street of the district; a street the disclosure policy withholds (fewer than
+    ``limit`` responses, or the complement that keeps it from being derived from the district
+    figure): count only, no score."""
+    answered = results.frame.loc[results.frame["district"] == district, "street"]
+    counts = answered.value_counts()
     streets = db.session.get(District, district).streets
+    cells = {s.code: int(counts.get(s.code, 0)) for s in streets}
+    hidden = withheld(cells, len(answered), limit)
     rows = []
     for street in streets:
-        n = int(counts.get(street.code, 0))
-        shown = n >= limit and _has_estimate(results.streets, street.code)
+        n = cells[street.code]
+        shown = street.code not in hidden and _has_estimate(results.streets, street.code)
         rows.append(StreetRow(street.code, street.name(lang), n,
                               _estimate(results.streets, street.code) if shown else None))
     return tuple(rows)
@@ -365,18 +386,23 @@ def _margin_labels(q: Questionnaire, variable: str, category: str,
 
 
 def _charts(inputs: ReportInputs, domain: str, names: dict[str, str], frame: pd.DataFrame,
-            lang: Language) -> tuple[Chart, ...]:
+            lang: Language, districts: tuple[ScoreRow, ...], city: Estimate | None
+            ) -> tuple[Chart, ...]:
+    """The report's charts, drawn from the rows it publishes: ``districts`` and ``city``
+    (None when withheld) as the disclosure policy left them."""
     current = inputs.current
     charts = [Chart("trend", label("chart_trend", lang),
                     _png(trend_chart(_trend(inputs, domain), lang=lang,
                                      title=label("chart_trend", lang))))]
-    table = current.scores["index"].drop(index=CITY)
-    table = table[table["estimate"].notna()].rename(index=lambda code: names.get(code, code))
+    table = pd.DataFrame([{"estimate": r.estimate.value, "ci_low": r.estimate.ci_low,
+                           "ci_high": r.estimate.ci_high, "n": r.estimate.n} for r in districts],
+                         index=[r.label for r in districts])
     highlight = names.get(domain) if domain != CITY else None
-    city_mean = float(current.scores["index"].at[CITY, "estimate"])
-    charts.append(Chart("districts", label("chart_districts", lang), _png(
-        district_comparison_chart(table, highlight=highlight, city_mean=city_mean, lang=lang,
-                                  title=label("chart_districts", lang)))))
+    if districts:  # none when the policy withholds them all (a city total under the limit)
+        charts.append(Chart("districts", label("chart_districts", lang), _png(
+            district_comparison_chart(table, highlight=highlight,
+                                      city_mean=None if city is None else city.value,
+                                      lang=lang, title=label("chart_districts", lang)))))
     drivers = _drivers_chart(current.questionnaire, frame, lang)
     if drivers is not None:
         charts.append(drivers)

@@ -20,8 +20,13 @@ YANGPU = "310110"
 SEXES = ("male", "female")
 AGES = ("18-29", "30-44", "45-59", "60+")
 SUPPRESS_BELOW = 10
-SHOWN_STREET_RESPONSES = 10  # first Hongkou street: at least SUPPRESS_BELOW
+SHOWN_STREET_RESPONSES = 12  # first Hongkou street: at least SUPPRESS_BELOW
 HIDDEN_STREET_RESPONSES = 4  # second Hongkou street: suppressed
+# Third Hongkou street: enough responses, but the smallest such street, so it is withheld as
+# the complement of the hidden one (else the district figure minus the first would reveal it).
+COMPLEMENT_STREET_RESPONSES = 10
+EARLIER_RESPONSES = 12  # per district in 2023: both districts published
+YANGPU_RESPONSES = 12  # in 2024: published, so neither district hides the other
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class ReportWaves:
     current: Wave
     shown_street: str
     hidden_street: str
+    complement_street: str
 
 
 def _respond(wave: Wave, district: str, street: str | None, count: int, seed: int) -> None:
@@ -45,12 +51,13 @@ def make_report_waves() -> ReportWaves:
                         closes_at=now - timedelta(days=300))
     current = make_wave("2024", districts=[HONGKOU, YANGPU])
     streets = [s.code for s in db.session.get(District, HONGKOU).streets]
-    _respond(earlier, HONGKOU, streets[0], 8, seed=100)
-    _respond(earlier, YANGPU, None, 8, seed=200)
+    _respond(earlier, HONGKOU, streets[0], EARLIER_RESPONSES, seed=100)
+    _respond(earlier, YANGPU, None, EARLIER_RESPONSES, seed=200)
     _respond(current, HONGKOU, streets[0], SHOWN_STREET_RESPONSES, seed=300)
     _respond(current, HONGKOU, streets[1], HIDDEN_STREET_RESPONSES, seed=400)
-    _respond(current, YANGPU, None, 8, seed=500)
-    return ReportWaves(earlier, current, streets[0], streets[1])
+    _respond(current, HONGKOU, streets[2], COMPLEMENT_STREET_RESPONSES, seed=600)
+    _respond(current, YANGPU, None, YANGPU_RESPONSES, seed=500)
+    return ReportWaves(earlier, current, streets[0], streets[1], streets[2])
 
 
 def store_test_margins(wave: Wave, name: str = "census-test") -> None:

@@ -1,10 +1,12 @@
-"""Every protected endpoint x every role x every district: who gets in, who gets 401/403/404.
+"""Every endpoint x every role x every district: who gets in, who gets 401/403/404, and which
+downloads are audited.
 
-The endpoints come from ``app.url_map``, so a new endpoint is covered the day it is added: one
-under /admin is admin-only, one under /api/v1 needs a bearer token, and one under /bureau must
-be listed in BUREAU_KINDS (the test fails until it is) because its scoping needs a decision.
-Report building is replaced by a stand-in that echoes the district asked for: this test is about
-who may ask, and tests/web/test_bureau_pages.py checks the real reports.
+Every rule of ``app.url_map`` must be listed in ENDPOINTS with who may reach it (a row of
+EXPECTED) and what it lets out, so a new route fails test_every_endpoint_is_classified until
+someone decides both. Report building is replaced by a stand-in that echoes the district asked
+for: this test is about who may ask. What the real outputs show each role is tested in
+tests/web/test_disclosure.py (runs, microdata, audit), tests/web/test_reports.py (suppression in
+the report files) and tests/web/test_bureau_pages.py (the pages).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from surveyapp.extensions import db
-from surveyapp.models.accounts import User
+from surveyapp.models.accounts import AuditLog, User
 from surveyapp.models.quality import QualityFlag
 from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import QuestionnaireVersion
@@ -31,39 +33,113 @@ from tests.web.staff_fixtures import T0, add_response, login_as, make_user, staf
 OWN, OTHER, UNKNOWN = "310109", "310110", "999999"
 ROLES = ("anonymous", "bureau-own", "bureau-other", "analyst", "admin")
 PROTECTED_PREFIXES = ("/admin", "/bureau", "/api")
-PUBLIC_API = {"api.openapi"}
 QUESTIONNAIRES = Path(__file__).resolve().parents[2] / "questionnaires"
 
-# How each bureau endpoint is scoped: "staff" (any signed-in staff), "district" (the URL's
-# district must be visible to the user), "city" (city analysts and admins only).
-BUREAU_KINDS = {
-    "bureau.index": "staff",
-    "bureau.district_page": "district",
-    "bureau.district_chart": "district",
-    "bureau.district_download": "district",
-    "bureau.city_page": "city",
-    "bureau.city_chart": "city",
-    "bureau.city_download": "city",
+
+@dataclasses.dataclass(frozen=True)
+class Access:
+    """Who may reach an endpoint (``kind``, a row of EXPECTED) and what of the responses it
+    lets out (``output``): None, "page" and "chart" (report content, suppressed by
+    surveyapp.services.disclosure for every reader), "report" (a PDF/XLSX/CSV file), "run"
+    (estimates: suppressed for bureaus) or "microdata" (analysts and admins only). Reports,
+    runs and microdata are downloads: each is recorded in the audit log."""
+
+    kind: str
+    output: str | None = None
+
+
+# Every endpoint of the application. A new route fails test_every_endpoint_is_classified until
+# it is listed here with who may reach it and what it lets out.
+ENDPOINTS = {
+    "static": Access("public"),
+    "survey.index": Access("public"),
+    "survey.form": Access("public"),
+    "survey.thanks": Access("public"),
+    "auth.login": Access("public"),
+    "auth.logout": Access("public"),
+    "api.openapi": Access("public"),
+    "admin.index": Access("admin"),
+    "admin.audit_log": Access("admin"),
+    "admin.new_wave": Access("admin"),
+    "admin.open_wave_now": Access("admin"),
+    "admin.close_wave_now": Access("admin"),
+    "admin.pin_margins": Access("admin"),
+    "admin.margins": Access("admin"),
+    "admin.questionnaires": Access("admin"),
+    "admin.invitations": Access("admin"),
+    "admin.wave_progress": Access("admin"),
+    "admin.wave_quality": Access("admin"),
+    "admin.detect_quality": Access("admin"),
+    "admin.exclude_response": Access("admin"),
+    "admin.set_flag": Access("admin"),
+    "admin.users": Access("admin"),
+    "admin.set_user_active": Access("admin"),
+    "bureau.index": Access("staff"),
+    "bureau.district_page": Access("district", "page"),
+    "bureau.district_chart": Access("district", "chart"),
+    "bureau.district_download": Access("district", "report"),
+    "bureau.city_page": Access("city", "page"),
+    "bureau.city_chart": Access("city", "chart"),
+    "bureau.city_download": Access("city", "report"),
+    "api.waves": Access("api"),
+    "api.questionnaires": Access("api"),
+    "api.runs": Access("api"),
+    "api.submit_run": Access("api-submit", "run"),
+    "api.run_detail": Access("api-own", "run"),
+    "api.run_results": Access("api-own", "run"),
+    "api.microdata": Access("api-analysts", "microdata"),
 }
+
+# What each role gets from each kind: "login" (redirect to sign-in), "401", "403", "404",
+# "400" (reached the handler: the matrix's empty body is refused as a bad spec), "ok", or
+# "scoped" ("ok" for a district the role may see, else "404", as if it did not exist).
+EXPECTED = {
+    "admin": {"anonymous": "login", "bureau-own": "403", "bureau-other": "403",
+              "analyst": "403", "admin": "ok"},
+    "staff": {"anonymous": "login", "bureau-own": "ok", "bureau-other": "ok", "analyst": "ok",
+              "admin": "ok"},
+    "district": {"anonymous": "login", "bureau-own": "scoped", "bureau-other": "scoped",
+                 "analyst": "scoped", "admin": "scoped"},
+    "city": {"anonymous": "login", "bureau-own": "403", "bureau-other": "403", "analyst": "ok",
+             "admin": "ok"},
+    "api": {"anonymous": "401", "bureau-own": "ok", "bureau-other": "ok", "analyst": "ok",
+            "admin": "ok"},
+    "api-own": {"anonymous": "401", "bureau-own": "ok", "bureau-other": "404", "analyst": "ok",
+                "admin": "ok"},  # a bureau sees only its own runs (the world's run is OWN's)
+    "api-analysts": {"anonymous": "401", "bureau-own": "403", "bureau-other": "403",
+                     "analyst": "ok", "admin": "ok"},
+    "api-submit": {"anonymous": "401", "bureau-own": "400", "bureau-other": "400",
+                   "analyst": "400", "admin": "400"},
+}
+DOWNLOADS = ("report", "run", "microdata")
 
 
 def protected_rules(app):
     return [rule for rule in app.url_map.iter_rules()
-            if rule.rule.startswith(PROTECTED_PREFIXES) and rule.endpoint not in PUBLIC_API]
+            if ENDPOINTS.get(rule.endpoint, Access("unclassified")).kind != "public"]
 
 
-def kind_of(rule) -> str | None:
-    blueprint = rule.endpoint.split(".")[0]
-    return {"admin": "admin", "api": "api"}.get(blueprint) or BUREAU_KINDS.get(rule.endpoint)
+def kind_of(rule) -> str:
+    return ENDPOINTS[rule.endpoint].kind
 
 
-def test_every_protected_endpoint_is_in_the_matrix(app):
-    unknown = [rule.rule for rule in protected_rules(app) if kind_of(rule) is None]
-    assert unknown == [], f"add these endpoints to BUREAU_KINDS with their scope: {unknown}"
-    stray = [rule.rule for rule in app.url_map.iter_rules()
-             if rule.endpoint.split(".")[0] in ("admin", "bureau", "api")
-             and not rule.rule.startswith(PROTECTED_PREFIXES)]
-    assert stray == [], f"staff endpoints outside the protected prefixes: {stray}"
+def test_every_endpoint_is_classified(app):
+    unknown = sorted({rule.rule for rule in app.url_map.iter_rules()
+                      if rule.endpoint not in ENDPOINTS})
+    assert unknown == [], f"add these endpoints to ENDPOINTS with who may reach them: {unknown}"
+    assert set(ENDPOINTS) == {rule.endpoint for rule in app.url_map.iter_rules()}, \
+        "ENDPOINTS lists endpoints the application no longer has"
+    assert {access.kind for access in ENDPOINTS.values()} <= {"public", *EXPECTED}
+    assert all(set(row) == set(ROLES) for row in EXPECTED.values())
+
+
+def test_staff_endpoints_sit_under_the_protected_prefixes(app):
+    for rule in app.url_map.iter_rules():
+        kind = ENDPOINTS[rule.endpoint].kind
+        assert (kind != "public") == rule.rule.startswith(PROTECTED_PREFIXES) \
+            or rule.endpoint == "api.openapi", rule.rule
+        assert kind.startswith("api") == rule.endpoint.startswith("api.") \
+            or rule.endpoint == "api.openapi", rule.rule
 
 
 # --------------------------------------------------------------------------------- world
@@ -150,17 +226,12 @@ def call(client, method: str, url: str, token: str | None):
 
 
 def expected(kind: str, role: str, district: str | None) -> str:
-    """'login' (redirect to sign-in), '401', '403', '404' or 'ok'."""
-    if role == "anonymous":
-        return "401" if kind == "api" else "login"
-    if kind == "admin":
-        return "ok" if role == "admin" else "403"
-    if kind == "city":
-        return "403" if role.startswith("bureau") else "ok"
-    if kind == "district":
-        visible = {"bureau-own": {OWN}, "bureau-other": {OTHER}}.get(role, {OWN, OTHER})
-        return "ok" if district in visible else "404"
-    return "ok"
+    """What ``role`` should get from an endpoint of ``kind`` (for ``district``, if any)."""
+    want = EXPECTED[kind][role]
+    if want != "scoped":
+        return want
+    visible = {"bureau-own": {OWN}, "bureau-other": {OTHER}}.get(role, {OWN, OTHER})
+    return "ok" if district in visible else "404"
 
 
 def outcome(response) -> str:
@@ -185,9 +256,8 @@ def test_matrix(app, world, role):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             for district in districts_for(rule):
                 url = url_for_rule(rule, world, district)
-                token = world.tokens.get(role) if kind == "api" else None
-                want = api_expected(rule, role) if kind == "api" else \
-                    expected(kind, role, district)
+                token = world.tokens.get(role) if kind.startswith("api") else None
+                want = expected(kind, role, district)
                 response = call(client, method, url, token)
                 got = outcome(response)
                 response.close()  # streamed downloads hold their file open until closed
@@ -196,25 +266,13 @@ def test_matrix(app, world, role):
     assert failures == []
 
 
-def api_expected(rule, role: str) -> str:
-    """Token holders reach every API endpoint, but a bureau only its own runs and waves."""
-    if role == "anonymous":
-        return "401"
-    if role == "bureau-other" and rule.endpoint in ("api.run_detail", "api.run_results",
-                                                    "api.microdata"):
-        return "404"
-    if rule.endpoint == "api.submit_run":
-        return "400"  # reached the handler: the empty body is refused as a bad spec
-    return "ok"
-
-
 @pytest.mark.parametrize("role", ["anonymous", "bureau-own", "analyst", "admin"])
 def test_api_ignores_the_session_cookie(app, world, role):
     """Signed in on the web but without a token, the API still answers 401."""
     client = staff_client(app)
     login_as(client, world.users[role])
     for rule in protected_rules(app):
-        if kind_of(rule) == "api" and "GET" in rule.methods:
+        if kind_of(rule).startswith("api") and "GET" in rule.methods:
             response = client.get(url_for_rule(rule, world, OWN))
             assert response.status_code == 401, rule.rule
             assert response.is_json
@@ -270,3 +328,52 @@ def test_analyst_index_offers_every_wave_city_wide(app, world):
     page = client.get("/bureau/").get_data(as_text=True)
     for wave in (world.wave_both, world.wave_own_only):
         assert f"/bureau/{wave.id}/city" in page
+
+
+def _downloads() -> int:
+    return db.session.scalar(sa.select(sa.func.count(AuditLog.id)).where(
+        AuditLog.action.startswith("download.")))
+
+
+def test_every_download_endpoint_is_audited(app, world):
+    """A report, run or microdata download adds one audit entry naming who took what."""
+    client = staff_client(app)
+    login_as(client, world.users["analyst"])
+    downloads = [rule for rule in app.url_map.iter_rules()
+                 if ENDPOINTS[rule.endpoint].output in DOWNLOADS]
+    assert {ENDPOINTS[r.endpoint].output for r in downloads} == set(DOWNLOADS)
+    for rule in downloads:
+        output = ENDPOINTS[rule.endpoint].output
+        url = url_for_rule(rule, world, OWN)
+        before = _downloads()
+        headers = {"Authorization": f"Bearer {world.tokens['analyst']}"} \
+            if kind_of(rule).startswith("api") else {}
+        if "POST" in rule.methods:
+            response = client.post(url, json={"waves": ["2024"], "outcomes": ["index"],
+                                              "design": {"psu": None, "lonely_psu": "adjust"}},
+                                   headers=headers)
+        else:
+            response = client.get(url, headers=headers)
+        assert response.status_code in (200, 201), (rule.rule, response.get_data(as_text=True))
+        response.close()
+        db.session.expire_all()
+        entry = db.session.scalars(sa.select(AuditLog).order_by(AuditLog.id.desc())).first()
+        assert _downloads() == before + 1, rule.rule
+        assert (entry.action, entry.actor_name) == (f"download.{output}",
+                                                    world.users["analyst"].username), rule.rule
+
+
+def test_a_bureau_download_names_the_bureau_and_a_refused_one_leaves_nothing(app, world):
+    client = staff_client(app)
+    login_as(client, world.users["bureau-own"])
+    wave = world.wave_both.id
+    assert client.get(f"/bureau/{wave}/{OWN}/report.xlsx").status_code == 200
+    assert client.get(f"/bureau/{wave}/{OTHER}/report.xlsx").status_code == 404
+    assert client.get(f"/bureau/{wave}/city/report.pdf").status_code == 403
+    assert client.get(f"/bureau/{wave}/{OWN}").status_code == 200  # a page is not a download
+    db.session.expire_all()
+    (entry,) = db.session.scalars(sa.select(AuditLog).where(
+        AuditLog.action.startswith("download.")))
+    assert entry.actor_name == world.users["bureau-own"].username
+    assert (entry.action, entry.target) == ("download.report", f"wave:{wave}")
+    assert entry.reason == f"wave_label=2024 district={OWN} format=xlsx lang=zh via=web"

@@ -251,14 +251,17 @@ def test_wrong_method_and_oversized_body_are_json(client, tokens):
     assert response.status_code == 413 and "message" in response.get_json()
 
 
-def test_microdata_download_is_scoped_and_weighted(client, tokens):
+def test_microdata_download_is_weighted_and_refused_to_bureaus(client, tokens):
+    """Analysts get every district; a bureau gets 403 (tests/web/test_disclosure.py)."""
     with client.get(f"/api/v1/waves/2024/microdata?format=parquet&margins={MARGINS}",
-                    headers=auth(tokens["bureau"])) as response:
+                    headers=auth(tokens["analyst"])) as response:
         assert response.status_code == 200
         assert response.mimetype == "application/vnd.apache.parquet"
         data = response.data
     table = pq.read_table(io.BytesIO(data)).to_pandas()
-    assert set(table["district"]) == {HONGKOU} and "comment" not in table
-    assert table["weight"].sum() == pytest.approx(100_000)
+    assert set(table["district"]) == {HONGKOU, "310110"} and "comment" not in table
+    assert table["weight"].sum() == pytest.approx(200_000)
+    refused = client.get("/api/v1/waves/2024/microdata", headers=auth(tokens["bureau"]))
+    assert refused.status_code == 403
     label = pq.read_schema(io.BytesIO(data)).field("weight").metadata[b"label"].decode()
     assert label == "最终权重 / Final weight"

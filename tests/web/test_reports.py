@@ -120,9 +120,44 @@ def test_streets_below_the_threshold_are_marked_and_never_shown(waves):
     assert hidden["Responses"] == 4
     assert hidden["Score"] == f"fewer than {SUPPRESS_BELOW} responses: not shown"
     assert hidden["Std. error"] is None and hidden["95% CI low"] is None
-    hidden_score = f"{design.mean('index', by='street').loc[waves.hidden_street, 'estimate']:.4f}"
+    complement = streets[waves.complement_street]
+    assert complement["Responses"] == 10
+    assert complement["Score"] == "withheld so that a smaller street cannot be derived"
+    assert complement["Std. error"] is None and complement["95% CI low"] is None
+    by_street = design.mean("index", by="street")
     csv = report_document(waves.current, HONGKOU, "en", "csv").decode("utf-8-sig")
-    assert hidden_score not in csv
+    for street in (waves.hidden_street, waves.complement_street):
+        assert f"{by_street.loc[street, 'estimate']:.4f}" not in csv
+
+
+def test_the_suppressed_street_cannot_be_derived_from_the_district_figure(waves):
+    """District total minus every published street leaves at least the threshold's worth of
+    responses, never the suppressed street alone (complementary suppression)."""
+    report = build_district_report(waves.current, HONGKOU, "en")
+    published = sum(s.n for s in report.streets if not s.suppressed)
+    assert 0 < report.headline.estimate.n - published
+    assert report.headline.estimate.n - published >= SUPPRESS_BELOW
+    assert {s.code for s in report.streets if s.suppressed and s.n} == {
+        waves.hidden_street, waves.complement_street}
+
+
+def test_a_small_district_and_its_complement_leave_the_district_tables(app, waves):
+    """With Yangpu (12 responses) under a limit of 13, Hongkou goes too as its complement:
+    the city report keeps only its total, and each district's report only its own row and no
+    city mean (else city minus Hongkou would give Yangpu)."""
+    app.config["SURVEYAPP_SUPPRESS_BELOW"] = 13
+    city = build_city_report(waves.current, "en")
+    assert city.districts == () and city.headline.estimate.n == 38
+    assert "districts" not in {chart.id for chart in city.charts}
+    for own, other in ((HONGKOU, YANGPU), (YANGPU, HONGKOU)):
+        report = build_district_report(waves.current, own, "en")
+        assert [row.code for row in report.districts] == [own]
+        assert report.headline.city_mean is None and report.headline.rank_of == 1
+    app.config["SURVEYAPP_SUPPRESS_BELOW"] = 12  # Yangpu published, 2023 districts too
+    report = build_district_report(waves.current, HONGKOU, "en")
+    assert {row.code for row in report.districts} == {HONGKOU, YANGPU}
+    assert report.headline.city_mean is not None
+    assert all(change is not None for row in report.districts for change in row.changes)
 
 
 def test_uploaded_names_stay_text_in_excel_and_csv(waves):
