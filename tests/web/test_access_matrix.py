@@ -55,6 +55,7 @@ ENDPOINTS = {
     "survey.index": Access("public"),
     "survey.form": Access("public"),
     "survey.thanks": Access("public"),
+    "survey.enter_code": Access("public"),
     "auth.login": Access("public"),
     "auth.logout": Access("public"),
     "api.openapi": Access("public"),
