@@ -21,6 +21,7 @@ from surveyapp.services.accounts import (
     list_users,
     set_active,
     set_password,
+    set_role,
 )
 
 
@@ -57,7 +58,10 @@ def create(username: str, role: str, districts: tuple[str, ...], password_stdin:
               help="Read the password from the first line of standard input (for scripts).")
 @with_appcontext_in_language
 def set_password_command(username: str, password_stdin: bool) -> None:
-    """Give an account a new password (e.g. a forgotten one); it also re-enables the account."""
+    """Give an account a new password (e.g. a forgotten one); it also re-enables the account.
+
+    Every session and API token of the account ends.
+    """
     account = find_by_name(username)
     if account is None:
         raise click.ClickException("--username: " + _("no account named %(name)r",
@@ -71,6 +75,30 @@ def set_password_command(username: str, password_stdin: bool) -> None:
     audit.record(None, "user.set_password", f"user:{account.username}")
     db.session.commit()
     click.echo(f"password changed for {account.username}")
+
+
+@user.command("set-role")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--district", "districts", multiple=True,
+              help="District code a bureau account may see; repeat for several.")
+@with_appcontext_in_language
+def set_role_command(username: str, role: str, districts: tuple[str, ...]) -> None:
+    """Change an account's role and districts; its sessions and API tokens end."""
+    account = find_by_name(username)
+    if account is None:
+        raise click.ClickException("--username: " + _("no account named %(name)r",
+                                                      name=username))
+    try:
+        set_role(account, role, districts)
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException("\n".join(error.problems)) from error
+    audit.record(None, "user.set_role", f"user:{account.username}",
+                 f"role={role} districts={','.join(districts) or '-'}")
+    db.session.commit()
+    click.echo(f"{account.username} is now {role}"
+               + (f" for {', '.join(d.code for d in account.districts)}" if account.districts else ""))
 
 
 def _read_password(from_stdin: bool) -> str:
