@@ -4,11 +4,14 @@ Errors are in the terminal's language (surveyapp.cli.language).
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from surveyapp.cli.language import with_appcontext_in_language
 from surveyapp.extensions import db
 from surveyapp.models.accounts import User
+from surveyapp.models.survey import as_utc
 from surveyapp.services import audit
 from surveyapp.services.tokens import (
     MAX_DAYS,
@@ -37,7 +40,7 @@ def create(username: str, days: int | None) -> None:
     except TokenError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
-    expires = row.expires_at.isoformat(timespec="seconds")
+    expires = _utc_text(row.expires_at)
     owner = db.session.get(User, row.user_id).username
     audit.record(None, "token.create", f"user:{owner}", f"token {row.id}, expires {expires}")
     db.session.commit()
@@ -68,9 +71,14 @@ def revoke(token_id: int) -> None:
 def list_command(username: str | None) -> None:
     """Print every token: number, user, created, expires, last used, state."""
     for row, user in tokens_of(username):
-        used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never"
-        click.echo(f"{row.id}\t{user.username}\t{row.created_at.isoformat(timespec='seconds')}\t"
-                   f"{row.expires_at.isoformat(timespec='seconds')}\t{used}\t{token_state(row)}")
+        used = _utc_text(row.last_used_at) if row.last_used_at else "never"
+        click.echo(f"{row.id}\t{user.username}\t{_utc_text(row.created_at)}\t"
+                   f"{_utc_text(row.expires_at)}\t{used}\t{token_state(row)}")
+
+
+def _utc_text(moment: datetime) -> str:
+    """ISO 8601 in UTC with its offset, the same on SQLite (naive) and PostgreSQL."""
+    return as_utc(moment).isoformat(timespec="seconds")
 
 
 commands = [token]

@@ -186,8 +186,8 @@ def test_cli_creates_lists_and_revokes_tokens(runner, bureau, english_terminal):
     row = db.session.scalar(sa.select(ApiToken))
     assert abs(as_utc(row.expires_at) - (utcnow() + timedelta(days=1))) < timedelta(minutes=1)
     listing = runner.invoke(main, ["token", "list"]).output
-    assert re.search(rf"^{row.id}\thongkou\t\S+\t{row.expires_at.isoformat(timespec='seconds')}"
-                     r"\tnever\tactive$", listing, re.M)
+    expires = re.escape(as_utc(row.expires_at).isoformat(timespec="seconds"))
+    assert re.search(rf"^{row.id}\thongkou\t\S+\+00:00\t{expires}\tnever\tactive$", listing, re.M)
     assert runner.invoke(main, ["token", "revoke", str(row.id)]).exit_code == 0
     assert runner.invoke(main, ["token", "list", "--user", "HONGKOU"]).output.rstrip() \
         .endswith("\trevoked")
