@@ -21,8 +21,8 @@ from wtforms.validators import DataRequired, Length
 
 import surveyapp.auth  # noqa: F401  (registers the user loader)
 from surveyapp.extensions import db
-from surveyapp.services import audit
 from surveyapp.models.accounts import normal_name
+from surveyapp.services import audit
 from surveyapp.services.accounts import authenticate, end_sessions
 from surveyapp.services.login_throttle import (
     DEVICE_COOKIE,

@@ -71,8 +71,8 @@ def _name_problems(username: str) -> list[str]:
         return ["用户名：3-64 个字母、数字或 _ . - / username: 3-64 letters, digits, _ . -"]
     taken = find_by_name(username)
     if taken is not None:
-        return [f"用户名 {username} 已存在（不分大小写，{taken.username}） / username: "
-                f"{username!r} is already taken (case does not count: {taken.username!r})"]
+        return [(f"用户名 {username} 已存在（不分大小写，{taken.username}） / username: "
+                 f"{username!r} is already taken (case does not count: {taken.username!r})")]
     return []
 
 

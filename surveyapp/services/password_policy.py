@@ -19,7 +19,7 @@ MIN_SCORE = 3
 SCORED_LENGTH = 100  # zxcvbn's work grows with length; the first 100 characters decide
 
 
-def N_(message: str) -> str:  # noqa: N802  (marks zxcvbn's messages for pybabel extract)
+def N_(message: str) -> str:
     return message
 
 

@@ -1,5 +1,6 @@
 """Sign-in, throttling, sign-out, session safety and `surveyapp user create`."""
 import re
+
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher, profiles

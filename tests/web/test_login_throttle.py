@@ -20,7 +20,7 @@ from surveyapp.services.login_throttle import (
     device_of,
     new_device_cookie,
 )
-from tests.web.staff_fixtures import OWN, PASSWORD, make_geography, make_user, staff_client
+from tests.web.staff_fixtures import PASSWORD, make_geography, make_user, staff_client
 
 SECRET = "test-secret"
 

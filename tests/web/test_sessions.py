@@ -16,7 +16,14 @@ from surveyapp.models.runs import ApiToken
 from surveyapp.models.survey import as_utc
 from surveyapp.services import accounts
 from surveyapp.services.tokens import create_token
-from tests.web.staff_fixtures import OWN, PASSWORD, login_as, make_geography, make_user, staff_client
+from tests.web.staff_fixtures import (
+    OWN,
+    PASSWORD,
+    login_as,
+    make_geography,
+    make_user,
+    staff_client,
+)
 
 ELSEWHERE = {"REMOTE_ADDR": "198.51.100.7", "HTTP_USER_AGENT": "curl/8.0"}
 
@@ -187,7 +194,7 @@ def test_cli_creates_lists_and_revokes_tokens(runner, bureau, english_terminal):
     assert abs(as_utc(row.expires_at) - (utcnow() + timedelta(days=1))) < timedelta(minutes=1)
     listing = runner.invoke(main, ["token", "list"]).output
     expires = re.escape(as_utc(row.expires_at).isoformat(timespec="seconds"))
-    assert re.search(rf"^{row.id}\thongkou\t\S+\+00:00\t{expires}\tnever\tactive$", listing, re.M)
+    assert re.search(rf"^{row.id}\thongkou\t\S+\+00:00\t{expires}\tnever\tactive$", listing, re.MULTILINE)
     assert runner.invoke(main, ["token", "revoke", str(row.id)]).exit_code == 0
     assert runner.invoke(main, ["token", "list", "--user", "HONGKOU"]).output.rstrip() \
         .endswith("\trevoked")
