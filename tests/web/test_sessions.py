@@ -1,8 +1,10 @@
 """Server-side revocation: sessions bound to a session version, expiring and revocable tokens,
 and the audit entries of sign-in, failed sign-in, sign-out and tokens."""
 import re
+import time
 from datetime import timedelta
 
+import itsdangerous.timed
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher, profiles
@@ -150,7 +152,15 @@ def test_a_session_of_an_older_version_or_malformed_id_is_refused(client, bureau
         assert client.get("/bureau/").status_code == 302
 
 
-def test_session_cookies_are_refused_hours_after_sign_in(monkeypatch, tmp_path):
+def test_a_session_cookie_is_refused_twelve_hours_after_sign_in(client, bureau, monkeypatch):
+    assert sign_in(client).status_code == 302
+    later = int(time.time() + 12.1 * 3600)
+    assert client.get("/bureau/").status_code == 200
+    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: later)
+    assert client.get("/bureau/").status_code == 302
+
+
+def test_session_lifetime_is_configurable_and_checked(monkeypatch, tmp_path):
     monkeypatch.setenv("SURVEYAPP_SECRET_KEY", "k")
     assert load_config()["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=12)
     monkeypatch.setenv("SURVEYAPP_SESSION_HOURS", "2")
