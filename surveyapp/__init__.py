@@ -15,6 +15,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings.update(config or {})
     app = Flask(__name__, instance_path=settings["SURVEYAPP_INSTANCE_PATH"])
     app.config.update(settings)
+    trust_proxies(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -22,11 +23,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind SURVEYAPP_TRUSTED_PROXIES proxies, take the client's address from X-Forwarded-For.
+
+    Only that many hops are believed, so a client cannot pick its own address (and escape
+    sign-in throttling) by sending the header itself.
+    """
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    hops = app.config.get("SURVEYAPP_TRUSTED_PROXIES", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
 def register_extensions(app: Flask) -> None:
     from flask_migrate import Migrate
 
     from surveyapp.i18n import select_locale
+    from surveyapp.private_files import private_sqlite_file
 
+    private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     Migrate(app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True)
     csrf.init_app(app)

@@ -28,9 +28,19 @@ login_manager.login_message_category = "warning"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def load_user(session_id: str) -> User | None:
+    """The active user a session names, if the session's version is still the user's.
+
+    The session holds "<id>:<version>" (User.get_id); signing out, a new password or role,
+    or disabling raise the version, so every session signed in before is refused here.
+    """
+    user_id, _colon, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
 
 
 def role_required(*roles: str) -> Callable[[F], F]:

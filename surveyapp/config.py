@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from surveyapp.private_files import write_once
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
@@ -28,11 +31,15 @@ def _secret_key(instance: Path) -> str:
     key_file = instance / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    instance.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
-    return key
+    return write_once(key_file, secrets.token_hex(32))  # created 0600, complete, once
+
+
+def _whole_number(name: str, default: int, low: int, high: int) -> int:
+    """An integer setting within [low, high]; anything else stops start-up with its name."""
+    text = os.environ.get(name, str(default)).strip()
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ValueError(f"{name}: expected a whole number from {low} to {high}; got {text!r}")
+    return int(text)
 
 
 def _time_zone() -> str:
@@ -128,6 +135,12 @@ def load_config() -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": os.environ.get("SURVEYAPP_SECURE_COOKIES", "0") == "1",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SECURE": os.environ.get("SURVEYAPP_SECURE_COOKIES", "0") == "1",
+        # A signed session cookie is refused this long after sign-in, whatever the browser does.
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            hours=_whole_number("SURVEYAPP_SESSION_HOURS", 12, 1, 24 * 31)),
+        "SURVEYAPP_TOKEN_DAYS": _whole_number("SURVEYAPP_TOKEN_DAYS", 90, 1, 3650),
+        # Reverse proxies in front of the service whose X-Forwarded-* headers are believed.
+        "SURVEYAPP_TRUSTED_PROXIES": _whole_number("SURVEYAPP_TRUSTED_PROXIES", 0, 0, 10),
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         # Residents and staff read and type times in this zone; the database keeps UTC.
         "BABEL_DEFAULT_TIMEZONE": _time_zone(),

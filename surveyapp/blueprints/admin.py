@@ -22,7 +22,7 @@ from surveyapp.models.survey import District, QuestionnaireVersion, Street, Wave
 from surveyapp.models.survey import Response as SurveyResponse
 from surveyapp.questionnaires import QuestionnaireError, parse_questionnaire
 from surveyapp.reports.safety import csv_text
-from surveyapp.services import accounts, audit, progress, quality
+from surveyapp.services import accounts, audit, progress, quality, tokens
 from surveyapp.services.catalog import CatalogError, questionnaire_of, sync_questionnaire
 from surveyapp.services.invitations import InvitationError, generate_codes
 from surveyapp.services.margins import import_margins_csv
@@ -317,10 +317,31 @@ def set_user_active(user_id: int, action: str):
         if user.id == current_user.id:
             flash("不能停用自己的账号 / You cannot disable your own account.", "error")
             return redirect(url_for("admin.users"))
-        accounts.set_active(user, action == "enable")
+        accounts.set_active(user, action == "enable", current_user)
         audit.record(current_user, f"user.{action}", f"user:{user.username}")
         db.session.commit()
     return redirect(url_for("admin.users"))
+
+
+@bp.get("/tokens")
+def api_tokens():
+    """Every API token: whose, created, expires, last used, state; active ones can be revoked."""
+    return render_template("admin/tokens.html", tokens=tokens.tokens_of(),
+                           state=tokens.token_state)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def revoke_api_token(token_id: int):
+    if forms.ConfirmForm().validate_on_submit():
+        try:
+            row = tokens.revoke_token(token_id)
+        except tokens.TokenError:
+            abort(404)
+        owner = accounts.find_user(row.user_id)
+        audit.record(current_user, "token.revoke", f"token:{row.id}", f"user:{owner.username}")
+        db.session.commit()
+        flash(f"已撤销令牌 Token revoked: {row.id}", "success")
+    return redirect(url_for("admin.api_tokens"))
 
 
 @bp.get("/audit")

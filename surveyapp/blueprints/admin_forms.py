@@ -119,5 +119,6 @@ class UserForm(FlaskForm):
         SelectChoice(role, {"admin": "管理员 administrator", "analyst": "市级分析员 city analyst",
                 "bureau": "区局 district bureau"}[role]) for role in ROLES])
     districts = CheckboxesField("区（仅区局） Districts (bureau only)")
-    password = PasswordField("初始密码 Initial password (at least 10 characters)",
+    password = PasswordField("初始密码（至少 10 个字符，不易猜到） Initial password (at least 10 "
+                             "characters, hard to guess)",
                              validators=[DataRequired(REQUIRED)])

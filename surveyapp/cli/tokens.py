@@ -4,12 +4,23 @@ Errors are in the terminal's language (surveyapp.cli.language).
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from surveyapp.cli.language import with_appcontext_in_language
 from surveyapp.extensions import db
+from surveyapp.models.accounts import User
+from surveyapp.models.survey import as_utc
 from surveyapp.services import audit
-from surveyapp.services.tokens import TokenError, create_token, revoke_token, tokens_of
+from surveyapp.services.tokens import (
+    MAX_DAYS,
+    TokenError,
+    create_token,
+    revoke_token,
+    token_state,
+    tokens_of,
+)
 
 
 @click.group("token")
@@ -19,19 +30,24 @@ def token() -> None:
 
 @token.command("create")
 @click.option("--user", "username", required=True, help="The account the token acts as.")
+@click.option("--days", type=click.IntRange(1, MAX_DAYS), default=None,
+              help="Days until it expires (default SURVEYAPP_TOKEN_DAYS, 90).")
 @with_appcontext_in_language
-def create(username: str) -> None:
+def create(username: str, days: int | None) -> None:
     """Create a token and print it; it cannot be shown again."""
     try:
-        row, text = create_token(username)
+        row, text = create_token(username, days)
     except TokenError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
-    audit.record(None, "token.create", f"user:{username}", f"token {row.id}")
+    expires = _utc_text(row.expires_at)
+    owner = db.session.get(User, row.user_id).username
+    audit.record(None, "token.create", f"user:{owner}", f"token {row.id}, expires {expires}")
     db.session.commit()
     click.echo(text)
-    click.echo(f"token {row.id} for {username}: keep it secret; it is not stored and cannot be "
-               "shown again. Use it as 'Authorization: Bearer <token>'.", err=True)
+    click.echo(f"token {row.id} for {owner}, expires {expires}: keep it secret; it is "
+               "not stored and cannot be shown again. Use it as 'Authorization: Bearer <token>'.",
+               err=True)
 
 
 @token.command("revoke")
@@ -53,11 +69,16 @@ def revoke(token_id: int) -> None:
 @click.option("--user", "username", default=None, help="Only this account's tokens.")
 @with_appcontext_in_language
 def list_command(username: str | None) -> None:
-    """Print every token: number, user, created, last used, state."""
+    """Print every token: number, user, created, expires, last used, state."""
     for row, user in tokens_of(username):
-        used = row.last_used_at.isoformat(timespec="seconds") if row.last_used_at else "never"
-        click.echo(f"{row.id}\t{user.username}\t{row.created_at.isoformat(timespec='seconds')}\t"
-                   f"{used}\t{'revoked' if row.revoked else 'active'}")
+        used = _utc_text(row.last_used_at) if row.last_used_at else "never"
+        click.echo(f"{row.id}\t{user.username}\t{_utc_text(row.created_at)}\t"
+                   f"{_utc_text(row.expires_at)}\t{used}\t{token_state(row)}")
+
+
+def _utc_text(moment: datetime) -> str:
+    """ISO 8601 in UTC with its offset, the same on SQLite (naive) and PostgreSQL."""
+    return as_utc(moment).isoformat(timespec="seconds")
 
 
 commands = [token]

@@ -6,13 +6,15 @@ surveyapp.services.accounts give every problem in Chinese and English already.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 from flask_babel import gettext as _
 
 from surveyapp.cli.language import with_appcontext_in_language
 from surveyapp.extensions import db
-from surveyapp.models.accounts import ROLES
+from surveyapp.models.accounts import ROLES, User
 from surveyapp.services import audit
 from surveyapp.services.accounts import (
     AccountError,
@@ -21,7 +23,10 @@ from surveyapp.services.accounts import (
     list_users,
     set_active,
     set_password,
+    set_role,
 )
+
+T = TypeVar("T")
 
 
 @click.group("user")
@@ -39,16 +44,12 @@ def user() -> None:
 @with_appcontext_in_language
 def create(username: str, role: str, districts: tuple[str, ...], password_stdin: bool) -> None:
     """Create an account; the password is prompted for unless --password-stdin is given."""
-    try:
-        account = create_user(username, _read_password(password_stdin), role, districts)
-    except AccountError as error:
-        db.session.rollback()
-        raise click.ClickException("\n".join(error.problems)) from error
+    account = _checked(lambda: create_user(username, _read_password(password_stdin), role,
+                                           districts))
     audit.record(None, "user.create", f"user:{account.username}",
                  f"role={role} districts={','.join(districts) or '-'}")
     db.session.commit()
-    click.echo(f"created {account.role} {account.username}"
-               + (f" for {', '.join(d.code for d in account.districts)}" if account.districts else ""))
+    click.echo(f"created {account.role} {account.username}{_scope(account)}")
 
 
 @user.command("set-password")
@@ -57,20 +58,53 @@ def create(username: str, role: str, districts: tuple[str, ...], password_stdin:
               help="Read the password from the first line of standard input (for scripts).")
 @with_appcontext_in_language
 def set_password_command(username: str, password_stdin: bool) -> None:
-    """Give an account a new password (e.g. a forgotten one); it also re-enables the account."""
-    account = find_by_name(username)
-    if account is None:
-        raise click.ClickException("--username: " + _("no account named %(name)r",
-                                                      name=username))
-    try:
-        set_password(account, _read_password(password_stdin))
-    except AccountError as error:
-        db.session.rollback()
-        raise click.ClickException("\n".join(error.problems)) from error
+    """Give an account a new password (e.g. a forgotten one); it also re-enables the account.
+
+    Every session and API token of the account ends.
+    """
+    account = _existing(username)
+    _checked(lambda: set_password(account, _read_password(password_stdin)))
     set_active(account, True)
     audit.record(None, "user.set_password", f"user:{account.username}")
     db.session.commit()
     click.echo(f"password changed for {account.username}")
+
+
+@user.command("set-role")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--district", "districts", multiple=True,
+              help="District code a bureau account may see; repeat for several.")
+@with_appcontext_in_language
+def set_role_command(username: str, role: str, districts: tuple[str, ...]) -> None:
+    """Change an account's role and districts; its sessions and API tokens end."""
+    account = _existing(username)
+    _checked(lambda: set_role(account, role, districts))
+    audit.record(None, "user.set_role", f"user:{account.username}",
+                 f"role={role} districts={','.join(districts) or '-'}")
+    db.session.commit()
+    click.echo(f"{account.username} is now {role}{_scope(account)}")
+
+
+def _existing(username: str) -> User:
+    account = find_by_name(username)
+    if account is None:
+        raise click.ClickException("--username: " + _("no account named %(name)r",
+                                                      name=username))
+    return account
+
+
+def _checked(change: Callable[[], T]) -> T:
+    """Run an account change; refused, nothing is kept and every problem is printed."""
+    try:
+        return change()
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException("\n".join(error.problems)) from error
+
+
+def _scope(account: User) -> str:
+    return f" for {', '.join(d.code for d in account.districts)}" if account.districts else ""
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -16,6 +16,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def normal_name(username: str) -> str:
+    """The stored form of a user name (lower case, as a CHECK constraint requires)."""
+    return (username or "").lower()
+
+
 user_district = sa.Table(
     "user_district",
     db.metadata,
@@ -25,10 +30,15 @@ user_district = sa.Table(
 
 
 class User(UserMixin, db.Model):
-    """A member of staff: 'admin' (everything), 'analyst' (all districts) or 'bureau' (its own)."""
+    """A member of staff: 'admin' (everything), 'analyst' (all districts) or 'bureau' (its own).
+
+    User names are stored in lower case (so unique whatever the case typed). A session is
+    bound to ``session_version``: raising it ends every session signed in before.
+    """
 
     __tablename__ = "user_account"
-    __table_args__ = (sa.CheckConstraint("role IN ('admin', 'analyst', 'bureau')", name="role"),)
+    __table_args__ = (sa.CheckConstraint("role IN ('admin', 'analyst', 'bureau')", name="role"),
+                      sa.CheckConstraint("username = lower(username)", name="username_lower"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -36,6 +46,7 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(sa.String(16))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     districts: Mapped[list[District]] = relationship(  # noqa: F821
         secondary=user_district, order_by="District.code"
     )
@@ -43,6 +54,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What the session cookie holds: id and session version (surveyapp.auth.load_user)."""
+        return f"{self.id}:{self.session_version}"
 
 
 class LoginFailure(db.Model):
@@ -53,6 +68,9 @@ class LoginFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), index=True)
     client_hash: Mapped[str] = mapped_column(sa.String(64), index=True)  # HMAC of the address
+    # Set when the browser showed a device cookie for this user name (surveyapp.services.
+    # login_throttle): such attempts count against that browser only.
+    device: Mapped[str | None] = mapped_column(sa.String(32), index=True)
     failed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
 
 

@@ -38,7 +38,10 @@ class EstimateRun(db.Model):
 
 
 class ApiToken(db.Model):
-    """A bearer token for /api/v1. Only its SHA-256 is stored; the token is shown once."""
+    """A bearer token for /api/v1. Only its SHA-256 is stored; the token is shown once.
+
+    Refused after ``expires_at``, once revoked, or when its user is disabled.
+    """
 
     __tablename__ = "api_token"
 
@@ -48,4 +51,5 @@ class ApiToken(db.Model):
         sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=_utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(default=False)

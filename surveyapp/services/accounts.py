@@ -1,31 +1,37 @@
-"""Staff accounts: creation, argon2 password hashes, and login throttling kept in the database.
+"""Staff accounts: creation, argon2 password hashes, sign-in, and ending a user's sessions.
 
-Throttling lives in the database (not in process memory) so that it holds across every worker
-process. Failures are keyed by user name and by an HMAC of the client address: no raw address
-is ever stored.
+User names are kept in lower case: ``Demo-Admin`` is ``demo-admin``, so no two accounts differ
+only in case. Every sign-in attempt that is not throttled costs one argon2 verification, for
+unknown, disabled and active accounts alike, so the answer time says nothing about the
+account. Throttling rules live in surveyapp.services.login_throttle.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from surveyapp.extensions import db
-from surveyapp.models.accounts import ROLES, LoginFailure, User
+from surveyapp.models.accounts import ROLES, User, normal_name
 from surveyapp.models.survey import District
+from surveyapp.services import audit
+from surveyapp.services.login_throttle import (
+    Attempt,
+    LoginThrottled,
+    forget_failures,
+    record_failure,
+    wait_before,
+)
+from surveyapp.services.password_policy import password_problem
+from surveyapp.services.tokens import revoke_tokens_of
 
-MAX_FAILURES = 5  # per user name and client, within the window
-MAX_FAILURES_WIDE = 20  # per user name from anywhere, or per client over any user names
-FAILURE_WINDOW = timedelta(minutes=15)
-MIN_PASSWORD_LENGTH = 10
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{3,64}")
+ANONYMOUS = "anonymous"  # the audit log's actor for a sign-in attempt that did not succeed
 
 _hasher = PasswordHasher()
 
@@ -38,15 +44,6 @@ class AccountError(ValueError):
         self.problems = problems
 
 
-class LoginThrottled(Exception):
-    """Too many recent failures for this user name or client: refuse without checking."""
-
-
-def client_fingerprint(address: str | None, secret: str) -> str:
-    """HMAC-SHA256 of the client address, so throttling works without storing the address."""
-    return hmac.new(secret.encode(), (address or "").encode(), hashlib.sha256).hexdigest()
-
-
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -56,26 +53,31 @@ def create_user(
 ) -> User:
     """Create an account after checking every field; bureau accounts need at least one district."""
     codes = sorted(set(district_codes))
-    problems = _user_problems(username, password, role, codes)
+    problems = _name_problems(username)
+    problems += [p for p in [password_problem(password, username)] if p]
+    problems += _role_problems(role, codes)
     districts = _districts(codes, problems)
     if problems:
         raise AccountError(problems)
-    user = User(username=username, password_hash=hash_password(password), role=role,
-                districts=districts)
+    user = User(username=normal_name(username), password_hash=hash_password(password),
+                role=role, districts=districts)
     db.session.add(user)
     db.session.flush()
     return user
 
 
-def _user_problems(username: str, password: str, role: str, codes: list[str]) -> list[str]:
-    problems = []
+def _name_problems(username: str) -> list[str]:
     if not USERNAME_PATTERN.fullmatch(username or ""):
-        problems.append("用户名：3-64 个字母、数字或 _ . - / username: 3-64 letters, digits, _ . -")
-    elif db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
-        problems.append(f"用户名 {username} 已存在 / username: {username!r} is already taken")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        problems.append(f"密码：至少 {MIN_PASSWORD_LENGTH} 个字符 / password: at least "
-                        f"{MIN_PASSWORD_LENGTH} characters")
+        return ["用户名：3-64 个字母、数字或 _ . - / username: 3-64 letters, digits, _ . -"]
+    taken = find_by_name(username)
+    if taken is not None:
+        return [(f"用户名 {username} 已存在（不分大小写，{taken.username}） / username: "
+                 f"{username!r} is already taken (case does not count: {taken.username!r})")]
+    return []
+
+
+def _role_problems(role: str, codes: list[str]) -> list[str]:
+    problems = []
     if role not in ROLES:
         problems.append(f"角色：应为 {', '.join(ROLES)} / role: expected one of {', '.join(ROLES)}")
     elif role == "bureau" and not codes:
@@ -95,16 +97,43 @@ def _districts(codes: list[str], problems: list[str]) -> list[District]:
     return found
 
 
-def set_password(user: User, password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError([(f"密码：至少 {MIN_PASSWORD_LENGTH} 个字符 / password: at least "
-                            f"{MIN_PASSWORD_LENGTH} characters")])
+def set_password(user: User, password: str, actor: User | None = None) -> None:
+    """A new password; every session and API token of the user ends with the old one."""
+    problem = password_problem(password, user.username)
+    if problem:
+        raise AccountError([problem])
     user.password_hash = hash_password(password)
+    end_sessions(user, actor, "password changed")
+
+
+def set_active(user: User, active: bool, actor: User | None = None) -> None:
+    """Enable or disable an account; disabling ends its sessions and revokes its tokens."""
+    user.active = active
+    if not active:
+        end_sessions(user, actor, "account disabled")
     db.session.flush()
 
 
-def set_active(user: User, active: bool) -> None:
-    user.active = active
+def set_role(user: User, role: str, district_codes: Iterable[str] = (),
+             actor: User | None = None) -> None:
+    """A new role (and districts); the user signs in again, and needs new API tokens."""
+    codes = sorted(set(district_codes))
+    problems = _role_problems(role, codes)
+    districts = _districts(codes, problems)
+    if problems:
+        raise AccountError(problems)
+    user.role, user.districts = role, districts
+    end_sessions(user, actor, "role changed")
+
+
+def end_sessions(user: User, actor: User | None, why: str) -> None:
+    """End every session of ``user`` (its session version goes up) and revoke its tokens.
+
+    Each revoked token gets an audit entry saying why; the caller records its own action.
+    """
+    user.session_version += 1
+    for token in revoke_tokens_of(user):
+        audit.record(actor, "token.revoke", f"token:{token.id}", f"user:{user.username}: {why}")
     db.session.flush()
 
 
@@ -117,63 +146,54 @@ def find_user(user_id: int) -> User | None:
 
 
 def find_by_name(username: str) -> User | None:
-    return db.session.scalar(sa.select(User).where(User.username == username))
+    """The account named ``username``, whatever the case it is typed in."""
+    return db.session.scalar(sa.select(User).where(User.username == normal_name(username)))
 
 
-def authenticate(username: str, password: str, client: str,
+def authenticate(username: str, password: str, client: str, device: str | None = None,
                  now: datetime | None = None) -> User | None:
-    """The active user with these credentials, or None (and the failure is recorded).
+    """The active user with these credentials, or None; the attempt is audited either way.
 
-    Raises LoginThrottled, without checking the password, after too many recent failures.
+    ``client`` is the address hash and ``device`` the id of a device cookie issued for this
+    user name (surveyapp.services.login_throttle). Raises LoginThrottled, without checking the
+    password, while the attempt must wait. Otherwise exactly one argon2 verification runs,
+    against the account's hash or a dummy one, so timing does not tell accounts apart.
     """
     now = now or datetime.now(UTC)
-    if is_throttled(username, client, now):
-        raise LoginThrottled(username)
+    attempt = Attempt(normal_name(username), client, device)
     user = find_by_name(username)
-    if user is not None and user.active and _verify(user, password):
-        db.session.execute(sa.delete(LoginFailure).where(
-            LoginFailure.username == username, LoginFailure.client_hash == client))
+    target = f"user:{user.username}" if user is not None else "user:?"  # typed names stay out
+    wait = wait_before(attempt, now)
+    if wait is not None:
+        audit.record(None, "auth.login_failed", target, "throttled", actor_name=ANONYMOUS)
+        raise LoginThrottled(wait)
+    matches = _verify(user.password_hash if user is not None else _dummy_hash(_hasher), password)
+    if user is not None and user.active and matches:
+        _rehash_if_needed(user, password)
+        forget_failures(attempt)
+        audit.record(user, "auth.login", target)
         return user
-    if user is None:
-        _verify_nothing(password)  # same time as a wrong password: user names do not leak
-    _record_failure(username, client, now)
+    reason = ("unknown user name" if user is None else
+              "account disabled" if not user.active else "wrong password")
+    record_failure(attempt, now)
+    audit.record(None, "auth.login_failed", target, reason, actor_name=ANONYMOUS)
     return None
 
 
-def is_throttled(username: str, client: str, now: datetime) -> bool:
-    since = now - FAILURE_WINDOW
-    recent = sa.select(sa.func.count()).select_from(LoginFailure).where(
-        LoginFailure.failed_at >= since)
-    pair = db.session.scalar(recent.where(LoginFailure.username == username,
-                                          LoginFailure.client_hash == client))
-    by_name = db.session.scalar(recent.where(LoginFailure.username == username))
-    by_client = db.session.scalar(recent.where(LoginFailure.client_hash == client))
-    return pair >= MAX_FAILURES or max(by_name, by_client) >= MAX_FAILURES_WIDE
-
-
-def _record_failure(username: str, client: str, now: datetime) -> None:
-    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.failed_at < now - 4 * FAILURE_WINDOW))
-    db.session.add(LoginFailure(username=username[:64], client_hash=client, failed_at=now))
-    db.session.flush()
-
-
-def _verify(user: User, password: str) -> bool:
+def _verify(password_hash: str, password: str) -> bool:
     try:
-        _hasher.verify(user.password_hash, password)
+        return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _rehash_if_needed(user: User, password: str) -> None:
+    """Keep the stored hash at today's argon2 parameters (checked only after a success)."""
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    return True
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    return _hasher.hash("not a password anyone has")
-
-
-def _verify_nothing(password: str) -> None:
-    try:
-        _hasher.verify(_dummy_hash(), password)
-    except VerificationError:
-        pass
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash with the same parameters as real ones, checked when there is no account."""
+    return hasher.hash("not a password anyone has")

@@ -9,11 +9,13 @@ from surveyapp.models.accounts import AuditLog, User
 CLI_ACTOR = "cli"
 
 
-def record(actor: User | None, action: str, target: str, reason: str = "") -> AuditLog:
-    """Add one audit entry; ``actor`` None means the command line (no account behind it)."""
+def record(actor: User | None, action: str, target: str, reason: str = "",
+           actor_name: str | None = None) -> AuditLog:
+    """Add one audit entry; ``actor`` None means the command line, unless ``actor_name`` says
+    who else it was (e.g. an anonymous sign-in attempt)."""
     entry = AuditLog(
         actor_id=actor.id if actor is not None else None,
-        actor_name=actor.username if actor is not None else CLI_ACTOR,
+        actor_name=actor.username if actor is not None else (actor_name or CLI_ACTOR),
         action=action,
         target=target,
         reason=reason,

@@ -30,6 +30,7 @@ from surveyapp.extensions import db
 from surveyapp.models.margins import MarginRow, MarginSet
 from surveyapp.models.quality import QualityFlag
 from surveyapp.models.survey import District, Response, Street, Wave
+from surveyapp.private_files import private_dir
 from surveyapp.reports.csv import build_csv
 from surveyapp.reports.excel import build_workbook
 from surveyapp.reports.model import Language, Report
@@ -162,9 +163,7 @@ def _remember(memory: OrderedDict, key: tuple, slots: int, make: Callable[[], T]
 
 
 def _cache_dir() -> Path:
-    path = Path(current_app.config["SURVEYAPP_INSTANCE_PATH"]) / "report_cache"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_dir(Path(current_app.config["SURVEYAPP_INSTANCE_PATH"]) / "report_cache")
 
 
 def _file_name(wave: Wave, district: str | None, lang: str, fmt: str, margins: str | None,

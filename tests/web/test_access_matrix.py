@@ -154,6 +154,7 @@ class World:
     flag_id: int
     run_id: int
     victim_id: int
+    victim_token_id: int
 
 
 def fake_report(wave, district, lang, *args, **kwargs):
@@ -192,8 +193,10 @@ def world(app, monkeypatch) -> World:
     db.session.add(run)
     db.session.flush()
     tokens = {role: create_token(user.username)[1] for role, user in users.items() if user}
+    victim_token, _ = create_token(victim.username)
     db.session.commit()
-    return World(users, tokens, wave_both, wave_own_only, flag.id, run.id, victim.id)
+    return World(users, tokens, wave_both, wave_own_only, flag.id, run.id, victim.id,
+                 victim_token.id)
 
 
 # ------------------------------------------------------------------------------- requests
@@ -203,7 +206,7 @@ def url_for_rule(rule, world: World, district: str) -> str:
     values = {
         "wave_id": world.wave_both.id, "district": district, "flag_id": world.flag_id,
         "user_id": world.victim_id, "run_id": world.run_id, "label": world.wave_own_only.label,
-        "chart_id": "trend", "fmt": "csv",
+        "chart_id": "trend", "fmt": "csv", "token_id": world.victim_token_id,
     }
     for name in rule.arguments:
         if name not in values:

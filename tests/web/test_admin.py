@@ -328,3 +328,12 @@ def test_admin_cannot_disable_itself(client, admin):
     post(client, f"/admin/users/{admin.id}/disable", {})
     db.session.refresh(admin)
     assert admin.active
+
+
+def test_account_form_says_why_a_password_is_too_easy_to_guess(client, admin):
+    response = post(client, "/admin/users", {"username": "li-analyst", "role": "analyst",
+                                             "password": "1234567890"})
+    page = response.get_data(as_text=True)
+    assert "太容易被猜到：这是最常见的 100 个密码之一。" in page
+    assert "password: too easy to guess: This is a top-100 common password." in page
+    assert db.session.scalar(sa.select(User).where(User.username == "li-analyst")) is None
