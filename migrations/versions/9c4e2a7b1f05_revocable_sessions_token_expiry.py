@@ -8,7 +8,7 @@
 - login_failure.device: failures of a browser that showed a device cookie.
 
 Revision ID: 9c4e2a7b1f05
-Revises: 5d2f0c3a9e41
+Revises: e4b7a1c9d2f0
 Create Date: 2026-12-02 00:20:00
 
 """
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '9c4e2a7b1f05'
-down_revision = '5d2f0c3a9e41'
+down_revision = 'e4b7a1c9d2f0'
 branch_labels = None
 depends_on = None
 
