@@ -71,5 +71,5 @@ def downgrade():
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.drop_column('expires_at')
     with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_constraint('ck_user_account_username_lower', type_='check')
+        batch_op.drop_constraint(op.f('ck_user_account_username_lower'), type_='check')
         batch_op.drop_column('session_version')

@@ -74,6 +74,8 @@ ENDPOINTS = {
     "admin.exclude_response": Access("admin"),
     "admin.set_flag": Access("admin"),
     "admin.users": Access("admin"),
+    "admin.api_tokens": Access("admin"),
+    "admin.revoke_api_token": Access("admin"),
     "admin.set_user_active": Access("admin"),
     "bureau.index": Access("staff"),
     "bureau.district_page": Access("district", "page"),
