@@ -259,9 +259,10 @@ class SurveyDesign:
     def _package(self, kind: str, variable: str, est: np.ndarray, var: np.ndarray,
                  deff: np.ndarray, n: np.ndarray, index: pd.Index | None, ci: str, level: float,
                  cov: np.ndarray | None, bounds: tuple | None = None,
-                 interval: str | None = None) -> Estimate | pd.DataFrame:
+                 interval: str | None = None,
+                 df: np.ndarray | None = None) -> Estimate | pd.DataFrame:
         se = np.sqrt(var)
-        df = float(self.df)
+        df = np.full(est.shape, float(self.df)) if df is None else df.astype(float)
         if bounds is None:
             crit = critical_value(level, df, ci)
             bounds = (est - crit * se, est + crit * se)
@@ -269,14 +270,14 @@ class SurveyDesign:
         method = self._method_name()
         if index is None:
             return Estimate(kind, variable, float(est[0]), float(se[0]), float(bounds[0][0]),
-                            float(bounds[1][0]), df, float(deff[0]), int(n[0]), level,
+                            float(bounds[1][0]), float(df[0]), float(deff[0]), int(n[0]), level,
                             interval, method)
         attrs = {"statistic": kind, "variable": variable, "level": level, "interval": interval,
                  "method": method}
         if cov is not None:
             attrs["covariance"] = pd.DataFrame(cov, index=index, columns=index)
         return make_table(index, {"estimate": est, "se": se, "ci_low": bounds[0],
-                                  "ci_high": bounds[1], "df": np.full(est.shape, df),
+                                  "ci_high": bounds[1], "df": df,
                                   "deff": deff, "n": n}, attrs)
 
     def _method_name(self) -> str:
@@ -321,6 +322,30 @@ class SurveyDesign:
                              res.deff, res.n, index, ci, level, None, bounds,
                              f"{method}" if ci == "t" else f"{method}-normal")
 
+    def ratio(self, numerator: str, denominator: str, by: ColumnSpec = None, *, ci: str = "t",
+              level: float = 0.95, covmat: bool = False) -> Estimate | pd.DataFrame:
+        """Ratio of weighted totals sum(w y) / sum(w x) (R's ``svyratio``), overall or per domain.
+
+        E.g. pupils per enrolled child, or the share of a total; ``covmat=True`` adds the
+        covariance of the domain ratios. Rows missing either variable are left out of both.
+        """
+        from analysis.ratio import ratio
+
+        return ratio(self, numerator, denominator, by, ci=_check_interval(ci), level=level,
+                     covmat=covmat)
+
+    def quantile(self, variable: str, p: float = 0.5, by: ColumnSpec = None, *, ci: str = "t",
+                 level: float = 0.95) -> Estimate | pd.DataFrame:
+        """The p-quantile (default the median) of ``variable`` (R's ``svyquantile``).
+
+        R's defaults: the inverse weighted CDF (``qrule="math"``) and Woodruff's interval
+        (``interval.type="mean"``) with the domain's degrees of freedom; ``ci="normal"`` uses
+        the normal instead. The SE is the interval's width over twice the critical value.
+        """
+        from analysis.quantile import quantile
+
+        return quantile(self, variable, p, by, ci=_check_interval(ci), level=level)
+
     def var(self, variable: str, *, ci: str = "t", level: float = 0.95) -> Estimate:
         """Population variance of ``variable`` with its standard error (R's ``svyvar``)."""
         y = self._values(variable)
@@ -349,14 +374,17 @@ class SurveyDesign:
 
     # -- weighting ------------------------------------------------------------------------
     def poststratify(self, variables: str | Sequence[str],
-                     population: Mapping[Hashable, float]) -> SurveyDesign:
+                     population: Mapping[Hashable, float], *,
+                     partial: bool = False) -> SurveyDesign:
         """Post-stratify to known population counts (R's ``postStratify``); returns a new design.
 
         ``variables``: one column or a list (keys of ``population`` are then tuples).
+        ``partial=True`` ignores population categories without respondents (R's ``partial``):
+        the weights then sum to the population of the categories present only.
         """
         cols = tuple(_as_list(variables))
         codes, index = self._factor(cols)
-        step, w = weighting.poststratify(self._weights, codes, index, cols, population)
+        step, w = weighting.poststratify(self._weights, codes, index, cols, population, partial)
         return self._derive(w, step, None)
 
     def rake(self, margins: Mapping[str | tuple[str, ...], Mapping[Hashable, float]], *,
@@ -425,6 +453,18 @@ class SurveyDesign:
         """
         step, w = weighting.trim(self._weights, lower, upper, strict)
         return self._derive(w, step, None)
+
+    def subset(self, rows: np.ndarray | pd.Series) -> SurveyDesign:
+        """The design restricted to ``rows`` (a boolean mask), for domain estimation (R's ``subset``).
+
+        Rows outside get weight 0 rather than being dropped, so variances use the whole design
+        (out-of-domain PSUs count); ``df`` counts the PSUs and strata left with weight.
+        Example: ``design.subset(design.data["district"] == "D01").median("index")``.
+        """
+        from analysis.subset import subset_step
+
+        step = subset_step(rows, len(self))
+        return self._derive(step.reapply(self._weights), step, None)
 
     def replicate(self, method: str = "jk1", replicates: int | None = None,
                   seed: int | None = None, *, mse: bool = False) -> ReplicateDesign:

@@ -18,20 +18,21 @@ designs <- list(
   dclus2 = quote(svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2)))
 D <- lapply(designs, eval)
 txt <- function(e) paste(deparse(e, width.cutoff = 500L), collapse = " ")
-stat <- function(s) list(estimate = unname(coef(s)), se = unname(SE(s)))
+stat <- function(s) list(estimate = as.numeric(coef(s)), se = as.numeric(SE(s)))
 by_table <- function(b) {
   cf <- coef(b); se <- SE(b)
-  setNames(lapply(seq_along(cf), function(i) list(estimate = unname(cf[i]), se = unname(se[i]))),
+  setNames(lapply(seq_along(cf), function(i) list(estimate = as.numeric(cf[i]), se = as.numeric(se[i]))),
            names(cf))
 }
 
 # ---- svyratio ------------------------------------------------------------------------
 ratio <- list()
 for (d in names(D)) {
-  r <- svyratio(~api.stu, ~enroll, D[[d]])
-  ratio[[d]] <- list(call = paste0("svyratio(~api.stu, ~enroll, ", d, ") with ", d, " = ",
+  r <- svyratio(~api.stu, ~enroll, D[[d]], na.rm = TRUE, deff = TRUE)
+  ratio[[d]] <- list(call = paste0("svyratio(~api.stu, ~enroll, ", d, ", na.rm=TRUE, deff=TRUE) with ", d, " = ",
                                    txt(designs[[d]])),
-                     ratio = unname(coef(r)), se = unname(SE(r)), degf = degf(D[[d]]))
+                     ratio = unname(coef(r)), se = unname(SE(r)), deff = unname(deff(r)),
+                     degf = degf(D[[d]]))
 }
 b <- svyby(~api.stu, ~stype, denominator = ~enroll, D$dclus1, svyratio, covmat = TRUE)
 ratio$dclus1_by_stype <- list(call = "svyby(~api.stu, ~stype, denominator=~enroll, dclus1, svyratio, covmat=TRUE)",
