@@ -410,12 +410,18 @@ class SurveyDesign:
         return self._derive(w, step, info)
 
     def calibrate(self, totals: Mapping[str, float | Mapping[Hashable, float]], *,
-                  population_size: float | None = None) -> SurveyDesign:
-        """Linear (GREG) calibration to population totals (R's ``calibrate(calfun="linear")``).
+                  population_size: float | None = None, calfun: str = "linear",
+                  bounds: tuple[float, float] = (-np.inf, np.inf), epsilon: float = 1e-7,
+                  max_iter: int = 50) -> SurveyDesign:
+        """Calibrate to population totals (R's ``calibrate``); returns a new design.
 
         ``totals`` maps a numeric column to its population total, or a categorical column to
         counts per category (one dummy per category); ``population_size`` adds an intercept.
-        Standard errors use the GREG residuals, as R does.
+        ``calfun``: "linear" (GREG), "raking" (exponential) or "logit"; ``bounds`` limit the
+        ratio g = new / old weight (logit needs finite ones). Unbounded linear calibration is
+        solved directly, the others by R's Newton iteration (``epsilon``, ``max_iter`` as R);
+        ``weighting_info`` then holds a ``CalibrationInfo``. Standard errors use the GREG
+        residuals with the final weights, as R does for every distance.
         """
         columns, totals_vec, names = [], [], []
         if population_size is not None:
@@ -439,9 +445,16 @@ class SurveyDesign:
                 names.append(col)
         if not columns:
             raise ValueError("calibrate: give at least one population total")
-        step, w = weighting.calibrate(self._weights, np.column_stack(columns),
-                                      np.asarray(totals_vec), tuple(names))
-        return self._derive(w, step, None)
+        x, target = np.column_stack(columns), np.asarray(totals_vec)
+        lower, upper = (float(b) for b in bounds)
+        if calfun == "linear" and lower == -np.inf and upper == np.inf:
+            step, w = weighting.calibrate(self._weights, x, target, tuple(names))
+            return self._derive(w, step, None)
+        from analysis.calibration import calibrate
+
+        step, w, info = calibrate(self._weights, x, target, calfun, lower, upper, epsilon,
+                                  max_iter)
+        return self._derive(w, step, info)
 
     def trim(self, lower: float = -np.inf, upper: float = np.inf, *,
              strict: bool = False) -> SurveyDesign:
