@@ -480,13 +480,24 @@ class SurveyDesign:
         return self._derive(step.reapply(self._weights), step, None)
 
     def replicate(self, method: str = "jk1", replicates: int | None = None,
-                  seed: int | None = None, *, mse: bool = False) -> ReplicateDesign:
-        """Replicate-weight version of this design ("jk1", "jkn" or "bootstrap").
+                  seed: int | None = None, *, mse: bool = False,
+                  fay_rho: float = 0.0) -> ReplicateDesign:
+        """Replicate-weight version of this design.
 
-        Weighting steps are redone on every replicate. ``mse=True`` centres the variance on the
-        full-sample estimate instead of the mean of the replicates (R's ``mse``).
+        ``method``: "jk1", "jkn", "bootstrap" (Rao-Wu: n - 1 PSUs drawn per stratum, no fpc;
+        R's "subbootstrap"), "bootstrap_cd" (R's "bootstrap": Canty-Davison, with the fpc),
+        "brr" or "fay" (balanced repeated replication with R's Hadamard matrices; ``fay_rho``
+        for Fay's variant, e.g. 0.3). Weighting steps are redone on every replicate.
+        ``mse=True`` centres the variance on the full-sample estimate instead of the mean of
+        the replicates (R's ``mse``).
         """
         from analysis.replicate import make_replicate_design
+        from analysis.replicate_build import BUILT_METHODS, build_replicates
+
+        if method in BUILT_METHODS:
+            return build_replicates(self, method, replicates, seed, mse, fay_rho)
+        if fay_rho != 0:
+            raise ValueError("fay_rho: only used with method 'fay'")
 
         return make_replicate_design(self, method, replicates, seed, mse)
 

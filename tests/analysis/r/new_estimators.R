@@ -108,6 +108,7 @@ for (n in c(1, 3, 4, 7, 12, 13, 20, 25, 27, 33, 40, 50, 63, 100, 130, 200)) {
   h <- hadamard(n)
   had[[paste0("n", n)]] <- list(call = paste0("hadamard(", n, ")"), rows = apply(h, 1, paste, collapse = ""))
 }
+had$paley_small_primes <- eval(body(survey:::paley)[[3]][[3]])
 out$hadamard <- had
 
 # ---- BRR and Fay from a linearisation design, covariances and contrasts -------------------
