@@ -305,11 +305,16 @@ class SurveyDesign:
                    level: float = 0.95) -> Estimate | pd.DataFrame:
         """Proportion of rows with ``variable == value`` and its interval (R's ``svyciprop``).
 
-        ``method``: "logit" (R's default), "beta" (Korn-Graubard), "wilson", "wald" or "asin".
+        ``method``: "logit" (R's default), "beta" (Korn-Graubard), "wilson", "wald", "asin" or
+        "likelihood" (R's profile likelihood; see ``analysis.ciprop_likelihood``).
         Rows where ``variable`` is missing are left out of numerator and denominator.
         """
         y = self._indicator(variable, value)
         _check_interval(ci)
+        if method == "likelihood":
+            from analysis.ciprop_likelihood import likelihood_proportion
+
+            return likelihood_proportion(self, variable, value, by, ci=ci, level=level)
         dom, ndom, index = self._domains(by)
         res = estimates.linear_estimates("mean", y, dom, ndom, self._weights, self._variance)
         se = np.sqrt(res.variance)
