@@ -473,7 +473,7 @@ class SurveyDesign:
         return self._derive(w, step, None)
 
     def subset(self, rows: np.ndarray | pd.Series) -> SurveyDesign:
-        """The design restricted to ``rows`` (a boolean mask), for domain estimation (R's ``subset``).
+        """The design restricted to ``rows`` (a boolean mask), for domain estimation (R's subset).
 
         Rows outside get weight 0 rather than being dropped, so variances use the whole design
         (out-of-domain PSUs count); ``df`` counts the PSUs and strata left with weight.

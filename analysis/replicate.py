@@ -18,7 +18,8 @@ from analysis.results import Estimate, critical_value, make_table
 if TYPE_CHECKING:
     from analysis.design import SurveyDesign
 
-REPLICATE_METHODS = ("jk1", "jkn", "bootstrap")
+# the last three are built by analysis.replicate_build
+REPLICATE_METHODS = ("jk1", "jkn", "bootstrap", "bootstrap_cd", "brr", "fay")
 
 
 def _jk1(design: SurveyDesign) -> tuple[np.ndarray, float, np.ndarray]:
