@@ -188,7 +188,7 @@ def test_spec_problems_are_in_chinese_by_default_each_after_its_path(client, tok
     response = client.post("/api/v1/runs", json=BAD_SPEC, headers=auth(tokens["analyst"]))
     assert response.status_code == 422 and response.headers["Content-Language"] == "zh-CN"
     assert response.get_json() == {"error": "invalid_spec", "message": "估计方案有误", "problems": [
-        "spec: weighting.method: 应为以下之一：none, poststratify, rake；实际为 'ipf'",
+        "spec: weighting.method: 应为以下之一：none, poststratify, rake, calibrate；实际为 'ipf'",
         "spec: interval.level: 应为置信水平，如 0.95（不小于 0.5 且小于 1）；实际为 2"]}
     error_conforms(response, "/runs", "post")
     unknown = client.post("/api/v1/runs", json={"waves": ["1999"]},
@@ -203,7 +203,7 @@ def test_spec_problems_are_in_english_when_the_client_prefers_it(client, tokens,
     body = response.get_json()
     assert body["message"] == "the estimate spec has problems"
     assert body["problems"] == [
-        "spec: weighting.method: expected one of none, poststratify, rake; got 'ipf'",
+        "spec: weighting.method: expected one of none, poststratify, rake, calibrate; got 'ipf'",
         "spec: interval.level: expected a level such as 0.95 (from 0.5, below 1); got 2"]
     error_conforms(response, "/runs", "post")
 
