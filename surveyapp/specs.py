@@ -548,7 +548,7 @@ def _weighting(value: Any, problems: _Problems) -> Weighting:
         problems.add("weighting.margins", _("required for method %(method)s: the name of a "
                                             "margin set", method=method))
     if method == "none" and margins is not None:
-        problems.add("weighting.margins", _("only used with method poststratify or rake"))
+        problems.add("weighting.margins", _("only used with method poststratify, rake or calibrate"))
     variables = _names(value.get("variables", []), "weighting.variables", problems)
     if method == "poststratify" and len(variables) != 1:
         problems.add("weighting.variables", _("poststratify needs exactly one variable, e.g. "
