@@ -259,9 +259,10 @@ class SurveyDesign:
     def _package(self, kind: str, variable: str, est: np.ndarray, var: np.ndarray,
                  deff: np.ndarray, n: np.ndarray, index: pd.Index | None, ci: str, level: float,
                  cov: np.ndarray | None, bounds: tuple | None = None,
-                 interval: str | None = None) -> Estimate | pd.DataFrame:
+                 interval: str | None = None,
+                 df: np.ndarray | None = None) -> Estimate | pd.DataFrame:
         se = np.sqrt(var)
-        df = float(self.df)
+        df = np.full(est.shape, float(self.df)) if df is None else df.astype(float)
         if bounds is None:
             crit = critical_value(level, df, ci)
             bounds = (est - crit * se, est + crit * se)
@@ -269,14 +270,14 @@ class SurveyDesign:
         method = self._method_name()
         if index is None:
             return Estimate(kind, variable, float(est[0]), float(se[0]), float(bounds[0][0]),
-                            float(bounds[1][0]), df, float(deff[0]), int(n[0]), level,
+                            float(bounds[1][0]), float(df[0]), float(deff[0]), int(n[0]), level,
                             interval, method)
         attrs = {"statistic": kind, "variable": variable, "level": level, "interval": interval,
                  "method": method}
         if cov is not None:
             attrs["covariance"] = pd.DataFrame(cov, index=index, columns=index)
         return make_table(index, {"estimate": est, "se": se, "ci_low": bounds[0],
-                                  "ci_high": bounds[1], "df": np.full(est.shape, df),
+                                  "ci_high": bounds[1], "df": df,
                                   "deff": deff, "n": n}, attrs)
 
     def _method_name(self) -> str:
@@ -304,11 +305,16 @@ class SurveyDesign:
                    level: float = 0.95) -> Estimate | pd.DataFrame:
         """Proportion of rows with ``variable == value`` and its interval (R's ``svyciprop``).
 
-        ``method``: "logit" (R's default), "beta" (Korn-Graubard), "wilson", "wald" or "asin".
+        ``method``: "logit" (R's default), "beta" (Korn-Graubard), "wilson", "wald", "asin" or
+        "likelihood" (R's profile likelihood; see ``analysis.ciprop_likelihood``).
         Rows where ``variable`` is missing are left out of numerator and denominator.
         """
         y = self._indicator(variable, value)
         _check_interval(ci)
+        if method == "likelihood":
+            from analysis.ciprop_likelihood import likelihood_proportion
+
+            return likelihood_proportion(self, variable, value, by, ci=ci, level=level)
         dom, ndom, index = self._domains(by)
         res = estimates.linear_estimates("mean", y, dom, ndom, self._weights, self._variance)
         se = np.sqrt(res.variance)
@@ -320,6 +326,30 @@ class SurveyDesign:
         return self._package("proportion", f"{variable}=={value}", res.estimate, res.variance,
                              res.deff, res.n, index, ci, level, None, bounds,
                              f"{method}" if ci == "t" else f"{method}-normal")
+
+    def ratio(self, numerator: str, denominator: str, by: ColumnSpec = None, *, ci: str = "t",
+              level: float = 0.95, covmat: bool = False) -> Estimate | pd.DataFrame:
+        """Ratio of weighted totals sum(w y) / sum(w x) (R's ``svyratio``), overall or per domain.
+
+        E.g. pupils per enrolled child, or the share of a total; ``covmat=True`` adds the
+        covariance of the domain ratios. Rows missing either variable are left out of both.
+        """
+        from analysis.ratio import ratio
+
+        return ratio(self, numerator, denominator, by, ci=_check_interval(ci), level=level,
+                     covmat=covmat)
+
+    def quantile(self, variable: str, p: float = 0.5, by: ColumnSpec = None, *, ci: str = "t",
+                 level: float = 0.95) -> Estimate | pd.DataFrame:
+        """The p-quantile (default the median) of ``variable`` (R's ``svyquantile``).
+
+        R's defaults: the inverse weighted CDF (``qrule="math"``) and Woodruff's interval
+        (``interval.type="mean"``) with the domain's degrees of freedom; ``ci="normal"`` uses
+        the normal instead. The SE is the interval's width over twice the critical value.
+        """
+        from analysis.quantile import quantile
+
+        return quantile(self, variable, p, by, ci=_check_interval(ci), level=level)
 
     def var(self, variable: str, *, ci: str = "t", level: float = 0.95) -> Estimate:
         """Population variance of ``variable`` with its standard error (R's ``svyvar``)."""
@@ -349,14 +379,17 @@ class SurveyDesign:
 
     # -- weighting ------------------------------------------------------------------------
     def poststratify(self, variables: str | Sequence[str],
-                     population: Mapping[Hashable, float]) -> SurveyDesign:
+                     population: Mapping[Hashable, float], *,
+                     partial: bool = False) -> SurveyDesign:
         """Post-stratify to known population counts (R's ``postStratify``); returns a new design.
 
         ``variables``: one column or a list (keys of ``population`` are then tuples).
+        ``partial=True`` ignores population categories without respondents (R's ``partial``):
+        the weights then sum to the population of the categories present only.
         """
         cols = tuple(_as_list(variables))
         codes, index = self._factor(cols)
-        step, w = weighting.poststratify(self._weights, codes, index, cols, population)
+        step, w = weighting.poststratify(self._weights, codes, index, cols, population, partial)
         return self._derive(w, step, None)
 
     def rake(self, margins: Mapping[str | tuple[str, ...], Mapping[Hashable, float]], *,
@@ -382,12 +415,18 @@ class SurveyDesign:
         return self._derive(w, step, info)
 
     def calibrate(self, totals: Mapping[str, float | Mapping[Hashable, float]], *,
-                  population_size: float | None = None) -> SurveyDesign:
-        """Linear (GREG) calibration to population totals (R's ``calibrate(calfun="linear")``).
+                  population_size: float | None = None, calfun: str = "linear",
+                  bounds: tuple[float, float] = (-np.inf, np.inf), epsilon: float = 1e-7,
+                  max_iter: int = 50) -> SurveyDesign:
+        """Calibrate to population totals (R's ``calibrate``); returns a new design.
 
         ``totals`` maps a numeric column to its population total, or a categorical column to
         counts per category (one dummy per category); ``population_size`` adds an intercept.
-        Standard errors use the GREG residuals, as R does.
+        ``calfun``: "linear" (GREG), "raking" (exponential) or "logit"; ``bounds`` limit the
+        ratio g = new / old weight (logit needs finite ones). Unbounded linear calibration is
+        solved directly, the others by R's Newton iteration (``epsilon``, ``max_iter`` as R);
+        ``weighting_info`` then holds a ``CalibrationInfo``. Standard errors use the GREG
+        residuals with the final weights, as R does for every distance.
         """
         columns, totals_vec, names = [], [], []
         if population_size is not None:
@@ -411,9 +450,16 @@ class SurveyDesign:
                 names.append(col)
         if not columns:
             raise ValueError("calibrate: give at least one population total")
-        step, w = weighting.calibrate(self._weights, np.column_stack(columns),
-                                      np.asarray(totals_vec), tuple(names))
-        return self._derive(w, step, None)
+        x, target = np.column_stack(columns), np.asarray(totals_vec)
+        lower, upper = (float(b) for b in bounds)
+        if calfun == "linear" and lower == -np.inf and upper == np.inf:
+            step, w = weighting.calibrate(self._weights, x, target, tuple(names))
+            return self._derive(w, step, None)
+        from analysis.calibration import calibrate
+
+        step, w, info = calibrate(self._weights, x, target, calfun, lower, upper, epsilon,
+                                  max_iter)
+        return self._derive(w, step, info)
 
     def trim(self, lower: float = -np.inf, upper: float = np.inf, *,
              strict: bool = False) -> SurveyDesign:
@@ -426,14 +472,37 @@ class SurveyDesign:
         step, w = weighting.trim(self._weights, lower, upper, strict)
         return self._derive(w, step, None)
 
-    def replicate(self, method: str = "jk1", replicates: int | None = None,
-                  seed: int | None = None, *, mse: bool = False) -> ReplicateDesign:
-        """Replicate-weight version of this design ("jk1", "jkn" or "bootstrap").
+    def subset(self, rows: np.ndarray | pd.Series) -> SurveyDesign:
+        """The design restricted to ``rows`` (a boolean mask), for domain estimation (R's subset).
 
-        Weighting steps are redone on every replicate. ``mse=True`` centres the variance on the
-        full-sample estimate instead of the mean of the replicates (R's ``mse``).
+        Rows outside get weight 0 rather than being dropped, so variances use the whole design
+        (out-of-domain PSUs count); ``df`` counts the PSUs and strata left with weight.
+        Example: ``design.subset(design.data["district"] == "D01").median("index")``.
+        """
+        from analysis.subset import subset_step
+
+        step = subset_step(rows, len(self))
+        return self._derive(step.reapply(self._weights), step, None)
+
+    def replicate(self, method: str = "jk1", replicates: int | None = None,
+                  seed: int | None = None, *, mse: bool = False,
+                  fay_rho: float = 0.0) -> ReplicateDesign:
+        """Replicate-weight version of this design.
+
+        ``method``: "jk1", "jkn", "bootstrap" (Rao-Wu: n - 1 PSUs drawn per stratum, no fpc;
+        R's "subbootstrap"), "bootstrap_cd" (R's "bootstrap": Canty-Davison, with the fpc),
+        "brr" or "fay" (balanced repeated replication with R's Hadamard matrices; ``fay_rho``
+        for Fay's variant, e.g. 0.3). Weighting steps are redone on every replicate.
+        ``mse=True`` centres the variance on the full-sample estimate instead of the mean of
+        the replicates (R's ``mse``).
         """
         from analysis.replicate import make_replicate_design
+        from analysis.replicate_build import BUILT_METHODS, build_replicates
+
+        if method in BUILT_METHODS:
+            return build_replicates(self, method, replicates, seed, mse, fay_rho)
+        if fay_rho != 0:
+            raise ValueError("fay_rho: only used with method 'fay'")
 
         return make_replicate_design(self, method, replicates, seed, mse)
 

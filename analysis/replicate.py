@@ -18,7 +18,8 @@ from analysis.results import Estimate, critical_value, make_table
 if TYPE_CHECKING:
     from analysis.design import SurveyDesign
 
-REPLICATE_METHODS = ("jk1", "jkn", "bootstrap")
+# the last three are built by analysis.replicate_build
+REPLICATE_METHODS = ("jk1", "jkn", "bootstrap", "bootstrap_cd", "brr", "fay")
 
 
 def _jk1(design: SurveyDesign) -> tuple[np.ndarray, float, np.ndarray]:
@@ -86,6 +87,12 @@ def make_replicate_design(design: SurveyDesign, method: str, replicates: int | N
     if replicates is not None and method != "bootstrap" and replicates != mult.shape[0]:
         raise ValueError(f"replicate: {method} has one replicate per PSU ({mult.shape[0]}); "
                          "leave replicates unset")
+    return ReplicateDesign(design, replicate_weights(design, mult), scale, rscales, mse, method)
+
+
+def replicate_weights(design: SurveyDesign, mult: np.ndarray) -> np.ndarray:
+    """Replicate weights (R x n): base weights times each replicate's PSU multipliers
+    (R x PSUs), with the design's weighting steps redone on every replicate."""
     unit = design._stages[0].unit
     repweights = np.empty((mult.shape[0], len(design)))
     for r in range(mult.shape[0]):
@@ -93,7 +100,7 @@ def make_replicate_design(design: SurveyDesign, method: str, replicates: int | N
         for step in design._steps:
             w = step.reapply(w)
         repweights[r] = w
-    return ReplicateDesign(design, repweights, scale, rscales, mse, method)
+    return repweights
 
 
 class ReplicateDesign:
@@ -133,7 +140,8 @@ class ReplicateDesign:
         return len(self._design)
 
     def _replicate_variance(self, kind: str, y: np.ndarray, dom: np.ndarray, ndom: int,
-                            full: np.ndarray) -> np.ndarray:
+                            full: np.ndarray, covmat: bool = False) -> np.ndarray:
+        """Replicate variances (D,), or their covariance matrix (D, D) with ``covmat``."""
         ok = ~np.isnan(y)
         d = np.where(ok & (dom >= 0), dom, ndom)
         y0 = np.where(ok, y, 0.0)
@@ -145,17 +153,22 @@ class ReplicateDesign:
                     wy = wy / np.bincount(d, w, minlength=ndom + 1)[:ndom]
             thetas[r] = wy
         centre = full if self.mse else thetas.mean(axis=0)
+        if covmat:
+            dev = thetas - centre
+            return self.scale * (dev * self.rscales[:, None]).T @ dev
         return self.scale * np.sum(self.rscales[:, None] * (thetas - centre) ** 2, axis=0)
 
     def _estimate(self, kind: str, y: np.ndarray, variable: str, by, ci: str, level: float,
-                  method: str | None = None):
+                  method: str | None = None, covmat: bool = False):
         if ci not in ("t", "normal"):
             raise ValueError(f"ci: expected 't' or 'normal', got {ci!r}")
         statistic = kind if method is None else "proportion"
         design = self._design
         dom, ndom, index = design._domains(by)
         est, vsrs, n = estimates.srs_reference(kind, y, dom, ndom, design.weights)
-        var = self._replicate_variance(kind, y, dom, ndom, est)
+        cov = self._replicate_variance(kind, y, dom, ndom, est, True) if covmat else None
+        var = (np.diag(cov).copy() if cov is not None
+               else self._replicate_variance(kind, y, dom, ndom, est))
         se = np.sqrt(var)
         df = float(self.df)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -172,20 +185,28 @@ class ReplicateDesign:
             return Estimate(statistic, variable, float(est[0]), float(se[0]), float(low[0]),
                             float(high[0]), df, float(deff[0]), int(n[0]), level, interval,
                             self.method)
+        attrs = {"statistic": statistic, "variable": variable, "level": level,
+                 "interval": interval, "method": self.method}
+        if cov is not None:
+            attrs["covariance"] = pd.DataFrame(cov, index=index, columns=index)
         return make_table(index, {"estimate": est, "se": se, "ci_low": low, "ci_high": high,
-                                  "df": np.full(ndom, df), "deff": deff, "n": n},
-                          {"statistic": statistic, "variable": variable, "level": level,
-                           "interval": interval, "method": self.method})
+                                  "df": np.full(ndom, df), "deff": deff, "n": n}, attrs)
 
     def mean(self, variable: str, by: str | Sequence[str] | None = None, *, ci: str = "t",
-             level: float = 0.95) -> Estimate | pd.DataFrame:
-        """Weighted mean with a replicate-weight standard error (overall or per domain)."""
-        return self._estimate("mean", self._design._values(variable), variable, by, ci, level)
+             level: float = 0.95, covmat: bool = False) -> Estimate | pd.DataFrame:
+        """Weighted mean with a replicate-weight standard error (overall or per domain).
+
+        ``covmat=True`` adds the replicate covariance of the domain estimates in
+        ``table.attrs["covariance"]`` (for ``analysis.contrast``, as R's ``svycontrast``).
+        """
+        return self._estimate("mean", self._design._values(variable), variable, by, ci, level,
+                              covmat=covmat and by is not None)
 
     def total(self, variable: str, by: str | Sequence[str] | None = None, *, ci: str = "t",
-              level: float = 0.95) -> Estimate | pd.DataFrame:
+              level: float = 0.95, covmat: bool = False) -> Estimate | pd.DataFrame:
         """Weighted total with a replicate-weight standard error (overall or per domain)."""
-        return self._estimate("total", self._design._values(variable), variable, by, ci, level)
+        return self._estimate("total", self._design._values(variable), variable, by, ci, level,
+                              covmat=covmat and by is not None)
 
     def proportion(self, variable: str, value: Hashable, by: str | Sequence[str] | None = None,
                    *, method: str = "logit", ci: str = "t",

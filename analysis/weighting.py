@@ -59,11 +59,12 @@ def _describe(columns: tuple[str, ...]) -> str:
 
 def check_categories(codes: np.ndarray, index: pd.Index, columns: tuple[str, ...],
                      targets: Mapping[Hashable, float], context: str,
-                     weights: np.ndarray | None = None) -> np.ndarray:
+                     weights: np.ndarray | None = None, partial: bool = False) -> np.ndarray:
     """Align population ``targets`` with the sample categories, or raise a clear ValueError.
 
     Errors: missing values in a weighting variable; a sample category without a target; a
-    target category with no respondents (a zero target for an absent category is ignored).
+    target category with no respondents (a zero target for an absent category is ignored,
+    and so is any absent category with ``partial``, as R's ``postStratify(partial=TRUE)``).
     """
     name = _describe(columns)
     if np.any(codes < 0):
@@ -73,7 +74,7 @@ def check_categories(codes: np.ndarray, index: pd.Index, columns: tuple[str, ...
     present = np.bincount(codes, weights, minlength=len(labels)) > 0
     for key, value in targets.items():
         if key not in position or not present[position[key]]:
-            if float(value) == 0:
+            if partial or float(value) == 0:
                 continue
             raise ValueError(f"{context}: target category {key!r} of '{name}' has no "
                              "respondents (with positive weight) in the sample")
@@ -121,10 +122,11 @@ class PostStratStep:
 
 
 def poststratify(weights: np.ndarray, codes: np.ndarray, index: pd.Index,
-                 columns: tuple[str, ...], population: Mapping[Hashable, float]
-                 ) -> tuple[PostStratStep, np.ndarray]:
+                 columns: tuple[str, ...], population: Mapping[Hashable, float],
+                 partial: bool = False) -> tuple[PostStratStep, np.ndarray]:
     """Post-stratify ``weights`` so that each category's weighted count equals its target."""
-    targets = check_categories(codes, index, columns, population, "poststratify", weights)
+    targets = check_categories(codes, index, columns, population, "poststratify", weights,
+                               partial)
     step = PostStratStep(codes, len(index), targets, weights, weights)
     new = step.reapply(weights)
     return PostStratStep(codes, len(index), targets, new, weights), new

@@ -3,7 +3,7 @@
 A spec is parsed and validated here, without a database, into a frozen :class:`EstimateSpec`
 whose canonical dictionary (every default filled in) is what a run stores, so that a rerun
 uses the very same settings. Every problem is reported with its path, for example
-``weighting.method: expected one of none, poststratify, rake; got 'ipf'``. Checks that need
+``weighting.method: expected one of none, poststratify, rake, calibrate; got 'ipf'``. Checks that need
 the data (does wave '2024' exist, is 'q17' an item of its questionnaire) happen in
 ``surveyapp.services.estimation`` and are reported the same way.
 
@@ -24,18 +24,27 @@ Format (YAML shown; the same keys in JSON)::
       - items                        # every rated item; {item: q3} for one
       - {proportion: index, at_least: 80, name: share_satisfied}
       - {proportion: index, band: satisfied}   # share in a questionnaire band (label zh or en)
+      - {quantile: index, p: 0.5}    # median (default p) with Woodruff interval: median_index
+      - {ratio: "item:q3", denominator: "item:q4"}   # ratio of weighted totals of two scores
     domains: [district, sex]         # each gives a table by that variable; the whole wave always
     design: {strata: district, psu: street, lonely_psu: fail}
     weighting:
-      method: rake                   # none | poststratify | rake
+      method: rake                   # none | poststratify | rake | calibrate
       margins: demo-2024             # named margin set (poststratify / rake)
       variables: [sex, age_group]    # whose district x variable margins to use (default: all;
                                      # poststratify: exactly one, cells = district x variable)
       trim: {lower: 0.3, upper: 3.0} # multiples of the mean final weight
       epsilon: 1                     # as R's rake(): >= 1 weight units, < 1 fraction of total
       max_iter: 100
-    variance: {method: taylor}       # taylor | jk1 | jkn | bootstrap (+ replicates, seed)
-    interval: {method: t, level: 0.95, proportion_method: logit}
+      partial: false                 # poststratify: ignore cells without respondents
+      calfun: linear                 # calibrate: linear | raking | logit
+      bounds: {lower: 0.5, upper: 2} # calibrate: limits of new / old weight (logit: needed)
+    variance: {method: taylor}       # taylor | jk1 | jkn | bootstrap | bootstrap_cd (+ replicates,
+                                     # seed) | brr | fay (+ fay_rho)
+    interval: {method: t, level: 0.95, proportion_method: logit}   # or beta, wilson, wald,
+                                                                   # likelihood
+
+Quantile and ratio outcomes and likelihood intervals need ``variance.method: taylor``.
     exclusions: {policy: recorded, min_duration_seconds: null}
     comparisons: [{from: "2023", to: "2024"}]   # or "consecutive"
 """
@@ -52,10 +61,12 @@ from flask_babel import gettext as _
 
 SPEC_VERSION = 1
 OUTCOME_KEYWORDS = ("index", "overall", "dimensions", "items")
-WEIGHTING_METHODS = ("none", "poststratify", "rake")
-VARIANCE_METHODS = ("taylor", "jk1", "jkn", "bootstrap")
+WEIGHTING_METHODS = ("none", "poststratify", "rake", "calibrate")
+CALFUNS = ("linear", "raking", "logit")
+VARIANCE_METHODS = ("taylor", "jk1", "jkn", "bootstrap", "bootstrap_cd", "brr", "fay")
+BOOTSTRAP_METHODS = ("bootstrap", "bootstrap_cd")
 INTERVAL_METHODS = ("t", "normal")
-PROPORTION_METHODS = ("logit", "beta", "wilson", "wald")
+PROPORTION_METHODS = ("logit", "beta", "wilson", "wald", "likelihood")
 LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
 EXCLUSION_POLICIES = ("recorded", "none")
 TOP_LEVEL_KEYS = (
@@ -75,11 +86,13 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class Outcome:
-    """One thing to estimate. ``kind`` is index, overall, dimension, item or proportion.
+    """One thing to estimate: index, overall, dimension, item, proportion, quantile or ratio.
 
-    ``target`` names the dimension/item (or the scored variable a proportion is taken of:
-    'index', 'overall', 'dimension:<id>', 'item:<id>'); a proportion has either ``at_least``
-    or ``band``. ``kind`` 'dimensions'/'items' mean all of them and are expanded by the service.
+    ``target`` names the dimension/item (or the scored variable a proportion, quantile or
+    ratio is taken of: 'index', 'overall', 'dimension:<id>', 'item:<id>'); a proportion has
+    either ``at_least`` or ``band``; a quantile its probability ``p``; a ratio its
+    ``denominator`` (a scored variable too). ``kind`` 'dimensions'/'items' mean all of them
+    and are expanded by the service.
     """
 
     kind: str
@@ -87,6 +100,8 @@ class Outcome:
     at_least: float | None = None
     band: str | None = None
     name: str | None = None
+    p: float | None = None
+    denominator: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,10 @@ class Weighting:
     trim_upper: float | None = None
     epsilon: float = 1.0
     max_iter: int = 100
+    partial: bool = False
+    calfun: str | None = None
+    bounds_lower: float | None = None
+    bounds_upper: float | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +131,7 @@ class Variance:
     method: str = "taylor"
     replicates: int | None = None
     seed: int | None = None
+    fay_rho: float | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +173,9 @@ class EstimateSpec:
         lower, upper = weighting.pop("trim_lower"), weighting.pop("trim_upper")
         weighting["variables"] = list(self.weighting.variables)
         weighting["trim"] = None if lower is None and upper is None else {"lower": lower, "upper": upper}
+        lower, upper = weighting.pop("bounds_lower"), weighting.pop("bounds_upper")
+        weighting["bounds"] = None if lower is None and upper is None else {"lower": lower,
+                                                                            "upper": upper}
         return {
             "spec_version": SPEC_VERSION,
             "name": self.name,
@@ -178,6 +201,10 @@ def _outcome_dict(outcome: Outcome) -> Any:
         return outcome.kind
     if outcome.kind in ("dimension", "item"):
         return {outcome.kind: outcome.target}
+    if outcome.kind == "quantile":
+        return {"quantile": outcome.target, "p": outcome.p, "name": outcome.name}
+    if outcome.kind == "ratio":
+        return {"ratio": outcome.target, "denominator": outcome.denominator, "name": outcome.name}
     entry: dict[str, Any] = {"proportion": outcome.target, "name": outcome.name}
     entry["at_least" if outcome.band is None else "band"] = (
         outcome.at_least if outcome.band is None else outcome.band
@@ -236,6 +263,7 @@ def spec_from_dict(document: Any, source_name: str = "spec") -> EstimateSpec:
         exclusions=_exclusions(document.get("exclusions", {}), problems),
         comparisons=_comparisons(document.get("comparisons", []), waves, problems),
     )
+    _linearisation_only(spec, problems)
     problems.raise_if_any()
     return spec
 
@@ -404,6 +432,10 @@ def _outcome(entry: Any, path: str, problems: _Problems) -> Outcome | None:
         return None
     if "proportion" in entry:
         return _proportion(entry, path, problems)
+    if "quantile" in entry:
+        return _quantile(entry, path, problems)
+    if "ratio" in entry:
+        return _ratio(entry, path, problems)
     if len(entry) == 1 and next(iter(entry)) in ("dimension", "item"):
         kind, target = next(iter(entry.items()))
         if not isinstance(target, str) or not target.strip():
@@ -415,14 +447,61 @@ def _outcome(entry: Any, path: str, problems: _Problems) -> Outcome | None:
     return None
 
 
+def _score_target(value: Any, path: str, problems: _Problems) -> str | None:
+    if not isinstance(value, str) or not (
+        value in ("index", "overall") or value.startswith(("dimension:", "item:"))
+    ):
+        problems.add(path, _("expected index, overall, dimension:<id> or item:<id>; got %(got)r",
+                             got=value))
+        return None
+    return value
+
+
+def _quantile(entry: dict, path: str, problems: _Problems) -> Outcome | None:
+    problems.unknown_keys(path, entry, ("quantile", "p", "name"))
+    target = _score_target(entry["quantile"], f"{path}.quantile", problems)
+    p = _number(entry.get("p", 0.5), f"{path}.p", problems, low=0, high=1)
+    name = _optional_text(entry.get("name"), f"{path}.name", problems)
+    if target is None or p is None:
+        return None
+    default = f"median_{_slug(target)}" if p == 0.5 else f"p{100 * p:g}_{_slug(target)}"
+    return Outcome("quantile", target, p=float(p), name=name or default)
+
+
+def _ratio(entry: dict, path: str, problems: _Problems) -> Outcome | None:
+    problems.unknown_keys(path, entry, ("ratio", "denominator", "name"))
+    target = _score_target(entry["ratio"], f"{path}.ratio", problems)
+    if "denominator" not in entry:
+        problems.add(f"{path}.denominator", _("required: the scored variable to divide by, "
+                                              "e.g. item:q4"))
+        return None
+    denominator = _score_target(entry["denominator"], f"{path}.denominator", problems)
+    name = _optional_text(entry.get("name"), f"{path}.name", problems)
+    if target is None or denominator is None:
+        return None
+    return Outcome("ratio", target, denominator=denominator,
+                   name=name or f"ratio_{_slug(target)}_{_slug(denominator)}")
+
+
+def _linearisation_only(spec: EstimateSpec, problems: _Problems) -> None:
+    """Quantiles, ratios and likelihood intervals have no replicate-weight version here."""
+    if spec.variance.method == "taylor":
+        return
+    for i, outcome in enumerate(spec.outcomes):
+        if outcome.kind in ("quantile", "ratio"):
+            problems.add(f"outcomes[{i}]", _("%(kind)s outcomes need variance.method taylor; "
+                                             "got %(method)r", kind=outcome.kind,
+                                             method=spec.variance.method))
+    if spec.interval.proportion_method == "likelihood":
+        problems.add("interval.proportion_method", _(
+            "likelihood needs variance.method taylor; got %(method)r",
+            method=spec.variance.method))
+
+
 def _proportion(entry: dict, path: str, problems: _Problems) -> Outcome | None:
     problems.unknown_keys(path, entry, ("proportion", "at_least", "band", "name"))
-    target = entry["proportion"]
-    if not isinstance(target, str) or not (
-        target in ("index", "overall") or target.startswith(("dimension:", "item:"))
-    ):
-        problems.add(f"{path}.proportion", _("expected index, overall, dimension:<id> or "
-                                             "item:<id>; got %(got)r", got=target))
+    target = _score_target(entry["proportion"], f"{path}.proportion", problems)
+    if target is None:
         return None
     has_threshold, has_band = "at_least" in entry, "band" in entry
     if has_threshold == has_band:
@@ -461,14 +540,15 @@ def _design(value: Any, problems: _Problems) -> Design:
 
 def _weighting(value: Any, problems: _Problems) -> Weighting:
     value = _mapping(value, "weighting",
-                     ("method", "margins", "variables", "trim", "epsilon", "max_iter"), problems)
+                     ("method", "margins", "variables", "trim", "epsilon", "max_iter", "partial",
+                      "calfun", "bounds"), problems)
     method = _choice(value.get("method", "none"), "weighting.method", WEIGHTING_METHODS, problems)
     margins = _optional_text(value.get("margins"), "weighting.margins", problems)
     if method != "none" and margins is None and "margins" not in value:
         problems.add("weighting.margins", _("required for method %(method)s: the name of a "
                                             "margin set", method=method))
     if method == "none" and margins is not None:
-        problems.add("weighting.margins", _("only used with method poststratify or rake"))
+        problems.add("weighting.margins", _("only used with method poststratify, rake or calibrate"))
     variables = _names(value.get("variables", []), "weighting.variables", problems)
     if method == "poststratify" and len(variables) != 1:
         problems.add("weighting.variables", _("poststratify needs exactly one variable, e.g. "
@@ -479,8 +559,46 @@ def _weighting(value: Any, problems: _Problems) -> Weighting:
         problems.add("weighting.epsilon", _("expected a number above 0; got 0"))
     max_iter = _number(value.get("max_iter", 100), "weighting.max_iter", problems, low=1,
                        integer=True)
+    partial = value.get("partial", False)
+    if not isinstance(partial, bool):
+        problems.add("weighting.partial", _("expected true or false; got %(got)r", got=partial))
+        partial = False
+    if partial and method != "poststratify":
+        problems.add("weighting.partial", _("only used with method poststratify"))
+    calfun, bounds = None, (None, None)
+    if method == "calibrate":
+        calfun = _choice(value.get("calfun", "linear"), "weighting.calfun", CALFUNS, problems)
+        bounds = _bounds(value.get("bounds"), calfun, problems)
+    else:
+        for key in ("calfun", "bounds"):
+            if value.get(key) is not None:
+                problems.add(f"weighting.{key}", _("only used with method calibrate"))
     return Weighting(method=method, margins=margins, variables=variables, trim_lower=lower,
-                     trim_upper=upper, epsilon=float(epsilon or 1.0), max_iter=max_iter or 100)
+                     trim_upper=upper, epsilon=float(epsilon or 1.0), max_iter=max_iter or 100,
+                     partial=partial, calfun=calfun, bounds_lower=bounds[0],
+                     bounds_upper=bounds[1])
+
+
+def _bounds(value: Any, calfun: str, problems: _Problems) -> tuple[float | None, float | None]:
+    """Calibration bounds on new / old weight: lower at most 1, upper at least 1."""
+    if value is None:
+        if calfun == "logit":
+            problems.add("weighting.bounds", _("required for calfun logit, e.g. {lower: 0.5, "
+                                               "upper: 2}"))
+        return None, None
+    value = _mapping(value, "weighting.bounds", ("lower", "upper"), problems)
+    lower = value.get("lower")
+    upper = value.get("upper")
+    lower = None if lower is None else _number(lower, "weighting.bounds.lower", problems, low=0,
+                                               high=1)
+    upper = None if upper is None else _number(upper, "weighting.bounds.upper", problems, low=1)
+    if calfun == "logit":
+        for key, bound in (("lower", lower), ("upper", upper)):
+            if bound is None or bound == 1:
+                problems.add(f"weighting.bounds.{key}", _(
+                    "calfun logit needs a %(key)s bound other than 1; got %(got)r", key=key,
+                    got=value.get(key)))
+    return (None if lower is None else float(lower)), (None if upper is None else float(upper))
 
 
 def _trim(value: Any, problems: _Problems) -> tuple[float | None, float | None]:
@@ -507,18 +625,28 @@ def _trim(value: Any, problems: _Problems) -> tuple[float | None, float | None]:
 
 
 def _variance(value: Any, problems: _Problems) -> Variance:
-    value = _mapping(value, "variance", ("method", "replicates", "seed"), problems)
+    value = _mapping(value, "variance", ("method", "replicates", "seed", "fay_rho"), problems)
     method = _choice(value.get("method", "taylor"), "variance.method", VARIANCE_METHODS, problems)
-    replicates = seed = None
-    if method == "bootstrap":
+    replicates = seed = fay_rho = None
+    if method in BOOTSTRAP_METHODS:
         replicates = _number(value.get("replicates", 200), "variance.replicates", problems,
                              low=2, high=10000, integer=True)
         seed = _number(value.get("seed", 1), "variance.seed", problems, low=0, integer=True)
     else:
         for key in ("replicates", "seed"):
             if value.get(key) is not None:
-                problems.add(f"variance.{key}", _("only used with method bootstrap"))
-    return Variance(method=method, replicates=replicates, seed=seed)
+                problems.add(f"variance.{key}",
+                             _("only used with method bootstrap or bootstrap_cd"))
+    if method == "fay":
+        fay_rho = _number(value.get("fay_rho", 0.5), "variance.fay_rho", problems, low=0, high=1)
+        if fay_rho in (0, 1):
+            problems.add("variance.fay_rho", _("expected a number above 0 and below 1 (e.g. "
+                                               "0.5); got %(got)r", got=fay_rho))
+            fay_rho = None
+    elif value.get("fay_rho") is not None:
+        problems.add("variance.fay_rho", _("only used with method fay"))
+    return Variance(method=method, replicates=replicates, seed=seed,
+                    fay_rho=None if fay_rho is None else float(fay_rho))
 
 
 def _interval(value: Any, problems: _Problems) -> Interval:

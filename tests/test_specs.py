@@ -78,7 +78,7 @@ comparisons: [{from: "2023", to: "2024"}]
         "bad.yaml: waves: expected at least one wave label",
         "bad.yaml: outcomes[1]: expected one of index, overall, dimensions, items",
         "bad.yaml: outcomes[2]: give exactly one of at_least",
-        "bad.yaml: weighting.method: expected one of none, poststratify, rake; got 'ipf'",
+        "bad.yaml: weighting.method: expected one of none, poststratify, rake, calibrate; got 'ipf'",
         "bad.yaml: weighting.trim.upper: expected at least 1",
         "bad.yaml: variance.replicates: only used with method bootstrap",
         "bad.yaml: interval.level: expected a level such as 0.95",

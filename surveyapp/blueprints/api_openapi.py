@@ -6,6 +6,7 @@ from surveyapp.exports.codebook import LANGUAGES
 from surveyapp.i18n import CONTENT_LANGUAGE
 from surveyapp.services.disclosure import DEFAULT_TIME_PRECISION, TIME_PRECISIONS
 from surveyapp.specs import (
+    CALFUNS,
     EXCLUSION_POLICIES,
     INTERVAL_METHODS,
     LONELY_PSU,
@@ -17,6 +18,7 @@ from surveyapp.specs import (
 NUMBER_OR_NULL = {"type": ["number", "null"]}
 SUPPRESSED = {"type": "boolean", "description": "Withheld by the disclosure policy (bureau "
                                                "callers): the count stays, the figures are null"}
+SCORE = {"type": "string", "description": "index, overall, dimension:<id> or item:<id>"}
 TEXT_OR_NULL = {"type": ["string", "null"]}
 
 
@@ -93,11 +95,23 @@ SCHEMAS = {
             "questionnaire": TEXT_OR_NULL,
             "outcomes": {"type": "array", "items": {"oneOf": [
                 {"enum": ["index", "overall", "dimensions", "items"]},
-                {"type": "object", "properties": {"dimension": {"type": "string"}}},
-                {"type": "object", "properties": {"item": {"type": "string"}}},
+                {"type": "object", "required": ["dimension"],
+                 "properties": {"dimension": {"type": "string"}}},
+                {"type": "object", "required": ["item"], "properties": {"item": {"type": "string"}}},
                 {"type": "object", "required": ["proportion"], "properties": {
                     "proportion": {"type": "string"}, "at_least": {"type": "number"},
                     "band": {"type": "string"}, "name": {"type": "string"}}},
+                {"type": "object", "required": ["quantile"],
+                 "description": "Quantile (default the median) with Woodruff's interval, as R's "
+                                "svyquantile; needs variance.method taylor",
+                 "properties": {"quantile": SCORE,
+                                "p": {"type": "number", "minimum": 0, "maximum": 1,
+                                      "default": 0.5},
+                                "name": TEXT_OR_NULL}},
+                {"type": "object", "required": ["ratio", "denominator"],
+                 "description": "Ratio of weighted totals of two scores, as R's svyratio; needs "
+                                "variance.method taylor",
+                 "properties": {"ratio": SCORE, "denominator": SCORE, "name": TEXT_OR_NULL}},
             ]}},
             "domains": {"type": "array", "items": {"type": "string"}},
             "design": {"type": "object", "properties": {
@@ -109,10 +123,26 @@ SCHEMAS = {
                 "trim": {"type": ["object", "null"], "description": "multiples of the mean "
                          "weight", "properties": {"lower": NUMBER_OR_NULL,
                                                   "upper": NUMBER_OR_NULL}},
-                "epsilon": {"type": "number"}, "max_iter": {"type": "integer"}}},
+                "epsilon": {"type": "number"}, "max_iter": {"type": "integer"},
+                "partial": {"type": "boolean", "default": False,
+                            "description": "poststratify: ignore cells without respondents"},
+                "calfun": {"enum": [*CALFUNS, None],
+                           "description": "calibrate: distance (default linear)"},
+                "bounds": {"type": ["object", "null"],
+                           "description": "calibrate: limits of the calibrated weight as a "
+                                          "multiple of the district expansion weight (logit: "
+                                          "both needed)",
+                           "properties": {"lower": {"type": ["number", "null"], "minimum": 0,
+                                                    "maximum": 1},
+                                          "upper": {"type": ["number", "null"], "minimum": 1}}}}},
             "variance": {"type": "object", "properties": {
-                "method": {"enum": list(VARIANCE_METHODS)},
-                "replicates": {"type": ["integer", "null"]}, "seed": {"type": ["integer", "null"]}}},
+                "method": {"enum": list(VARIANCE_METHODS),
+                           "description": "bootstrap: Rao-Wu (R's subbootstrap); bootstrap_cd: "
+                                          "Canty-Davison with the fpc (R's bootstrap); brr, fay: "
+                                          "balanced repeated replication (even PSU counts)"},
+                "replicates": {"type": ["integer", "null"]}, "seed": {"type": ["integer", "null"]},
+                "fay_rho": {"type": ["number", "null"], "exclusiveMinimum": 0,
+                            "exclusiveMaximum": 1, "description": "fay only (default 0.5)"}}},
             "interval": {"type": "object", "properties": {
                 "method": {"enum": list(INTERVAL_METHODS)}, "level": {"type": "number"},
                 "proportion_method": {"enum": list(PROPORTION_METHODS)}}},

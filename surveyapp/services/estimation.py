@@ -68,11 +68,17 @@ class WaveData:
 
 @dataclass(frozen=True)
 class TargetColumn:
-    """An expanded outcome: its display name, the frame column estimated, and how."""
+    """An expanded outcome: its display name, the frame column estimated, and how.
+
+    ``quantile``: the probability of a quantile outcome; ``denominator``: the frame column a
+    ratio outcome divides by.
+    """
 
     name: str
     column: str
     proportion: bool = False
+    quantile: float | None = None
+    denominator: str | None = None
 
 
 @dataclass
@@ -181,7 +187,8 @@ def weighted_design(frame: pd.DataFrame, spec: EstimateSpec) -> tuple[SurveyDesi
                             "mean_weight_before": mean}
         if spec.variance.method != "taylor":  # replicates redo the weighting steps above
             design = design.replicate(spec.variance.method, replicates=spec.variance.replicates,
-                                      seed=spec.variance.seed)
+                                      seed=spec.variance.seed,
+                                      fay_rho=spec.variance.fay_rho or 0.0)
     except ValueError as exc:
         if isinstance(exc, (SpecError, EstimationError)):
             raise
@@ -199,7 +206,10 @@ def _apply_weighting(design: SurveyDesign, frame: pd.DataFrame, spec: EstimateSp
             "margins_digest": _margins_digest(margins), "variables": sorted(v for _key, v in margins)}
     if weighting.method == "poststratify":
         ((key, targets),) = margins.items()
-        return design.poststratify(key, targets), note
+        note["partial"] = weighting.partial
+        return design.poststratify(key, targets, partial=weighting.partial), note
+    if weighting.method == "calibrate":
+        return _calibrate(design, frame, margins, weighting, note)
     with warnings.catch_warnings(record=True) as caught:  # non-convergence is reported, not raised
         warnings.simplefilter("always")
         raked = design.rake(margins, epsilon=weighting.epsilon, max_iter=weighting.max_iter)
@@ -207,6 +217,36 @@ def _apply_weighting(design: SurveyDesign, frame: pd.DataFrame, spec: EstimateSp
     if caught:
         note["warnings"] = [str(w.message) for w in caught]
     return raked, note
+
+
+def _calibrate(design: SurveyDesign, frame: pd.DataFrame, margins: dict, weighting,
+               note: dict) -> tuple[SurveyDesign, dict]:
+    """Calibrate to the district x variable counts, one dummy per cell (R's ``calibrate``).
+
+    The weights are first post-stratified to the district totals, so that the bounds are
+    multiples of each district's expansion weight (population / respondents); each margin
+    then becomes a key column of the frame (district and category joined), so that its
+    cells are the categories of one calibration variable.
+    """
+    (district, _variable), first = next(iter(margins.items()))
+    district_totals: dict = {}
+    for cell, n in first.items():
+        district_totals[cell[0]] = district_totals.get(cell[0], 0) + n
+    design = design.poststratify(district, district_totals)
+    totals = {}
+    for (district, variable), targets in margins.items():
+        key = f"{district} x {variable}"
+        frame[key] = frame[district].astype(str) + " / " + frame[variable].astype(str)
+        totals[key] = {f"{cell[0]} / {cell[1]}": n for cell, n in targets.items()}
+    lower = -math.inf if weighting.bounds_lower is None else weighting.bounds_lower
+    upper = math.inf if weighting.bounds_upper is None else weighting.bounds_upper
+    calibrated = design.calibrate(totals, calfun=weighting.calfun, bounds=(lower, upper),
+                                  max_iter=weighting.max_iter)
+    g = calibrated.weights / design.weights
+    note.update({"calfun": weighting.calfun, "bounds": {"lower": weighting.bounds_lower,
+                                                        "upper": weighting.bounds_upper},
+                 "g_min": float(g.min()), "g_max": float(g.max())})
+    return calibrated, note
 
 
 def margin_targets(name: str, variables: Iterable[str], districts: set[str]
@@ -272,6 +312,10 @@ def expand_outcomes(outcomes: Iterable[Outcome], questionnaire: Questionnaire, f
             target = _proportion_column(outcome, questionnaire, frame, path, problems)
             if target:
                 targets.append(target)
+        elif outcome.kind in ("quantile", "ratio"):
+            target = _statistic_column(outcome, questionnaire, path, problems)
+            if target:
+                targets.append(target)
         else:
             column = _score_column(outcome.kind if outcome.target is None else
                                    f"{outcome.kind}:{outcome.target}", questionnaire)
@@ -304,6 +348,23 @@ def _score_column(target: str, questionnaire: Questionnaire) -> str | None:
     if kind == "item" and name in {item.id for item in questionnaire.items}:
         return f"item_{name}"
     return None
+
+
+def _statistic_column(outcome: Outcome, questionnaire: Questionnaire, path: str,
+                      problems: list[str]) -> TargetColumn | None:
+    """A quantile or ratio outcome as its score column(s), or a problem at its path."""
+    column = _score_column(outcome.target, questionnaire)
+    denominator = (None if outcome.denominator is None
+                   else _score_column(outcome.denominator, questionnaire))
+    for key, target, found in ((outcome.kind, outcome.target, column),
+                               ("denominator", outcome.denominator, denominator)):
+        if target is not None and found is None:
+            problems.append(f"{path}.{key}: " + _(
+                "%(target)r is not a score of questionnaire %(questionnaire)r",
+                target=target, questionnaire=questionnaire.id))
+    if column is None or (outcome.denominator is not None and denominator is None):
+        return None
+    return TargetColumn(outcome.name, column, quantile=outcome.p, denominator=denominator)
 
 
 def _proportion_column(outcome: Outcome, questionnaire: Questionnaire, frame: pd.DataFrame,
@@ -357,6 +418,12 @@ def _estimate(design: SurveyDesign, target: TargetColumn, domain: str | None,
         if target.proportion:
             result = design.proportion(target.column, 1.0, by=domain, ci=interval.method,
                                        method=interval.proportion_method, level=interval.level)
+        elif target.quantile is not None:
+            result = design.quantile(target.column, target.quantile, by=domain,
+                                     ci=interval.method, level=interval.level)
+        elif target.denominator is not None:
+            result = design.ratio(target.column, target.denominator, by=domain,
+                                  ci=interval.method, level=interval.level)
         else:
             result = design.mean(target.column, by=domain, level=interval.level,
                                  ci=interval.method)

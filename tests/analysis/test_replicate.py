@@ -56,7 +56,7 @@ def test_jk1_refuses_strata_and_replicate_counts():
     with pytest.raises(ValueError, match="leave replicates unset"):
         dclus1().replicate("jk1", replicates=10)
     with pytest.raises(ValueError, match="method must be one of"):
-        dclus1().replicate("brr")
+        dclus1().replicate("sdr")
 
 
 def test_weighting_is_redone_on_every_replicate():

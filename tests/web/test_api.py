@@ -188,7 +188,7 @@ def test_spec_problems_are_in_chinese_by_default_each_after_its_path(client, tok
     response = client.post("/api/v1/runs", json=BAD_SPEC, headers=auth(tokens["analyst"]))
     assert response.status_code == 422 and response.headers["Content-Language"] == "zh-CN"
     assert response.get_json() == {"error": "invalid_spec", "message": "估计方案有误", "problems": [
-        "spec: weighting.method: 应为以下之一：none, poststratify, rake；实际为 'ipf'",
+        "spec: weighting.method: 应为以下之一：none, poststratify, rake, calibrate；实际为 'ipf'",
         "spec: interval.level: 应为置信水平，如 0.95（不小于 0.5 且小于 1）；实际为 2"]}
     error_conforms(response, "/runs", "post")
     unknown = client.post("/api/v1/runs", json={"waves": ["1999"]},
@@ -203,7 +203,7 @@ def test_spec_problems_are_in_english_when_the_client_prefers_it(client, tokens,
     body = response.get_json()
     assert body["message"] == "the estimate spec has problems"
     assert body["problems"] == [
-        "spec: weighting.method: expected one of none, poststratify, rake; got 'ipf'",
+        "spec: weighting.method: expected one of none, poststratify, rake, calibrate; got 'ipf'",
         "spec: interval.level: expected a level such as 0.95 (from 0.5, below 1); got 2"]
     error_conforms(response, "/runs", "post")
 
@@ -265,3 +265,39 @@ def test_microdata_download_is_weighted_and_refused_to_bureaus(client, tokens):
     assert refused.status_code == 403
     label = pq.read_schema(io.BytesIO(data)).field("weight").metadata[b"label"].decode()
     assert label == "最终权重 / Final weight"
+
+
+NEW_ESTIMATORS_BAD_SPEC = {"waves": ["2024"], "outcomes": [{"quantile": "index", "p": 2}],
+                           "weighting": {"method": "calibrate", "margins": MARGINS,
+                                         "calfun": "logit"},
+                           "variance": {"method": "fay", "fay_rho": 1}}
+
+
+@pytest.mark.parametrize("lang, problems", [
+    ("zh-CN", ["spec: outcomes[0].p: 应为 0 到 1 之间的数；实际为 2",
+               "spec: weighting.bounds: calfun 为 logit 时必填，如 {lower: 0.5, upper: 2}",
+               "spec: variance.fay_rho: 应为大于 0 且小于 1 的数（如 0.5）；实际为 1"]),
+    ("en", ["spec: outcomes[0].p: expected a number between 0 and 1; got 2",
+            "spec: weighting.bounds: required for calfun logit, e.g. {lower: 0.5, upper: 2}",
+            "spec: variance.fay_rho: expected a number above 0 and below 1 (e.g. 0.5); got 1"]),
+])
+def test_new_estimator_parameters_are_refused_with_path_in_both_languages(client, tokens, lang,
+                                                                           problems):
+    response = client.post("/api/v1/runs", json=NEW_ESTIMATORS_BAD_SPEC,
+                           headers=auth(tokens["analyst"], lang))
+    assert response.status_code == 422
+    assert response.get_json()["problems"] == problems
+    error_conforms(response, "/runs", "post")
+
+
+def test_api_runs_a_median_and_a_calibrated_ratio(client, tokens):
+    spec = {"waves": ["2024"], "domains": ["district"],
+            "outcomes": [{"quantile": "index"}, {"ratio": "overall", "denominator": "index"}],
+            "weighting": {"method": "calibrate", "margins": MARGINS, "calfun": "raking"}}
+    conforms(spec, "EstimateSpec")
+    response = client.post("/api/v1/runs", json=spec, headers=auth(tokens["analyst"]))
+    assert response.status_code == 201, response.get_json()
+    run = response.get_json()
+    conforms(run, "Run")
+    assert run["spec"]["outcomes"][0] == {"quantile": "index", "p": 0.5, "name": "median_index"}
+    assert run["spec"]["weighting"]["calfun"] == "raking"

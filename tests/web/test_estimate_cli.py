@@ -110,7 +110,7 @@ def test_spec_problems_are_in_chinese_by_default_each_after_its_path(world, runn
     result = runner.invoke(estimate, [write_spec(tmp_path, BAD_SPEC)])
     assert result.exit_code == 1
     assert "估计方案有误：" in result.output
-    assert ("spec.yaml: weighting.method: 应为以下之一：none, poststratify, rake；实际为 'ipf'"
+    assert ("spec.yaml: weighting.method: 应为以下之一：none, poststratify, rake, calibrate；实际为 'ipf'"
             in result.output)
     assert "spec.yaml: interval.level: 应为置信水平，如 0.95" in result.output
     result = runner.invoke(estimate, [write_spec(tmp_path, "waves: [1999]\n")])
@@ -128,7 +128,8 @@ def test_spec_problems_are_in_english_when_the_terminal_is(world, runner, plain_
         monkeypatch.setenv(name, value)
     result = runner.invoke(estimate, [write_spec(tmp_path, BAD_SPEC)])
     assert result.exit_code == 1 and "invalid spec:" in result.output
-    assert ("spec.yaml: weighting.method: expected one of none, poststratify, rake; got 'ipf'"
+    assert ("spec.yaml: weighting.method: expected one of none, poststratify, rake, calibrate; "
+            "got 'ipf'"
             in result.output)
     assert "spec.yaml: interval.level: expected a level such as 0.95" in result.output
 
