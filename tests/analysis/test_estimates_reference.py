@@ -7,9 +7,7 @@ import numpy as np
 import pytest
 
 from analysis import SurveyDesign
-from tests.analysis.reference import RTOL, api, reference, requires_api
-
-pytestmark = requires_api
+from tests.analysis.reference import RTOL, api, reference
 
 
 def dstrat(fpc=True):
