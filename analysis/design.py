@@ -15,7 +15,7 @@ import pandas as pd
 
 from analysis import codes, estimates, weighting
 from analysis.results import Estimate, critical_value, make_table
-from analysis.variance import LONELY_PSU_OPTIONS, Influence, Stage, design_variance
+from analysis.variance import LONELY_PSU_OPTIONS, Influence, Stage, design_variance, domain_degf
 
 if TYPE_CHECKING:
     from analysis.replicate import ReplicateDesign
@@ -236,10 +236,16 @@ class SurveyDesign:
         col = self._data[variable]
         return np.where(col.isna().to_numpy(), np.nan, (col == value).to_numpy(dtype=float))
 
+    @property
+    def _calibrated(self) -> bool:
+        """Weighted to known totals (R keeps every row in a calibrated design's subsets)."""
+        return any(not isinstance(step, weighting.TrimStep) for step in self._steps)
+
     def _variance(self, influence: Influence, covmat: bool) -> np.ndarray:
         for step in self._steps:
             step.adjust(influence)
-        return design_variance(influence, self._stages, self._lonely_psu, covmat)
+        return design_variance(influence, self._stages, self._lonely_psu, covmat,
+                               domain_strata=not self._calibrated)
 
     def _domains(self, by: ColumnSpec) -> tuple[np.ndarray, int, pd.Index | None]:
         if by is None:
@@ -259,9 +265,10 @@ class SurveyDesign:
     def _package(self, kind: str, variable: str, est: np.ndarray, var: np.ndarray,
                  deff: np.ndarray, n: np.ndarray, index: pd.Index | None, ci: str, level: float,
                  cov: np.ndarray | None, bounds: tuple | None = None,
-                 interval: str | None = None) -> Estimate | pd.DataFrame:
+                 interval: str | None = None,
+                 df: np.ndarray | None = None) -> Estimate | pd.DataFrame:
         se = np.sqrt(var)
-        df = float(self.df)
+        df = np.full(est.shape, float(self.df)) if df is None else df.astype(float)
         if bounds is None:
             crit = critical_value(level, df, ci)
             bounds = (est - crit * se, est + crit * se)
@@ -269,14 +276,14 @@ class SurveyDesign:
         method = self._method_name()
         if index is None:
             return Estimate(kind, variable, float(est[0]), float(se[0]), float(bounds[0][0]),
-                            float(bounds[1][0]), df, float(deff[0]), int(n[0]), level,
+                            float(bounds[1][0]), float(df[0]), float(deff[0]), int(n[0]), level,
                             interval, method)
         attrs = {"statistic": kind, "variable": variable, "level": level, "interval": interval,
                  "method": method}
         if cov is not None:
             attrs["covariance"] = pd.DataFrame(cov, index=index, columns=index)
         return make_table(index, {"estimate": est, "se": se, "ci_low": bounds[0],
-                                  "ci_high": bounds[1], "df": np.full(est.shape, df),
+                                  "ci_high": bounds[1], "df": df,
                                   "deff": deff, "n": n}, attrs)
 
     def _method_name(self) -> str:
@@ -306,20 +313,26 @@ class SurveyDesign:
 
         ``method``: "logit" (R's default), "beta" (Korn-Graubard), "wilson", "wald" or "asin".
         Rows where ``variable`` is missing are left out of numerator and denominator.
+
+        As ``svyby(..., svyciprop)``, a domain's interval uses the degrees of freedom of the
+        domain's subset (its PSUs minus its strata), and "beta" counts the rows of that subset
+        (missing outcomes included; every row for a calibrated design, whose subsets keep them).
         """
         y = self._indicator(variable, value)
         _check_interval(ci)
         dom, ndom, index = self._domains(by)
         res = estimates.linear_estimates("mean", y, dom, ndom, self._weights, self._variance)
         se = np.sqrt(res.variance)
-        n_rows = np.bincount(dom[(dom >= 0) & ~np.isnan(y)], minlength=ndom)
-        if index is None:
-            n_rows = np.array([int((~np.isnan(y)).sum())])
-        bounds = estimates.proportion_interval(res.estimate, se, float(self.df), level, method,
-                                               ci, n_rows)
+        if index is None or self._calibrated:
+            n_rows = np.full(ndom, len(self._data))
+        else:
+            n_rows = np.bincount(dom[dom >= 0], minlength=ndom)
+        df = (np.array([float(self.df)]) if index is None
+              else domain_degf(self._stages[0], self._weights, dom, ndom).astype(float))
+        bounds = estimates.proportion_interval(res.estimate, se, df, level, method, ci, n_rows)
         return self._package("proportion", f"{variable}=={value}", res.estimate, res.variance,
                              res.deff, res.n, index, ci, level, None, bounds,
-                             f"{method}" if ci == "t" else f"{method}-normal")
+                             f"{method}" if ci == "t" else f"{method}-normal", df)
 
     def var(self, variable: str, *, ci: str = "t", level: float = 0.95) -> Estimate:
         """Population variance of ``variable`` with its standard error (R's ``svyvar``)."""

@@ -1,10 +1,7 @@
 # Shared helpers for the scripts that write R survey reference data into tests/analysis/data.
 # Run each script from the repository root:  Rscript tests/analysis/r/<script>.R
-# Needs R with the survey and jsonlite packages (apt-get install r-base-core r-cran-survey r-cran-jsonlite).
-suppressPackageStartupMessages({
-  library(survey)
-  library(jsonlite)
-})
+# Needs R with the survey package (apt-get install r-base-core r-cran-survey).
+suppressPackageStartupMessages(library(survey))
 
 DATA_DIR <- file.path("tests", "analysis", "data")
 dir.create(DATA_DIR, showWarnings = FALSE, recursive = TRUE)
@@ -30,14 +27,38 @@ meta <- function() {
        generated = format(Sys.time(), "%Y-%m-%d %H:%M:%S UTC", tz = "UTC"))
 }
 
-# Write a list as JSON with every double at full precision (digits = NA).
+# JSON by hand: jsonlite prints at most 15 significant digits; doubles here keep all 17.
+# Named lists become objects, length-one vectors scalars, longer vectors arrays; NA/NaN -> null.
+to_json <- function(x, indent = "") {
+  inner <- paste0(indent, "  ")
+  if (is.list(x)) {
+    if (length(x) == 0) return(if (is.null(names(x))) "[]" else "{}")
+    items <- vapply(x, to_json, "", indent = inner)
+    if (is.null(names(x)))
+      return(paste0("[\n", inner, paste(items, collapse = paste0(",\n", inner)), "\n", indent, "]"))
+    keys <- vapply(names(x), function(k) to_json(k), "")
+    return(paste0("{\n", inner, paste(keys, items, sep = ": ", collapse = paste0(",\n", inner)),
+                  "\n", indent, "}"))
+  }
+  if (is.factor(x)) x <- as.character(x)
+  scalar <- function(v) {
+    if (is.na(v)) return("null")
+    if (is.character(v)) return(paste0('"', gsub('"', '\\\\"', gsub("\\\\", "\\\\\\\\", v)), '"'))
+    if (is.logical(v)) return(if (v) "true" else "false")
+    if (is.infinite(v)) return("null")
+    exact_text(v)
+  }
+  values <- vapply(as.vector(x), scalar, "")
+  if (length(values) == 1 && is.null(dim(x))) values else paste0("[", paste(values, collapse = ", "), "]")
+}
+
+# Write a list, headed by the R and survey versions, as JSON at full double precision.
 write_reference <- function(x, name) {
-  write_json(c(list(meta = meta()), x), file.path(DATA_DIR, name),
-             auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null", na = "null")
+  writeLines(to_json(c(list(meta = meta()), x)), file.path(DATA_DIR, name))
 }
 
 # One svystat (svymean/svytotal/svyratio ...) as estimate, se, variance and degf.
 stat_entry <- function(stat, design) {
-  list(estimate = unname(coef(stat)), se = unname(SE(stat)),
-       variance = unname(diag(as.matrix(vcov(stat)))), degf = degf(design))
+  list(estimate = as.numeric(coef(stat)), se = as.numeric(SE(stat)),
+       variance = as.numeric(diag(as.matrix(vcov(stat)))), degf = degf(design))
 }
