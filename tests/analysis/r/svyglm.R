@@ -1,0 +1,48 @@
+# Reference values for design-based regression (key drivers): svyglm, linear and logistic
+# (quasibinomial), on stratified, clustered, two-stage and raked api designs, with missing
+# values.  Writes tests/analysis/data/api_i_svyglm.json.
+# Run from the repository root:  Rscript tests/analysis/r/svyglm.R
+source(file.path("tests", "analysis", "r", "common.R"))
+data(api)
+
+glm_entry <- function(call, fit) {
+  s <- summary(fit)$coefficients
+  list(call = call, terms = rownames(s), coefficient = as.numeric(s[, 1]),
+       se = as.numeric(s[, 2]), t = as.numeric(s[, 3]), p = as.numeric(s[, 4]),
+       df_residual = fit$df.residual, degf = degf(fit$survey.design),
+       vcov = unname(lapply(seq_len(nrow(vcov(fit))), function(i) as.numeric(vcov(fit)[i, ]))),
+       n = length(fit$residuals))
+}
+
+dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat, fpc = ~fpc)
+dstrat_clus <- svydesign(id = ~dnum, strata = ~stype, weights = ~pw, data = apistrat, nest = TRUE)
+dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
+dclus2 <- svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2)
+pop.types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
+pop.schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
+rclus1 <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide))
+
+out <- list(
+  script = "tests/analysis/r/svyglm.R",
+  designs = list(
+    dstrat = "svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat, fpc = ~fpc)",
+    dstrat_clus = "svydesign(id = ~dnum, strata = ~stype, weights = ~pw, data = apistrat, nest = TRUE)",
+    dclus1 = "svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)",
+    dclus2 = "svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2)",
+    rclus1 = "rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide))  [default control]"),
+  linear_dstrat = glm_entry("svyglm(api00 ~ ell + meals + mobility, dstrat)",
+                            svyglm(api00 ~ ell + meals + mobility, dstrat)),
+  linear_dstrat_clus = glm_entry("svyglm(api00 ~ ell + meals + mobility, dstrat_clus)",
+                                 svyglm(api00 ~ ell + meals + mobility, dstrat_clus)),
+  linear_dclus2 = glm_entry("svyglm(api00 ~ ell + meals + mobility, dclus2)",
+                            svyglm(api00 ~ ell + meals + mobility, dclus2)),
+  linear_dclus1_na = glm_entry("svyglm(api00 ~ ell + acs.k3, dclus1)  (acs.k3 missing for 39 rows)",
+                               svyglm(api00 ~ ell + acs.k3, dclus1)),
+  linear_rclus1 = glm_entry("svyglm(api00 ~ ell + meals, rclus1)", svyglm(api00 ~ ell + meals, rclus1)),
+  logistic_dstrat = glm_entry("svyglm(I(sch.wide == 'Yes') ~ ell + meals, dstrat, family = quasibinomial())",
+                              svyglm(I(sch.wide == "Yes") ~ ell + meals, dstrat, family = quasibinomial())),
+  logistic_dclus2 = glm_entry("svyglm(I(sch.wide == 'Yes') ~ ell + meals, dclus2, family = quasibinomial())",
+                              svyglm(I(sch.wide == "Yes") ~ ell + meals, dclus2, family = quasibinomial())),
+  logistic_rclus1 = glm_entry("svyglm(I(sch.wide == 'Yes') ~ ell + meals, rclus1, family = quasibinomial())",
+                              svyglm(I(sch.wide == "Yes") ~ ell + meals, rclus1, family = quasibinomial())))
+write_reference(out, "api_i_svyglm.json")
