@@ -95,17 +95,21 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray
 
 
 def svyglm(design: SurveyDesign, outcome: str, predictors: Sequence[str], *,
-           family: str = "gaussian", level: float = 0.95) -> GlmFit:
+           family: str = "gaussian", level: float = 0.95,
+           values: np.ndarray | None = None) -> GlmFit:
     """Fit ``outcome ~ predictors`` on ``design`` as R's ``svyglm(..., family=)``.
 
     ``family="quasibinomial"`` is logistic regression of a 0/1 (or boolean) outcome.
+    ``values``: the outcome per row (NaN = missing) when it is derived rather than a column,
+    e.g. the indicator of "satisfied or better"; ``outcome`` then only names it.
     """
     if family not in FAMILIES:
         raise ValueError(f"family: expected one of {', '.join(FAMILIES)}, got {family!r}")
     if not 0 < level < 1:
         raise ValueError(f"level: expected a number between 0 and 1, got {level!r}")
     predictors = list(predictors)
-    y = _columns(design, [outcome], "outcome")[:, 0]
+    y = (_columns(design, [outcome], "outcome")[:, 0] if values is None
+         else np.asarray(values, dtype=float))
     x = np.column_stack([np.ones(len(y)), _columns(design, predictors, "predictors")])
     weights = np.asarray(design.weights, dtype=float)
     complete = ~np.isnan(y) & ~np.isnan(x).any(axis=1)

@@ -31,6 +31,7 @@ meta <- function() {
 # Named lists become objects, length-one vectors scalars, longer vectors arrays; NA/NaN -> null.
 to_json <- function(x, indent = "") {
   inner <- paste0(indent, "  ")
+  if (is.null(x)) return("null")
   if (is.list(x)) {
     if (length(x) == 0) return(if (is.null(names(x))) "[]" else "{}")
     items <- vapply(x, to_json, "", indent = inner)
