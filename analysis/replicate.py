@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from analysis import estimates
 from analysis.results import Estimate, critical_value, make_table
@@ -160,8 +161,8 @@ class ReplicateDesign:
     def __len__(self) -> int:
         return len(self._design)
 
-    def _replicate_variance(self, kind: str, y: np.ndarray, dom: np.ndarray, ndom: int,
-                            full: np.ndarray) -> np.ndarray:
+    def _replicates(self, kind: str, y: np.ndarray, dom: np.ndarray, ndom: int) -> np.ndarray:
+        """The estimate of each domain on each replicate (replicates x domains)."""
         ok = ~np.isnan(y)
         d = np.where(ok & (dom >= 0), dom, ndom)
         y0 = np.where(ok, y, 0.0)
@@ -172,6 +173,10 @@ class ReplicateDesign:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     wy = wy / np.bincount(d, w, minlength=ndom + 1)[:ndom]
             thetas[r] = wy
+        return thetas
+
+    def _spread(self, thetas: np.ndarray, full: np.ndarray) -> np.ndarray:
+        """R's ``svrVar``: scale * sum_r rscales_r (theta_r - centre)^2."""
         centre = full if self.mse else thetas[self.rscales > 0].mean(axis=0)
         return self.scale * np.sum(self.rscales[:, None] * (thetas - centre) ** 2, axis=0)
 
@@ -183,7 +188,8 @@ class ReplicateDesign:
         design = self._design
         dom, ndom, index = design._domains(by)
         est, vsrs, n = estimates.srs_reference(kind, y, dom, ndom, design.weights)
-        var = self._replicate_variance(kind, y, dom, ndom, est)
+        thetas = self._replicates(kind, y, dom, ndom)
+        var = self._spread(thetas, est)
         se = np.sqrt(var)
         df = float(self.df)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -197,6 +203,14 @@ class ReplicateDesign:
             n_rows = (np.array([len(y)]) if index is None
                       else np.bincount(dom[dom >= 0], minlength=ndom))
             low, high = estimates.proportion_interval(est, se, df, level, method, ci, n_rows)
+            if method == "logit":
+                # R's svyciprop fits svyglm(y ~ 1, quasibinomial): the interval uses the
+                # replicate variance of the logit itself, not the delta method
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    half = critical_value(level, df, ci) * np.sqrt(
+                        self._spread(special.logit(thetas), special.logit(est)))
+                    low = special.expit(special.logit(est) - half)
+                    high = special.expit(special.logit(est) + half)
             interval = method if ci == "t" else f"{method}-normal"
         if index is None:
             return Estimate(statistic, variable, float(est[0]), float(se[0]), float(low[0]),

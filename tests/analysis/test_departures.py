@@ -92,6 +92,12 @@ def test_jkn_certainty_domains_and_proportions():
     r = ref["svyciprop_beta"]
     np.testing.assert_allclose([prop.estimate, prop.se, prop.ci_low, prop.ci_high],
                                [r["estimate"], r["se"], r["ci_low"], r["ci_high"]], rtol=RTOL)
+    for mse, key in [(False, "svyciprop_logit"), (True, "svyciprop_logit_mse")]:
+        # R's logit interval: replicate variance of the logit (svyglm fit to glm tolerance)
+        prop = certainty_design().replicate("jkn", mse=mse).proportion("sch.wide", "Yes")
+        r = ref[key]
+        np.testing.assert_allclose([prop.estimate, prop.se, prop.ci_low, prop.ci_high],
+                                   [r["estimate"], r["se"], r["ci_low"], r["ci_high"]], rtol=RTOL)
     lin = certainty_design().mean("api00")
     np.testing.assert_allclose(lin.se, ref["linearisation_svymean_api00"]["se"], rtol=RTOL)
 

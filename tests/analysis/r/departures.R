@@ -72,6 +72,8 @@ jkn_certainty <- list(
   svymean_api00_mse = jkn_stat(svymean(~api00, rcert_mse), rcert_mse),
   svyby_api00_awards = by_entry(svyby(~api00, ~awards, rcert, svymean)),
   svyciprop_beta = ciprop(~I(sch.wide == "Yes"), rcert, "beta"),
+  svyciprop_logit = ciprop(~I(sch.wide == "Yes"), rcert, "logit"),
+  svyciprop_logit_mse = ciprop(~I(sch.wide == "Yes"), rcert_mse, "logit"),
   linearisation_svymean_api00 = stat_entry(svymean(~api00, dcert), dcert))
 
 options(survey.lonely.psu = "average")
