@@ -63,3 +63,20 @@ stat_entry <- function(stat, design) {
   list(estimate = as.numeric(coef(stat)), se = as.numeric(SE(stat)),
        variance = as.numeric(diag(as.matrix(vcov(stat)))), degf = degf(design))
 }
+
+# The api designs of R survey's own examples (the pw of apiclus1 as shipped), built on the
+# data given, and a description of each for the JSON files.
+pop.types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
+pop.schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
+api_designs <- function(apistrat, apiclus1, apiclus2) {
+  dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
+  list(dstrat = svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat, fpc = ~fpc),
+       dclus1 = dclus1,
+       dclus2 = svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2),
+       rclus1 = rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide)))
+}
+API_DESIGN_CALLS <- list(
+  dstrat = "svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat, fpc = ~fpc)",
+  dclus1 = "svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)",
+  dclus2 = "svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2)",
+  rclus1 = "rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide))  [default control; pop.types E=4421 H=755 M=1018, pop.schwide No=1072 Yes=5122]")

@@ -27,11 +27,10 @@ ciprop <- function(formula, design, method, ...) {
 }
 
 methods <- c(logit = "logit", beta = "beta", wald = "mean", asin = "asin")
-dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat, fpc = ~fpc)
-dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
-pop.types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
-pop.schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
-rclus1 <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide))
+designs <- api_designs(apistrat, apiclus1, apiclus2)
+dstrat <- designs$dstrat
+dclus1 <- designs$dclus1
+rclus1 <- designs$rclus1
 
 domain_df <- list(
   call = "svyby(~I(sch.wide == 'Yes'), ~stype, design, svyciprop, method = m, vartype = c('se', 'ci')); degf and nrow of design[stype == level, ]",

@@ -5,10 +5,7 @@
 source(file.path("tests", "analysis", "r", "common.R"))
 data(api)
 
-dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
-pop.types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
-pop.schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
-rclus1 <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide))
+rclus1 <- api_designs(apistrat, apiclus1, apiclus2)$rclus1
 lower <- 0.8 * mean(weights(rclus1))
 upper <- 1.5 * mean(weights(rclus1))
 tclus1 <- trimWeights(rclus1, lower = lower, upper = upper)

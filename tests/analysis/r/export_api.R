@@ -15,10 +15,9 @@ lone$lstrat <- ifelse(lone$dnum %in% c(61, 135, 178, 197, 255), "A",
 write_exact_csv(lone[, c("cds", "snum", "dnum", "lstrat", "stype", "api00", "enroll", "pw")],
                 "lonely_apiclus1.csv")
 
-dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
-pop.types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
-pop.schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
-rclus1 <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide))
+designs <- api_designs(apistrat, apiclus1, apiclus2)
+dclus1 <- designs$dclus1
+rclus1 <- designs$rclus1
 rclus1_tight <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide),
                      control = list(maxit = 1000, epsilon = 1e-13))
 pclus1 <- postStratify(dclus1, ~stype, pop.types)

@@ -11,21 +11,16 @@ chisq_entry <- function(call, test) {
 
 apiclus1$band <- cut(apiclus1$api00, c(0, 600, 700, 1000), labels = c("low", "mid", "high"))
 apiclus1$small_k3 <- ifelse(apiclus1$acs.k3 > 20, "yes", "no")
-dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat, fpc = ~fpc)
-dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
-dclus2 <- svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2)
-pop.types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
-pop.schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
-rclus1 <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide))
+designs <- api_designs(apistrat, apiclus1, apiclus2)
+dstrat <- designs$dstrat
+dclus1 <- designs$dclus1
+dclus2 <- designs$dclus2
+rclus1 <- designs$rclus1
 
 out <- list(
   script = "tests/analysis/r/svychisq.R",
   data = "apiclus1$band <- cut(apiclus1$api00, c(0, 600, 700, 1000), labels = c('low', 'mid', 'high')); apiclus1$small_k3 <- ifelse(apiclus1$acs.k3 > 20, 'yes', 'no')  (missing where acs.k3 is)",
-  designs = list(
-    dstrat = "svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat, fpc = ~fpc)",
-    dclus1 = "svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)",
-    dclus2 = "svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2)",
-    rclus1 = "rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide))  [default control]"),
+  designs = API_DESIGN_CALLS,
   dstrat_schwide_stype = chisq_entry("svychisq(~sch.wide + stype, dstrat, statistic = 'F')",
                                      svychisq(~sch.wide + stype, dstrat, statistic = "F")),
   dclus1_band_stype = chisq_entry("svychisq(~band + stype, dclus1, statistic = 'F')",

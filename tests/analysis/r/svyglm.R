@@ -14,22 +14,17 @@ glm_entry <- function(call, fit) {
        n = length(fit$residuals))
 }
 
-dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat, fpc = ~fpc)
 dstrat_clus <- svydesign(id = ~dnum, strata = ~stype, weights = ~pw, data = apistrat, nest = TRUE)
-dclus1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)
-dclus2 <- svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2)
-pop.types <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
-pop.schwide <- data.frame(sch.wide = c("No", "Yes"), Freq = c(1072, 5122))
-rclus1 <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide))
+designs <- api_designs(apistrat, apiclus1, apiclus2)
+dstrat <- designs$dstrat
+dclus1 <- designs$dclus1
+dclus2 <- designs$dclus2
+rclus1 <- designs$rclus1
 
 out <- list(
   script = "tests/analysis/r/svyglm.R",
-  designs = list(
-    dstrat = "svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat, fpc = ~fpc)",
-    dstrat_clus = "svydesign(id = ~dnum, strata = ~stype, weights = ~pw, data = apistrat, nest = TRUE)",
-    dclus1 = "svydesign(id = ~dnum, weights = ~pw, data = apiclus1, fpc = ~fpc)",
-    dclus2 = "svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2)",
-    rclus1 = "rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide))  [default control]"),
+  designs = c(API_DESIGN_CALLS, list(
+    dstrat_clus = "svydesign(id = ~dnum, strata = ~stype, weights = ~pw, data = apistrat, nest = TRUE)")),
   linear_dstrat = glm_entry("svyglm(api00 ~ ell + meals + mobility, dstrat)",
                             svyglm(api00 ~ ell + meals + mobility, dstrat)),
   linear_dstrat_clus = glm_entry("svyglm(api00 ~ ell + meals + mobility, dstrat_clus)",
