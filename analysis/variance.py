@@ -257,12 +257,12 @@ def domain_degf(stage: Stage, weights: np.ndarray, dom: np.ndarray, ndom: int) -
     PSUs minus strata, both counted among the rows of the domain with nonzero weight.
     """
     rows = (dom >= 0) & (weights != 0)
-    psu_dom = np.zeros((stage.n_units, ndom), dtype=bool)
-    psu_dom[stage.unit[rows], dom[rows]] = True
-    strata_dom = np.zeros((stage.n_strata, ndom), dtype=bool)
-    units, doms = np.nonzero(psu_dom)
-    strata_dom[stage.unit_stratum[units], doms] = True
-    return psu_dom.sum(axis=0) - strata_dom.sum(axis=0)
+    # distinct (unit, domain) pairs, then distinct (stratum, domain) pairs: O(n log n), no
+    # units x domains table (a row-unit design of 1M rows would make it huge)
+    pairs = np.unique(stage.unit[rows] * ndom + dom[rows])
+    units, doms = np.divmod(pairs, ndom)
+    strata = np.unique(stage.unit_stratum[units] * ndom + doms) % ndom
+    return np.bincount(doms, minlength=ndom) - np.bincount(strata, minlength=ndom)
 
 
 def average_factor(lonely: np.ndarray, lonely_psu: str,

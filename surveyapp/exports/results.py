@@ -11,13 +11,24 @@ from surveyapp.exports.cells import neutralise_formulas
 
 
 def results_tables(results: dict) -> dict[str, pd.DataFrame]:
-    """The estimates and comparisons of a run's results as DataFrames."""
+    """The estimates and comparisons of a run's results as DataFrames, then the weight
+    diagnostics, regressions (one row per coefficient) and crosstabs when the run has them."""
     from surveyapp.services.estimation import COMPARISON_COLUMNS, RESULT_COLUMNS
 
-    return {
+    tables = {
         "estimates": pd.DataFrame(results["estimates"], columns=list(RESULT_COLUMNS)),
         "comparisons": pd.DataFrame(results["comparisons"], columns=list(COMPARISON_COLUMNS)),
     }
+    extra = {
+        "weights": [{"wave": wave, **note["weights"]}
+                    for wave, note in results.get("waves", {}).items() if "weights" in note],
+        "regressions": [{**{k: v for k, v in fit.items() if k != "coefficients"}, **row}
+                        for fit in results.get("regressions", []) for row in fit["coefficients"]],
+        "crosstabs": [{k: v for k, v in test.items() if k != "cells"}
+                      for test in results.get("crosstabs", [])],
+    }
+    tables.update({name: pd.DataFrame(rows) for name, rows in extra.items() if rows})
+    return tables
 
 
 def write_results(results: dict, path: str | Path, run_info: dict) -> list[Path]:

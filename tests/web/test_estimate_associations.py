@@ -4,6 +4,7 @@ import pytest
 
 from analysis.chisq import svychisq
 from analysis.drivers import key_drivers
+from surveyapp.exports.results import results_tables
 from surveyapp.services.estimation import find_waves, load_wave, run_spec, weighted_design
 from surveyapp.specs import SpecError, spec_from_dict
 from tests.web.analyst_fixtures import MARGINS
@@ -52,6 +53,11 @@ def test_run_reports_svyglm_svychisq_and_weight_diagnostics(world):
     assert 0 < weights["share_trimmed"] < 1
     row = outcome.table.iloc[0]
     assert row.n_eff == pytest.approx(row.n / row.deff)
+
+    tables = results_tables(outcome.results)  # the sheets of an xlsx download
+    assert len(tables["regressions"]) == 2 * len(dims)
+    assert list(tables["crosstabs"]["rows"]) == ["band:index"]
+    assert tables["weights"]["kish_deff"].iloc[0] == weights["kish_deff"]
 
 
 def test_unweighted_run_still_reports_weights_and_no_trim(world):
