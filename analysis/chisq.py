@@ -65,7 +65,7 @@ def svychisq(design: SurveyDesign, row: str, column: str) -> ChisqTest:
     if total <= 0:
         raise ValueError(f"svychisq: no row has both '{row}' and '{column}' with positive weight")
     p = np.bincount(cell, wc, minlength=k + 1)[:k] / total
-    influence = Influence(k)
+    influence = Influence(k, support=complete)
     influence.add_layer(cell, wc / total)
     influence.add_correction(Basis(1, codes=np.zeros(len(w), dtype=np.int64), scale=wc / total),
                              p[None, :])

@@ -121,17 +121,17 @@ def svyglm(design: SurveyDesign, outcome: str, predictors: Sequence[str], *,
         raise ValueError(f"svyglm: {int(used.sum())} complete rows cannot fit {p} parameters")
     xc, yc = x[complete], y[complete]
     wc = weights[complete] / weights.mean()  # R rescales the weights to mean 1
+    if np.linalg.matrix_rank(xc[wc > 0]) < p:
+        raise ValueError("predictors: they are collinear (or one does not vary); drop one")
     if family == "gaussian":
         beta = _wls(xc, yc, wc)
         resid, working, iterations = yc - xc @ beta, wc, 1
     else:
         beta, resid, working, iterations = _fit_logistic(xc, yc, wc)
-    if np.linalg.matrix_rank(xc[wc > 0]) < p:
-        raise ValueError("predictors: they are collinear (or one does not vary); drop one")
     bread = np.linalg.inv((xc * working[:, None]).T @ xc)
     z = np.zeros((len(y), p))
     z[complete] = (xc * (resid * working)[:, None]) @ bread
-    influence = Influence(p)
+    influence = Influence(p, support=complete)
     for j in range(p):
         influence.add_layer(np.where(complete, j, p), z[:, j])
     cov = design._variance(influence, True)

@@ -83,8 +83,11 @@ def _cross(a: Basis, b: Basis, factor: np.ndarray | None) -> np.ndarray | sparse
 class Influence:
     """Influence values of D estimates: sum of sparse layers minus ``sum_k basis_k @ coef_k``."""
 
-    def __init__(self, ndom: int) -> None:
+    def __init__(self, ndom: int, support: np.ndarray | None = None) -> None:
         self.ndom = ndom
+        # rows behind every column of a whole-sample statistic (a regression's complete rows):
+        # its columns are not domains, so the lonely "average" rule counts the strata of these
+        self.support = support
         self.layers: list[tuple[np.ndarray, np.ndarray]] = []
         self.corrections: list[tuple[Basis, np.ndarray]] = []
 
@@ -245,6 +248,9 @@ def strata_present(influence: Influence, stage: Stage) -> np.ndarray:
     """
     d1 = influence.ndom + 1
     row_stratum = stage.unit_stratum[stage.unit]
+    if influence.support is not None:
+        present = np.bincount(row_stratum[influence.support], minlength=stage.n_strata) > 0
+        return np.repeat(present[:, None], influence.ndom, axis=1)
     counts = np.zeros(stage.n_strata * d1)
     for dom, _ in influence.layers:
         counts += np.bincount(row_stratum * d1 + dom, minlength=stage.n_strata * d1)

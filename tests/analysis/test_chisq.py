@@ -50,6 +50,16 @@ def test_svychisq_matches_r(key):
     assert test.table.to_numpy().sum() == pytest.approx(1.0)
 
 
+def test_svychisq_under_lonely_average():
+    ref = REF["lonely_average_hi_stype"]
+    data = api("lonely_apiclus1").assign(hi=lambda d: np.where(d["api00"] > 750, "hi", "lo"))
+    design = SurveyDesign(data, weights="pw", psu="dnum", strata="lstrat", lonely_psu="average")
+    test = svychisq(design, "hi", "stype")
+    np.testing.assert_allclose([test.statistic, test.ndf, test.ddf, test.p_value],
+                               [ref["statistic"], ref["ndf"], ref["ddf"], ref["p_value"]],
+                               rtol=RTOL)
+
+
 def test_svychisq_needs_two_categories_each():
     data = clus1_data().assign(one="x")
     with pytest.raises(ValueError, match="at least two observed categories"):

@@ -49,6 +49,16 @@ def test_svyglm_matches_r(key):
     np.testing.assert_allclose(fit.covariance.to_numpy(), np.array(ref["vcov"]), rtol=RTOL)
 
 
+def test_svyglm_average_counts_the_strata_of_the_fitted_rows():
+    ref = REF["linear_lonely_average"]
+    design = SurveyDesign(api("lonely_apiclus1"), weights="pw", psu="dnum", strata="lstrat",
+                          lonely_psu="average")
+    fit = svyglm(design, "api00", ["enroll"])
+    np.testing.assert_allclose(fit.table["se"], ref["se"], rtol=RTOL)
+    np.testing.assert_allclose(fit.table["p_value"], ref["p"], rtol=RTOL)
+    assert fit.df == ref["df_residual"]
+
+
 def test_svyglm_refuses_bad_input():
     d = design("dstrat")
     with pytest.raises(ValueError, match="family: expected one of gaussian, quasibinomial"):

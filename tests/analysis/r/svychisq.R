@@ -33,4 +33,12 @@ out <- list(
                                      svychisq(~stype + sch.wide, dclus2, statistic = "F")),
   rclus1_band_stype = chisq_entry("svychisq(~band + stype, rclus1, statistic = 'F')",
                                   svychisq(~band + stype, rclus1, statistic = "F")))
+options(survey.lonely.psu = "average")
+lone <- read.csv(file.path(DATA_DIR, "lonely_apiclus1.csv"))
+lone$hi <- ifelse(lone$api00 > 750, "hi", "lo")
+dlone <- svydesign(id = ~dnum, strata = ~lstrat, weights = ~pw, data = lone)
+out$lonely_average_hi_stype <- chisq_entry(
+  "options(survey.lonely.psu = 'average'); lone$hi <- ifelse(lone$api00 > 750, 'hi', 'lo'); svychisq(~hi + stype, svydesign(id = ~dnum, strata = ~lstrat, weights = ~pw, data = lone), statistic = 'F')",
+  svychisq(~hi + stype, dlone, statistic = "F"))
+options(survey.lonely.psu = "fail")
 write_reference(out, "api_j_svychisq.json")

@@ -40,4 +40,11 @@ out <- list(
                               svyglm(I(sch.wide == "Yes") ~ ell + meals, dclus2, family = quasibinomial())),
   logistic_rclus1 = glm_entry("svyglm(I(sch.wide == 'Yes') ~ ell + meals, rclus1, family = quasibinomial())",
                               svyglm(I(sch.wide == "Yes") ~ ell + meals, rclus1, family = quasibinomial())))
+options(survey.lonely.psu = "average")
+lone <- read.csv(file.path(DATA_DIR, "lonely_apiclus1.csv"))
+dlone <- svydesign(id = ~dnum, strata = ~lstrat, weights = ~pw, data = lone)
+out$linear_lonely_average <- glm_entry(
+  "options(survey.lonely.psu = 'average'); svyglm(api00 ~ enroll, svydesign(id = ~dnum, strata = ~lstrat, weights = ~pw, data = read.csv('lonely_apiclus1.csv')))",
+  svyglm(api00 ~ enroll, dlone))
+options(survey.lonely.psu = "fail")
 write_reference(out, "api_i_svyglm.json")
