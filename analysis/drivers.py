@@ -29,7 +29,7 @@ class KeyDrivers:
     ``table`` has one row per driver (index = driver column name) and the columns
     ``coefficient`` (the importance: points of the outcome per point of the driver, or the
     change in log-odds of "satisfied or better" for the logistic model), ``se``, ``t``,
-    ``p_value``, ``ci_low``, ``ci_high``, ``standardized`` (coefficient x weighted SD of the
+    ``p_value``, ``ci_low``, ``ci_high``, ``deff`` (svyglm's), ``standardized`` (coefficient x weighted SD of the
     driver, divided by the weighted SD of the outcome for the linear model), ``share``
     (|standardized| as a share of the sum over drivers) and ``performance`` (weighted mean of
     the driver over respondents who have a score on it). ``df`` is the design degrees of
@@ -129,7 +129,7 @@ def key_drivers(
         standardized = standardized / _weighted_sd(y, w)
         fitted = fit.table["coefficient"].iloc[0] + x @ coefficients["coefficient"].to_numpy()
         r_squared = 1 - np.average((y - fitted) ** 2, weights=w) / _weighted_sd(y, w) ** 2
-    table = coefficients[["coefficient", "se", "t", "p_value", "ci_low", "ci_high"]].copy()
+    table = coefficients[["coefficient", "se", "t", "p_value", "ci_low", "ci_high", "deff"]].copy()
     table.index = pd.Index(drivers, name="driver")
     table["standardized"] = standardized
     table["share"] = np.abs(standardized) / np.abs(standardized).sum()

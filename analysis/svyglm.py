@@ -32,7 +32,8 @@ _EPSILON, _MAX_ITER = 1e-8, 25  # glm.control() defaults
 @dataclass(frozen=True)
 class GlmFit:
     """A fitted svyglm: ``table`` has one row per term (``(Intercept)`` first) with the columns
-    coefficient, se, t, p_value, ci_low, ci_high (t on ``df``); ``covariance`` is p x p."""
+    coefficient, se, t, p_value, ci_low, ci_high (t on ``df``) and deff (design variance over
+    glm's model-based variance, R's ``deff=TRUE``); ``covariance`` is p x p."""
 
     table: pd.DataFrame
     covariance: pd.DataFrame
@@ -137,11 +138,16 @@ def svyglm(design: SurveyDesign, outcome: str, predictors: Sequence[str], *,
     cov = design._variance(influence, True)
     df = int(domain_degf(design._stages[0], weights, np.where(complete, 0, -1), 1)[0]) + 1 - p
     se = np.sqrt(np.diag(cov))
+    # R's svyglm(deff=TRUE): against glm's own (model-based) covariance, dispersion estimated
+    positive = working > 0
+    dispersion = np.sum((working * resid ** 2)[positive]) / (positive.sum() - p)
+    deff = np.diag(cov) / (np.diag(bread) * dispersion)
     t = beta / se
     crit = stats.t.ppf(1 - (1 - level) / 2, df)
     terms = pd.Index(["(Intercept)", *predictors], name="term")
     table = pd.DataFrame({"coefficient": beta, "se": se, "t": t,
                           "p_value": 2 * stats.t.sf(np.abs(t), df),
-                          "ci_low": beta - crit * se, "ci_high": beta + crit * se}, index=terms)
+                          "ci_low": beta - crit * se, "ci_high": beta + crit * se,
+                          "deff": deff}, index=terms)
     return GlmFit(table, pd.DataFrame(cov, index=terms, columns=terms), family, df,
                   int(used.sum()), iterations, level)

@@ -154,8 +154,8 @@ SCHEMAS = {
             "r_squared": NUMBER_OR_NULL,
             "coefficients": {"type": "array", "items": {"type": "object", "properties": {
                 "driver": {"type": "string"}, **{k: NUMBER_OR_NULL for k in (
-                    "coefficient", "se", "t", "p_value", "ci_low", "ci_high", "standardized",
-                    "share", "performance")}}}}},
+                    "coefficient", "se", "t", "p_value", "ci_low", "ci_high", "deff",
+                    "standardized", "share", "performance")}}}}},
     },
     "Crosstab": {
         "type": "object",

@@ -16,8 +16,8 @@ from analysis.drivers import key_drivers
 from surveyapp.questionnaires import Questionnaire
 from surveyapp.specs import Crosstab, EstimateSpec, Regression, SpecError
 
-COEFFICIENT_COLUMNS = ("coefficient", "se", "t", "p_value", "ci_low", "ci_high", "standardized",
-                       "share", "performance")
+COEFFICIENT_COLUMNS = ("coefficient", "se", "t", "p_value", "ci_low", "ci_high", "deff",
+                       "standardized", "share", "performance")
 
 
 def _number(value) -> float | None:

@@ -46,7 +46,8 @@ def test_key_drivers_equal_r_svyglm_on_a_stratified_cluster_design():
     ref = GLM["linear_dstrat_clus"]
     result = key_drivers(api_design(), "api00", ["ell", "meals", "mobility"])
     assert_allclose(result.intercept, ref["coefficient"][0], rtol=RTOL)
-    for column, key in [("coefficient", "coefficient"), ("se", "se"), ("t", "t"), ("p_value", "p")]:
+    for column, key in [("coefficient", "coefficient"), ("se", "se"), ("t", "t"), ("p_value", "p"),
+                        ("deff", "deff")]:
         assert_allclose(result.table[column], ref[key][1:], rtol=RTOL, err_msg=column)
     assert result.df == ref["df_residual"]
     half = stats.t.ppf(0.975, ref["df_residual"]) * np.array(ref["se"][1:])

@@ -44,7 +44,8 @@ def test_svyglm_matches_r(key):
     fit = svyglm(design(name), outcome, predictors, family=family)
     assert list(fit.table.index[1:]) == predictors and fit.df == ref["df_residual"]
     assert fit.n == ref["n"]
-    for column, r in [("coefficient", "coefficient"), ("se", "se"), ("t", "t"), ("p_value", "p")]:
+    for column, r in [("coefficient", "coefficient"), ("se", "se"), ("t", "t"), ("p_value", "p"),
+                      ("deff", "deff")]:
         np.testing.assert_allclose(fit.table[column], ref[r], rtol=RTOL, err_msg=column)
     np.testing.assert_allclose(fit.covariance.to_numpy(), np.array(ref["vcov"]), rtol=RTOL)
 

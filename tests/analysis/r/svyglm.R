@@ -7,11 +7,13 @@ data(api)
 
 glm_entry <- function(call, fit) {
   s <- summary(fit)$coefficients
+  refit <- eval(bquote(svyglm(.(formula(fit)), fit$survey.design, family = .(fit$family),
+                              deff = TRUE)))
   list(call = call, terms = rownames(s), coefficient = as.numeric(s[, 1]),
        se = as.numeric(s[, 2]), t = as.numeric(s[, 3]), p = as.numeric(s[, 4]),
        df_residual = fit$df.residual, degf = degf(fit$survey.design),
        vcov = unname(lapply(seq_len(nrow(vcov(fit))), function(i) as.numeric(vcov(fit)[i, ]))),
-       n = length(fit$residuals))
+       n = length(fit$residuals), deff = as.numeric(diag(attr(refit, "deff"))))
 }
 
 dstrat_clus <- svydesign(id = ~dnum, strata = ~stype, weights = ~pw, data = apistrat, nest = TRUE)
