@@ -53,10 +53,7 @@ ciprop_entries <- function(design) {
   out
 }
 
-designs <- api_designs(apistrat, apiclus1, apiclus2)
-dstrat <- designs$dstrat
-dclus1 <- designs$dclus1
-dclus2 <- designs$dclus2
+list2env(api_designs(apistrat, apiclus1, apiclus2), environment())  # dstrat, dclus1, dclus2, rclus1
 dstrat_nofpc <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat)
 dclus1_nofpc <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1)
 dclus2_nofpc <- svydesign(id = ~dnum + snum, weights = ~pw, data = apiclus2)
@@ -113,7 +110,6 @@ rake_block <- function(design) {
        weighted_margin_schwide = as.list(svytable(~sch.wide, design)),
        sum_weights = sum(weights(design)))
 }
-rclus1 <- designs$rclus1
 rclus1_tight <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide),
                      control = list(maxit = 1000, epsilon = 1e-13))
 fixed <- apiclus1

@@ -27,10 +27,7 @@ ciprop <- function(formula, design, method, ...) {
 }
 
 methods <- c(logit = "logit", beta = "beta", wald = "mean", asin = "asin")
-designs <- api_designs(apistrat, apiclus1, apiclus2)
-dstrat <- designs$dstrat
-dclus1 <- designs$dclus1
-rclus1 <- designs$rclus1
+list2env(api_designs(apistrat, apiclus1, apiclus2), environment())  # dstrat, dclus1, dclus2, rclus1
 
 domain_df <- list(
   call = "svyby(~I(sch.wide == 'Yes'), ~stype, design, svyciprop, method = m, vartype = c('se', 'ci')); degf and nrow of design[stype == level, ]",

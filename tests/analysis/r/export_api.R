@@ -15,9 +15,7 @@ lone$lstrat <- ifelse(lone$dnum %in% c(61, 135, 178, 197, 255), "A",
 write_exact_csv(lone[, c("cds", "snum", "dnum", "lstrat", "stype", "api00", "enroll", "pw")],
                 "lonely_apiclus1.csv")
 
-designs <- api_designs(apistrat, apiclus1, apiclus2)
-dclus1 <- designs$dclus1
-rclus1 <- designs$rclus1
+list2env(api_designs(apistrat, apiclus1, apiclus2), environment())  # dstrat, dclus1, dclus2, rclus1
 rclus1_tight <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, pop.schwide),
                      control = list(maxit = 1000, epsilon = 1e-13))
 pclus1 <- postStratify(dclus1, ~stype, pop.types)

@@ -11,11 +11,7 @@ chisq_entry <- function(call, test) {
 
 apiclus1$band <- cut(apiclus1$api00, c(0, 600, 700, 1000), labels = c("low", "mid", "high"))
 apiclus1$small_k3 <- ifelse(apiclus1$acs.k3 > 20, "yes", "no")
-designs <- api_designs(apistrat, apiclus1, apiclus2)
-dstrat <- designs$dstrat
-dclus1 <- designs$dclus1
-dclus2 <- designs$dclus2
-rclus1 <- designs$rclus1
+list2env(api_designs(apistrat, apiclus1, apiclus2), environment())  # dstrat, dclus1, dclus2, rclus1
 
 out <- list(
   script = "tests/analysis/r/svychisq.R",

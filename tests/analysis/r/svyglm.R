@@ -17,11 +17,7 @@ glm_entry <- function(call, fit) {
 }
 
 dstrat_clus <- svydesign(id = ~dnum, strata = ~stype, weights = ~pw, data = apistrat, nest = TRUE)
-designs <- api_designs(apistrat, apiclus1, apiclus2)
-dstrat <- designs$dstrat
-dclus1 <- designs$dclus1
-dclus2 <- designs$dclus2
-rclus1 <- designs$rclus1
+list2env(api_designs(apistrat, apiclus1, apiclus2), environment())  # dstrat, dclus1, dclus2, rclus1
 
 out <- list(
   script = "tests/analysis/r/svyglm.R",
