@@ -15,7 +15,7 @@ import pandas as pd
 
 from analysis import codes, estimates, weighting
 from analysis.results import Estimate, critical_value, make_table
-from analysis.variance import LONELY_PSU_OPTIONS, Influence, Stage, design_variance
+from analysis.variance import LONELY_PSU_OPTIONS, Influence, Stage, design_variance, domain_degf
 
 if TYPE_CHECKING:
     from analysis.replicate import ReplicateDesign
@@ -236,10 +236,16 @@ class SurveyDesign:
         col = self._data[variable]
         return np.where(col.isna().to_numpy(), np.nan, (col == value).to_numpy(dtype=float))
 
+    @property
+    def _calibrated(self) -> bool:
+        """Weighted to known totals (R keeps every row in a calibrated design's subsets)."""
+        return any(not isinstance(step, weighting.TrimStep) for step in self._steps)
+
     def _variance(self, influence: Influence, covmat: bool) -> np.ndarray:
         for step in self._steps:
             step.adjust(influence)
-        return design_variance(influence, self._stages, self._lonely_psu, covmat)
+        return design_variance(influence, self._stages, self._lonely_psu, covmat,
+                               domain_strata=not self._calibrated)
 
     def _domains(self, by: ColumnSpec) -> tuple[np.ndarray, int, pd.Index | None]:
         if by is None:
@@ -308,6 +314,10 @@ class SurveyDesign:
         ``method``: "logit" (R's default), "beta" (Korn-Graubard), "wilson", "wald", "asin" or
         "likelihood" (R's profile likelihood; see ``analysis.ciprop_likelihood``).
         Rows where ``variable`` is missing are left out of numerator and denominator.
+
+        As ``svyby(..., svyciprop)``, a domain's interval uses the degrees of freedom of the
+        domain's subset (its PSUs minus its strata), and "beta" counts the rows of that subset
+        (missing outcomes included; every row for a calibrated design, whose subsets keep them).
         """
         y = self._indicator(variable, value)
         _check_interval(ci)
@@ -318,14 +328,16 @@ class SurveyDesign:
         dom, ndom, index = self._domains(by)
         res = estimates.linear_estimates("mean", y, dom, ndom, self._weights, self._variance)
         se = np.sqrt(res.variance)
-        n_rows = np.bincount(dom[(dom >= 0) & ~np.isnan(y)], minlength=ndom)
-        if index is None:
-            n_rows = np.array([int((~np.isnan(y)).sum())])
-        bounds = estimates.proportion_interval(res.estimate, se, float(self.df), level, method,
-                                               ci, n_rows)
+        if index is None or self._calibrated:
+            n_rows = np.full(ndom, len(self._data))
+        else:
+            n_rows = np.bincount(dom[dom >= 0], minlength=ndom)
+        df = (np.array([float(self.df)]) if index is None
+              else domain_degf(self._stages[0], self._weights, dom, ndom).astype(float))
+        bounds = estimates.proportion_interval(res.estimate, se, df, level, method, ci, n_rows)
         return self._package("proportion", f"{variable}=={value}", res.estimate, res.variance,
                              res.deff, res.n, index, ci, level, None, bounds,
-                             f"{method}" if ci == "t" else f"{method}-normal")
+                             f"{method}" if ci == "t" else f"{method}-normal", df)
 
     def ratio(self, numerator: str, denominator: str, by: ColumnSpec = None, *, ci: str = "t",
               level: float = 0.95, covmat: bool = False) -> Estimate | pd.DataFrame:

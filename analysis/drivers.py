@@ -1,9 +1,12 @@
 """Key-driver analysis: which dimensions move overall satisfaction, and how well each performs.
 
-The overall-satisfaction score is regressed on the dimension scores by survey-weighted least
-squares (statsmodels WLS, i.e. the pseudo-maximum-likelihood fit svyglm makes) with
-cluster-robust standard errors by PSU. A dimension's coefficient is its importance; its weighted
-mean score is its performance. Together they place it in the importance-performance quadrant.
+The overall-satisfaction score is regressed on the dimension scores with R's ``svyglm``
+(`analysis.svyglm`): survey-weighted coefficients and design-based (linearised) standard
+errors that honour strata, PSUs, fpc and calibration, with t tests on degf(design) + 1 - p
+degrees of freedom. For the drivers of "satisfied or better" the outcome is the indicator
+``overall >= satisfied_at`` and the model is logistic (quasibinomial). A dimension's
+coefficient is its importance; its weighted mean score is its performance. Together they
+place it in the importance-performance quadrant.
 """
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+
+from analysis.design import SurveyDesign
+from analysis.svyglm import svyglm
 
 __all__ = ["KeyDrivers", "key_drivers"]
 
@@ -22,21 +27,23 @@ class KeyDrivers:
     """Result of `key_drivers`.
 
     ``table`` has one row per driver (index = driver column name) and the columns
-    ``coefficient`` (points of the outcome per point of the driver: the importance), ``se``,
-    ``p_value``, ``ci_low``, ``ci_high``, ``standardized`` (coefficient x weighted SD of the driver /
-    weighted SD of the outcome), ``share`` (|standardized| as a share of the sum over drivers) and
-    ``performance`` (weighted mean of the driver over respondents who have a score on it).
-    ``cov_type`` says how standard errors were computed; ``df`` is the degrees of freedom of the
-    t-based p-values and intervals (clusters - 1, or n - parameters without clusters).
+    ``coefficient`` (the importance: points of the outcome per point of the driver, or the
+    change in log-odds of "satisfied or better" for the logistic model), ``se``, ``t``,
+    ``p_value``, ``ci_low``, ``ci_high``, ``deff`` (svyglm's), ``standardized`` (coefficient x weighted SD of the
+    driver, divided by the weighted SD of the outcome for the linear model), ``share``
+    (|standardized| as a share of the sum over drivers) and ``performance`` (weighted mean of
+    the driver over respondents who have a score on it). ``df`` is the design degrees of
+    freedom of the fit minus the parameters plus one (svyglm's); ``r_squared`` is NaN for
+    the logistic model.
     """
 
     table: pd.DataFrame
     intercept: float
     r_squared: float
     n: int
-    n_clusters: int | None
+    n_clusters: int
     df: int
-    cov_type: str
+    family: str
     level: float
 
 
@@ -45,96 +52,90 @@ def _weighted_sd(values: np.ndarray, weights: np.ndarray) -> float:
     return float(np.sqrt(np.average((values - mean) ** 2, weights=weights)))
 
 
-def _performance(data: pd.DataFrame, drivers: Sequence[str], weights: np.ndarray) -> pd.Series:
-    """Weighted mean of each driver over the respondents who have it (missing is not zero)."""
-    result = {}
-    for name in drivers:
-        values = data[name].to_numpy(dtype=float, na_value=np.nan)
-        present = ~np.isnan(values)
-        result[name] = np.average(values[present], weights=weights[present]) if present.any() else np.nan
-    return pd.Series(result, dtype=float)
-
-
-def _checked_weights(data: pd.DataFrame, weights: str | None) -> np.ndarray:
-    if weights is None:
-        return np.ones(len(data))
-    if weights not in data.columns:
+def _as_design(data: pd.DataFrame | SurveyDesign, weights: str | None,
+               cluster: str | None) -> SurveyDesign:
+    if isinstance(data, SurveyDesign):
+        if weights is not None or cluster is not None:
+            raise ValueError("weights, cluster: give them in the SurveyDesign, not here")
+        return data
+    if weights is not None and weights not in data.columns:
         raise ValueError(f"weights: no column {weights!r} in the data")
-    w = data[weights].to_numpy(dtype=float, na_value=np.nan)
-    if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
-        raise ValueError(f"weights: column {weights!r} must be finite and non-negative, not all zero")
-    return w
+    if weights is not None:
+        w = data[weights].to_numpy(dtype=float, na_value=np.nan)
+        if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
+            raise ValueError(f"weights: column {weights!r} must be finite and non-negative, "
+                             "not all zero")
+    if cluster is not None and cluster in data.columns and data[cluster].isna().any():
+        raise ValueError(f"cluster: column {cluster!r} is missing for "
+                         f"{int(data[cluster].isna().sum())} respondents; every row needs its PSU")
+    return SurveyDesign(data, weights=weights, psu=cluster)
 
 
 def key_drivers(
-    data: pd.DataFrame,
+    data: pd.DataFrame | SurveyDesign,
     outcome: str,
     drivers: Sequence[str],
     weights: str | None = None,
     cluster: str | None = None,
     level: float = 0.95,
+    satisfied_at: float | None = None,
 ) -> KeyDrivers:
-    """Regress ``outcome`` on ``drivers`` with survey weights and PSU-clustered standard errors.
+    """Regress ``outcome`` on ``drivers`` as R's ``svyglm`` on the survey design.
 
-    ``data`` holds one row per respondent, e.g. the output of `analysis.scoring.score` joined with
-    the design columns; typically ``outcome="overall"`` and ``drivers=["dim_product", ...]``.
-    ``weights`` names the final (e.g. raked) weight column; ``cluster`` the PSU column (streets).
-    Standard errors are statsmodels' cluster-robust sandwich with its small-sample factor
-    G/(G-1) x (N-1)/(N-K) and t on G-1 df; without ``cluster`` each respondent is its own
-    cluster (HC1). Strata and the finite-population correction are not used, so the errors are
-    slightly conservative compared with a full design-based svyglm.
+    ``data`` is a `SurveyDesign` (strata, PSUs, fpc and weighting as declared), or a frame of
+    one row per respondent with the final weight column ``weights`` and the PSU column
+    ``cluster`` (a one-stage design; each respondent is a PSU without it). Typically
+    ``outcome="overall"`` and ``drivers=["dim_product", ...]``. ``satisfied_at``: model the
+    probability that ``outcome >= satisfied_at`` by logistic svyglm (quasibinomial) instead.
 
     The regression uses respondents with the outcome and every driver present (listwise);
     ``performance`` uses every respondent with that driver present, so it equals the published
     dimension score.
     """
     drivers = list(drivers)
-    missing = [c for c in [outcome, *drivers, *([cluster] if cluster else [])] if c not in data.columns]
+    design = _as_design(data, weights, cluster)
+    frame = design.data
+    missing = [c for c in [outcome, *drivers] if c not in frame.columns]
     if missing:
         raise ValueError(f"key drivers: no columns {missing} in the data")
     if not drivers:
         raise ValueError("key drivers: give at least one driver column")
     if not 0 < level < 1:
         raise ValueError(f"level must lie between 0 and 1, got {level}")
-    w_all = _checked_weights(data, weights)
-    model_frame = data[[outcome, *drivers]].astype(float)
-    complete = model_frame.notna().all(axis=1).to_numpy() & (w_all > 0)
-    y = model_frame[outcome].to_numpy()[complete]
-    x = model_frame[drivers].to_numpy()[complete]
-    w = w_all[complete]
-    n, k = len(y), len(drivers) + 1
-    if n <= k:
-        raise ValueError(f"key drivers: {n} complete respondents cannot fit {k} parameters")
-    if np.ptp(y) == 0:
-        raise ValueError(f"key drivers: outcome {outcome!r} does not vary, nothing to explain")
-    design = sm.add_constant(x, has_constant="add")
-    model = sm.WLS(y, design, weights=w)
-    if cluster is None:
-        fit = model.fit(cov_type="HC1", use_t=True)
-        n_clusters, df = None, n - k
-    else:
-        groups = pd.factorize(data[cluster].to_numpy()[complete])[0]
-        if (groups < 0).any():
-            raise ValueError(f"key drivers: cluster column {cluster!r} is missing for "
-                             f"{int((groups < 0).sum())} respondents; every row needs its PSU")
-        n_clusters = int(groups.max()) + 1
-        if n_clusters < 2:
-            raise ValueError(f"key drivers: cluster column {cluster!r} has fewer than 2 PSUs")
-        fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
-        df = n_clusters - 1
-    interval = fit.conf_int(alpha=1 - level)
-    sd_y = _weighted_sd(y, w)
-    standardized = fit.params[1:] * np.array([_weighted_sd(x[:, j], w) for j in range(k - 1)]) / sd_y
-    table = pd.DataFrame({
-        "coefficient": fit.params[1:],
-        "se": fit.bse[1:],
-        "p_value": fit.pvalues[1:],
-        "ci_low": interval[1:, 0],
-        "ci_high": interval[1:, 1],
-        "standardized": standardized,
-        "share": np.abs(standardized) / np.abs(standardized).sum(),
-    }, index=pd.Index(drivers, name="driver"))
-    table["performance"] = _performance(data, drivers, w_all)
-    return KeyDrivers(table=table, intercept=float(fit.params[0]), r_squared=float(fit.rsquared),
-                      n=n, n_clusters=n_clusters, df=df,
-                      cov_type="cluster" if cluster else "HC1", level=level)
+    stage = design._stages[0]
+    if stage.n_units < 2:
+        raise ValueError(f"key drivers: cluster column {cluster!r} has fewer than 2 PSUs")
+    y_all = frame[outcome].to_numpy(dtype=float, na_value=np.nan)
+    family = "gaussian"
+    name = outcome
+    if satisfied_at is not None:
+        family, name = "quasibinomial", f"{outcome}>={satisfied_at:g}"
+        y_all = np.where(np.isnan(y_all), np.nan, (y_all >= satisfied_at).astype(float))
+    w_all = np.asarray(design.weights, dtype=float)
+    x_all = frame[drivers].to_numpy(dtype=float, na_value=np.nan)
+    complete = ~np.isnan(y_all) & ~np.isnan(x_all).any(axis=1) & (w_all > 0)
+    if complete.sum() <= len(drivers) + 1:
+        raise ValueError(f"key drivers: {int(complete.sum())} complete respondents cannot fit "
+                         f"{len(drivers) + 1} parameters")
+    if np.ptp(y_all[complete]) == 0:
+        raise ValueError(f"key drivers: outcome {name!r} does not vary, nothing to explain")
+    fit = svyglm(design, name, drivers, family=family, level=level, values=y_all)
+    coefficients = fit.table.iloc[1:]
+    y, x, w = y_all[complete], x_all[complete], w_all[complete]
+    sd_x = np.array([_weighted_sd(x[:, j], w) for j in range(len(drivers))])
+    standardized = coefficients["coefficient"].to_numpy() * sd_x
+    r_squared = np.nan
+    if family == "gaussian":
+        standardized = standardized / _weighted_sd(y, w)
+        fitted = fit.table["coefficient"].iloc[0] + x @ coefficients["coefficient"].to_numpy()
+        r_squared = 1 - np.average((y - fitted) ** 2, weights=w) / _weighted_sd(y, w) ** 2
+    table = coefficients[["coefficient", "se", "t", "p_value", "ci_low", "ci_high", "deff"]].copy()
+    table.index = pd.Index(drivers, name="driver")
+    table["standardized"] = standardized
+    table["share"] = np.abs(standardized) / np.abs(standardized).sum()
+    table["performance"] = [design.mean(d).estimate if (~np.isnan(x_all[:, j])).any() else np.nan
+                            for j, d in enumerate(drivers)]
+    used_psus = np.unique(stage.unit[complete]).size
+    return KeyDrivers(table=table, intercept=float(fit.table["coefficient"].iloc[0]),
+                      r_squared=float(r_squared), n=fit.n, n_clusters=int(used_psus),
+                      df=fit.df, family=family, level=level)

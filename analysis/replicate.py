@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from analysis import estimates
 from analysis.results import Estimate, critical_value, make_table
@@ -35,24 +36,49 @@ def _jk1(design: SurveyDesign) -> tuple[np.ndarray, float, np.ndarray]:
     return mult, (p - 1) / p * (1 - f), np.ones(p)
 
 
-def _jkn(design: SurveyDesign) -> tuple[np.ndarray, float, np.ndarray]:
+def _jkn(design: SurveyDesign) -> tuple[np.ndarray, float, np.ndarray, int]:
+    """Delete-one-PSU jackknife within strata, as R's ``jknweights``.
+
+    Returns (multipliers, scale, rscales, degrees of freedom). A stratum sampled completely
+    (certainty: fpc equal to its PSU count) gets no replicate. A lonely stratum gets none
+    either, except under "adjust" (one replicate dropping it, the other strata scaled by
+    strata / (strata - 1), rscale (strata - 1) / strata); under "average" the scale is PSUs /
+    replicates. The df is replicates minus the strata that have them (the rank of R's
+    replicate weights minus one).
+    """
     stage = design._stages[0]
     n_h = np.bincount(stage.unit_stratum, minlength=stage.n_strata)
-    lonely = n_h == 1
+    f = np.zeros(stage.n_strata) if stage.fraction is None else stage.fraction
+    certain = 1 - f < 1e-7
+    lonely = (n_h == 1) & ~certain
     if lonely.any() and design.lonely_psu == "fail":
         label = stage.labels[int(np.flatnonzero(lonely)[0])]
         raise ValueError(f"Stratum ({label}) has only one PSU at stage 1; choose another "
                          "lonely_psu option (lonely strata then get no replicate)")
-    units = np.flatnonzero(~lonely[stage.unit_stratum])
-    f = np.zeros(stage.n_strata) if stage.fraction is None else stage.fraction
-    mult = np.ones((units.size, stage.n_units))
-    rscales = np.empty(units.size)
-    for r, unit in enumerate(units):
-        h = stage.unit_stratum[unit]
-        mult[r, stage.unit_stratum == h] = n_h[h] / (n_h[h] - 1)
-        mult[r, unit] = 0.0
-        rscales[r] = (n_h[h] - 1) / n_h[h] * (1 - f[h])
-    return mult, 1.0, rscales
+    rows, rscales, strata_used = [], [], 0
+    n_strata = stage.n_strata
+    for h in np.flatnonzero(~certain):
+        members = stage.unit_stratum == h
+        if lonely[h]:
+            if design.lonely_psu == "adjust":
+                rows.append(np.where(members, 0.0, n_strata / (n_strata - 1)))
+                rscales.append((n_strata - 1) / n_strata)
+                strata_used += 1
+            continue
+        strata_used += 1
+        for unit in np.flatnonzero(members):
+            row = np.ones(stage.n_units)
+            row[members] = n_h[h] / (n_h[h] - 1)
+            row[unit] = 0.0
+            rows.append(row)
+            rscales.append((n_h[h] - 1) / n_h[h] * (1 - f[h]))
+    if not rows:
+        raise ValueError("replicate: every stratum was sampled completely (certainty); "
+                         "there is no sampling variance to replicate")
+    scale = 1.0
+    if design.lonely_psu == "average" and len(rows) < stage.n_units:
+        scale = stage.n_units / len(rows)
+    return np.array(rows), scale, np.array(rscales), len(rows) - strata_used
 
 
 def _bootstrap(design: SurveyDesign, replicates: int, seed: int | None
@@ -75,10 +101,11 @@ def _bootstrap(design: SurveyDesign, replicates: int, seed: int | None
 def make_replicate_design(design: SurveyDesign, method: str, replicates: int | None,
                           seed: int | None, mse: bool) -> ReplicateDesign:
     """Build the replicate design behind ``SurveyDesign.replicate``."""
+    df = None
     if method == "jk1":
         mult, scale, rscales = _jk1(design)
     elif method == "jkn":
-        mult, scale, rscales = _jkn(design)
+        mult, scale, rscales, df = _jkn(design)
     elif method == "bootstrap":
         mult, scale, rscales = _bootstrap(design, 50 if replicates is None else replicates, seed)
     else:
@@ -87,7 +114,8 @@ def make_replicate_design(design: SurveyDesign, method: str, replicates: int | N
     if replicates is not None and method != "bootstrap" and replicates != mult.shape[0]:
         raise ValueError(f"replicate: {method} has one replicate per PSU ({mult.shape[0]}); "
                          "leave replicates unset")
-    return ReplicateDesign(design, replicate_weights(design, mult), scale, rscales, mse, method)
+    return ReplicateDesign(design, replicate_weights(design, mult), scale, rscales, mse, method,
+                           df)
 
 
 def replicate_weights(design: SurveyDesign, mult: np.ndarray) -> np.ndarray:
@@ -107,12 +135,14 @@ class ReplicateDesign:
     """A design whose variances come from replicate weights; same estimators as ``SurveyDesign``.
 
     Variance = ``scale * sum_r rscales_r (theta_r - centre)^2``, the centre being the mean of
-    the replicates (R's default) or, with ``mse=True``, the full-sample estimate.
+    the replicates with rscale > 0 (R's ``svrVar``) or, with ``mse=True``, the full-sample
+    estimate. ``df``: degrees of freedom when they differ from the design's (JKn).
     """
 
     def __init__(self, design: SurveyDesign, repweights: np.ndarray, scale: float,
-                 rscales: np.ndarray, mse: bool, method: str) -> None:
+                 rscales: np.ndarray, mse: bool, method: str, df: int | None = None) -> None:
         self._design = design
+        self._df = df
         self._repweights = repweights
         self.scale = scale
         self.rscales = rscales
@@ -133,15 +163,14 @@ class ReplicateDesign:
 
     @property
     def df(self) -> int:
-        """Degrees of freedom of the underlying design (PSUs minus strata)."""
-        return self._design.df
+        """Degrees of freedom: the builder's (JKn: replicates minus strata), else the design's."""
+        return self._design.df if self._df is None else self._df
 
     def __len__(self) -> int:
         return len(self._design)
 
-    def _replicate_variance(self, kind: str, y: np.ndarray, dom: np.ndarray, ndom: int,
-                            full: np.ndarray, covmat: bool = False) -> np.ndarray:
-        """Replicate variances (D,), or their covariance matrix (D, D) with ``covmat``."""
+    def _replicates(self, kind: str, y: np.ndarray, dom: np.ndarray, ndom: int) -> np.ndarray:
+        """The estimate of each domain on each replicate (replicates x domains)."""
         ok = ~np.isnan(y)
         d = np.where(ok & (dom >= 0), dom, ndom)
         y0 = np.where(ok, y, 0.0)
@@ -152,11 +181,16 @@ class ReplicateDesign:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     wy = wy / np.bincount(d, w, minlength=ndom + 1)[:ndom]
             thetas[r] = wy
-        centre = full if self.mse else thetas.mean(axis=0)
+        return thetas
+
+    def _spread(self, thetas: np.ndarray, full: np.ndarray, covmat: bool = False) -> np.ndarray:
+        """R's ``svrVar``: scale * sum_r rscales_r (theta_r - centre)^2 per domain (D,), or
+        the covariance matrix of the domains (D, D) with ``covmat``."""
+        centre = full if self.mse else thetas[self.rscales > 0].mean(axis=0)
+        dev = thetas - centre
         if covmat:
-            dev = thetas - centre
             return self.scale * (dev * self.rscales[:, None]).T @ dev
-        return self.scale * np.sum(self.rscales[:, None] * (thetas - centre) ** 2, axis=0)
+        return self.scale * np.sum(self.rscales[:, None] * dev ** 2, axis=0)
 
     def _estimate(self, kind: str, y: np.ndarray, variable: str, by, ci: str, level: float,
                   method: str | None = None, covmat: bool = False):
@@ -166,9 +200,9 @@ class ReplicateDesign:
         design = self._design
         dom, ndom, index = design._domains(by)
         est, vsrs, n = estimates.srs_reference(kind, y, dom, ndom, design.weights)
-        cov = self._replicate_variance(kind, y, dom, ndom, est, True) if covmat else None
-        var = (np.diag(cov).copy() if cov is not None
-               else self._replicate_variance(kind, y, dom, ndom, est))
+        thetas = self._replicates(kind, y, dom, ndom)
+        cov = self._spread(thetas, est, covmat=True) if covmat else None
+        var = np.diag(cov).copy() if cov is not None else self._spread(thetas, est)
         se = np.sqrt(var)
         df = float(self.df)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -178,8 +212,18 @@ class ReplicateDesign:
             low, high = est - crit * se, est + crit * se
             interval = ci
         else:
-            n_rows = np.bincount(dom[(dom >= 0) & ~np.isnan(y)], minlength=ndom)
+            # rows of the (domain) subset, missing outcomes included, as R's nrow(design)
+            n_rows = (np.array([len(y)]) if index is None
+                      else np.bincount(dom[dom >= 0], minlength=ndom))
             low, high = estimates.proportion_interval(est, se, df, level, method, ci, n_rows)
+            if method == "logit":
+                # R's svyciprop fits svyglm(y ~ 1, quasibinomial): the interval uses the
+                # replicate variance of the logit itself, not the delta method
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    half = critical_value(level, df, ci) * np.sqrt(
+                        self._spread(special.logit(thetas), special.logit(est)))
+                    low = special.expit(special.logit(est) - half)
+                    high = special.expit(special.logit(est) + half)
             interval = method if ci == "t" else f"{method}-normal"
         if index is None:
             return Estimate(statistic, variable, float(est[0]), float(se[0]), float(low[0]),

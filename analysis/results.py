@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-TABLE_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "n"]
+TABLE_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "n", "n_eff"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,17 @@ class Estimate:
         """Sampling variance (se squared)."""
         return self.se ** 2
 
+    @property
+    def n_eff(self) -> float:
+        """Effective sample size n / deff (NaN without a design effect)."""
+        return effective_n(np.array([self.n]), np.array([self.deff]))[0]
+
+
+def effective_n(n: np.ndarray, deff: np.ndarray) -> np.ndarray:
+    """n / deff: the simple random sample size that would give the same variance."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.asarray(deff) > 0, np.asarray(n) / np.asarray(deff), np.nan)
+
 
 def critical_value(level: float, df: float | np.ndarray, interval: str) -> np.ndarray:
     """Two-sided critical value: t with ``df`` degrees of freedom, or normal."""
@@ -62,7 +73,12 @@ def _critical_value(level: float, df: float | np.ndarray, interval: str) -> np.n
 
 
 def make_table(index: pd.Index, columns: dict[str, np.ndarray], attrs: dict) -> pd.DataFrame:
-    """Build a domain table with the standard columns and the result metadata in ``attrs``."""
+    """Build a domain table with the standard columns and the result metadata in ``attrs``.
+
+    ``n_eff`` (n / deff) is derived when not given.
+    """
+    if "n_eff" not in columns:
+        columns = {**columns, "n_eff": effective_n(columns["n"], columns["deff"])}
     table = pd.DataFrame({c: np.asarray(columns[c], dtype=np.int64) if c == "n" else columns[c]
                           for c in TABLE_COLUMNS}, index=index)
     table.attrs.update(attrs)

@@ -83,8 +83,11 @@ def _cross(a: Basis, b: Basis, factor: np.ndarray | None) -> np.ndarray | sparse
 class Influence:
     """Influence values of D estimates: sum of sparse layers minus ``sum_k basis_k @ coef_k``."""
 
-    def __init__(self, ndom: int) -> None:
+    def __init__(self, ndom: int, support: np.ndarray | None = None) -> None:
         self.ndom = ndom
+        # rows behind every column of a whole-sample statistic (a regression's complete rows):
+        # its columns are not domains, so the lonely "average" rule counts the strata of these
+        self.support = support
         self.layers: list[tuple[np.ndarray, np.ndarray]] = []
         self.corrections: list[tuple[Basis, np.ndarray]] = []
 
@@ -206,12 +209,14 @@ class Stage:
                                 shape=(self.n_strata, self.n_units))
 
 
-def _stratum_scales(stage: Stage, lonely_psu: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Per-stratum factors of R's ``onestage``: (scale, n_h, lonely mask, overall factor).
+def _stratum_scales(stage: Stage, lonely_psu: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-stratum factors of R's ``onestage``: (scale, n_h, lonely mask).
 
     A stratum contributes ``scale_h * sum_j (t_hj - tbar_h)^2`` over its units' totals t;
     scale_h = (1 - f_h) n_h / (n_h - 1), times the stage multiplier. Raises for a lonely PSU
-    under "fail"; "average" zeroes lonely strata and scales the rest by strata / non-lonely.
+    under "fail", and for a lonely unit below stage 1 under "average" (R returns NA there:
+    averaging over the other PSUs' second stages is not defined). "average" zeroes lonely
+    strata; ``average_factor`` scales the rest.
     """
     n_h = np.bincount(stage.unit_stratum, minlength=stage.n_strata).astype(float)
     f_h = np.ones(stage.n_strata) if stage.fraction is None else 1.0 - stage.fraction
@@ -220,25 +225,86 @@ def _stratum_scales(stage: Stage, lonely_psu: str) -> tuple[np.ndarray, np.ndarr
     certain = f_h < 1e-7
     scale[certain] = 0.0
     lonely = (n_h == 1) & ~certain
-    if lonely.any() and lonely_psu == "fail":
+    if lonely.any() and (lonely_psu == "fail" or (lonely_psu == "average" and stage.number > 1)):
         label = stage.labels[int(np.flatnonzero(lonely)[0])]
-        raise ValueError(f"Stratum ({label}) has only one PSU at stage {stage.number}; "
-                         "choose lonely_psu='remove', 'certainty', 'adjust' or 'average'")
+        unit = "PSU" if stage.number == 1 else "unit"
+        hint = ("choose lonely_psu='remove', 'certainty', 'adjust' or 'average'"
+                if lonely_psu == "fail" else
+                "lonely_psu='average' is undefined below the first stage (R gives NA); "
+                "choose 'remove', 'certainty' or 'adjust'")
+        raise ValueError(f"Stratum ({label}) has only one {unit} at stage {stage.number}; {hint}")
     if stage.multiplier is not None:
         scale = scale * stage.multiplier
-    n_ok = stage.n_strata
     if lonely.any() and lonely_psu == "average":
         scale = np.where(lonely, 0.0, scale)
-        n_ok = stage.n_strata - int(lonely.sum())
-    factor = stage.n_strata / n_ok if n_ok else np.nan
-    return scale, n_h, lonely, factor
+    return scale, n_h, lonely
+
+
+def strata_present(influence: Influence, stage: Stage) -> np.ndarray:
+    """(strata x D) mask: which strata hold a row of each domain (the layers' columns).
+
+    R estimates a domain on ``subset(design)``, which drops the other rows, so its
+    lonely-PSU "average" rule counts only the strata present in the domain.
+    """
+    d1 = influence.ndom + 1
+    row_stratum = stage.unit_stratum[stage.unit]
+    if influence.support is not None:
+        present = np.bincount(row_stratum[influence.support], minlength=stage.n_strata) > 0
+        return np.repeat(present[:, None], influence.ndom, axis=1)
+    counts = np.zeros(stage.n_strata * d1)
+    for dom, _ in influence.layers:
+        counts += np.bincount(row_stratum * d1 + dom, minlength=stage.n_strata * d1)
+    return counts.reshape(stage.n_strata, d1)[:, : influence.ndom] > 0
+
+
+def domain_degf(stage: Stage, weights: np.ndarray, dom: np.ndarray, ndom: int) -> np.ndarray:
+    """Degrees of freedom of each domain's subset, as R's ``degf(subset(design, d == k))``.
+
+    PSUs minus strata, both counted among the rows of the domain with nonzero weight.
+    """
+    rows = (dom >= 0) & (weights != 0)
+    # distinct (unit, domain) pairs, then distinct (stratum, domain) pairs: O(n log n), no
+    # units x domains table (a row-unit design of 1M rows would make it huge)
+    pairs = np.unique(stage.unit[rows] * ndom + dom[rows])
+    units, doms = np.divmod(pairs, ndom)
+    strata = np.unique(stage.unit_stratum[units] * ndom + doms) % ndom
+    return np.bincount(doms, minlength=ndom) - np.bincount(strata, minlength=ndom)
+
+
+def average_factor(lonely: np.ndarray, lonely_psu: str,
+                   present: np.ndarray | None) -> float | np.ndarray:
+    """R's "average" scaling: strata / strata without a lonely PSU (1 under other options).
+
+    With ``present`` (strata x D) the counts are per domain, among the strata present in it.
+    """
+    if lonely_psu != "average" or not lonely.any():
+        return 1.0
+    if present is None:
+        n_ok = lonely.size - int(lonely.sum())
+        return lonely.size / n_ok if n_ok else np.nan
+    n_all = present.sum(axis=0)
+    n_ok = (present & ~lonely[:, None]).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(n_ok > 0, n_all / np.maximum(n_ok, 1), np.nan)
+
+
+def _scaled(v: np.ndarray, factor: float | np.ndarray, covmat: bool) -> np.ndarray:
+    """Apply the "average" factor: per domain on the diagonal, sqrt(f_d f_e) off it."""
+    if np.ndim(factor) == 0 or not covmat:
+        return v * factor
+    root = np.sqrt(factor)
+    return v * np.outer(root, root)
 
 
 def stage_variance(totals: np.ndarray, stage: Stage, lonely_psu: str,
-                   covmat: bool) -> np.ndarray:
-    """Between-unit variance of one stage (R's ``onestage``): diagonal (D,) or matrix (D, D)."""
+                   covmat: bool, present: np.ndarray | None = None) -> np.ndarray:
+    """Between-unit variance of one stage (R's ``onestage``): diagonal (D,) or matrix (D, D).
+
+    ``present``: strata present in each domain, for the "average" rule (see ``strata_present``).
+    """
     strata = stage.unit_stratum
-    scale, n_h, lonely, factor = _stratum_scales(stage, lonely_psu)
+    scale, n_h, lonely = _stratum_scales(stage, lonely_psu)
+    factor = average_factor(lonely, lonely_psu, present)
     means = (stage.stratum_sums @ totals) / np.maximum(n_h, 1)[:, None]
     centred = totals - means[strata]
     if lonely.any() and lonely_psu == "adjust":
@@ -248,12 +314,12 @@ def stage_variance(totals: np.ndarray, stage: Stage, lonely_psu: str,
         centred[lonely_units] = totals[lonely_units]
     weighted = centred * np.sqrt(scale[strata])[:, None]
     if covmat:
-        return (weighted.T @ weighted) * factor
+        return _scaled(weighted.T @ weighted, factor, covmat)
     return np.einsum("ij,ij->j", weighted, weighted) * factor
 
 
 def row_stage_variance(influence: Influence, stage: Stage, lonely_psu: str,
-                       covmat: bool) -> np.ndarray:
+                       covmat: bool, present: np.ndarray | None = None) -> np.ndarray:
     """``stage_variance`` for a stage whose units are single rows, without unit totals.
 
     Unit totals would be an n x D table (1M rows x 200 streets: 1.6 GB). With one row per
@@ -272,7 +338,8 @@ def row_stage_variance(influence: Influence, stage: Stage, lonely_psu: str,
     removes nearly all of the variance: the SE of a total the weights are calibrated to (zero
     in theory) comes out near 1e-8 of the unadjusted SE rather than 1e-16.
     """
-    scale, n_h, lonely, factor = _stratum_scales(stage, lonely_psu)
+    scale, n_h, lonely = _stratum_scales(stage, lonely_psu)
+    factor = average_factor(lonely, lonely_psu, present)
     centre = scale / np.maximum(n_h, 1)
     if lonely.any():
         centre[lonely] = 0.0
@@ -286,17 +353,25 @@ def row_stage_variance(influence: Influence, stage: Stage, lonely_psu: str,
         np.fill_diagonal(v, np.maximum(np.diagonal(v), 0.0))
     else:
         v = np.maximum(v - np.einsum("hd,hd,h->d", t, t, centre), 0.0)
-    return v * factor
+    return _scaled(v, factor, covmat)
 
 
 def design_variance(influence: Influence, stages: tuple[Stage, ...], lonely_psu: str,
-                    covmat: bool = False) -> np.ndarray:
-    """Variance of the D estimates summed over stages (ultimate cluster when one stage given)."""
+                    covmat: bool = False, domain_strata: bool = False) -> np.ndarray:
+    """Variance of the D estimates summed over stages (ultimate cluster when one stage given).
+
+    ``domain_strata``: the "average" lonely-PSU rule counts, per domain, only the strata
+    holding rows of it (R's ``svyby`` on an uncalibrated design, whose subsets drop rows);
+    otherwise all strata (a calibrated design's subset keeps every row).
+    """
     total = None
     for stage in stages:
+        present = (strata_present(influence, stage)
+                   if domain_strata and lonely_psu == "average" and stage.number == 1 else None)
         if stage.units_are_rows:
-            v = row_stage_variance(influence, stage, lonely_psu, covmat)
+            v = row_stage_variance(influence, stage, lonely_psu, covmat, present)
         else:
-            v = stage_variance(influence.group_sum(stage.grouping), stage, lonely_psu, covmat)
+            v = stage_variance(influence.group_sum(stage.grouping), stage, lonely_psu, covmat,
+                               present)
         total = v if total is None else total + v
     return total

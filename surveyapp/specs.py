@@ -47,6 +47,11 @@ Format (YAML shown; the same keys in JSON)::
 Quantile and ratio outcomes and likelihood intervals need ``variance.method: taylor``.
     exclusions: {policy: recorded, min_duration_seconds: null}
     comparisons: [{from: "2023", to: "2024"}]   # or "consecutive"
+    regressions:                     # key drivers, R's svyglm on the design (variance taylor)
+      - {outcome: overall, drivers: dimensions, model: linear}
+      - {outcome: overall, drivers: [product, service], model: logistic, satisfied_at: 75}
+    crosstabs:                       # Rao-Scott F test (R's svychisq) of a two-way table
+      - {rows: band:index, columns: age_group}   # a domain variable or band:<score>
 """
 from __future__ import annotations
 
@@ -69,9 +74,12 @@ INTERVAL_METHODS = ("t", "normal")
 PROPORTION_METHODS = ("logit", "beta", "wilson", "wald", "likelihood")
 LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
 EXCLUSION_POLICIES = ("recorded", "none")
+REGRESSION_MODELS = ("linear", "logistic")
+TABLE_VARIABLES = ("district", "street", "sex", "age_group", "residence_years", "language",
+                   "channel")
 TOP_LEVEL_KEYS = (
     "spec_version", "name", "waves", "questionnaire", "outcomes", "domains", "design",
-    "weighting", "variance", "interval", "exclusions", "comparisons",
+    "weighting", "variance", "interval", "exclusions", "comparisons", "regressions", "crosstabs",
 )
 
 
@@ -154,6 +162,28 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class Regression:
+    """Key drivers of ``outcome`` (a score: index, overall, dimension:<id>, item:<id>).
+
+    ``drivers``: dimension ids, () for every dimension; ``model`` logistic models the share
+    with ``outcome >= satisfied_at``.
+    """
+
+    outcome: str = "overall"
+    drivers: tuple[str, ...] = ()
+    model: str = "linear"
+    satisfied_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Crosstab:
+    """Two-way table tested for independence; each side a variable or band:<score>."""
+
+    rows: str
+    columns: str
+
+
+@dataclass(frozen=True)
 class EstimateSpec:
     waves: tuple[str, ...]
     outcomes: tuple[Outcome, ...] = (Outcome("index"),)
@@ -166,6 +196,8 @@ class EstimateSpec:
     interval: Interval = field(default_factory=Interval)
     exclusions: Exclusions = field(default_factory=Exclusions)
     comparisons: tuple[Comparison, ...] = ()
+    regressions: tuple[Regression, ...] = ()
+    crosstabs: tuple[Crosstab, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The canonical form, every default filled in; parsing it gives an equal spec."""
@@ -189,6 +221,10 @@ class EstimateSpec:
             "interval": asdict(self.interval),
             "exclusions": asdict(self.exclusions),
             "comparisons": [{"from": c.from_wave, "to": c.to_wave} for c in self.comparisons],
+            "regressions": [{"outcome": r.outcome, "drivers": list(r.drivers) or "dimensions",
+                             "model": r.model, "satisfied_at": r.satisfied_at}
+                            for r in self.regressions],
+            "crosstabs": [{"rows": c.rows, "columns": c.columns} for c in self.crosstabs],
         }
 
     def to_json(self) -> str:
@@ -262,6 +298,8 @@ def spec_from_dict(document: Any, source_name: str = "spec") -> EstimateSpec:
         interval=_interval(document.get("interval", {}), problems),
         exclusions=_exclusions(document.get("exclusions", {}), problems),
         comparisons=_comparisons(document.get("comparisons", []), waves, problems),
+        regressions=_regressions(document.get("regressions", []), problems),
+        crosstabs=_crosstabs(document.get("crosstabs", []), problems),
     )
     _linearisation_only(spec, problems)
     problems.raise_if_any()
@@ -484,9 +522,14 @@ def _ratio(entry: dict, path: str, problems: _Problems) -> Outcome | None:
 
 
 def _linearisation_only(spec: EstimateSpec, problems: _Problems) -> None:
-    """Quantiles, ratios and likelihood intervals have no replicate-weight version here."""
+    """Quantiles, ratios, likelihood intervals, regressions and crosstabs have no
+    replicate-weight version here."""
     if spec.variance.method == "taylor":
         return
+    if spec.regressions or spec.crosstabs:
+        problems.add("variance.method", _("regressions and crosstabs need method taylor "
+                                          "(linearisation); got %(got)r",
+                                          got=spec.variance.method))
     for i, outcome in enumerate(spec.outcomes):
         if outcome.kind in ("quantile", "ratio"):
             problems.add(f"outcomes[{i}]", _("%(kind)s outcomes need variance.method taylor; "
@@ -697,3 +740,86 @@ def _comparisons(value: Any, waves: tuple[str, ...], problems: _Problems) -> tup
                 problems.add(path, _("compares a wave with itself"))
             comparisons.append(Comparison(pair[0], pair[1]))
     return tuple(comparisons)
+
+
+def _score_target(value: Any, path: str, problems: _Problems) -> str | None:
+    if not isinstance(value, str) or not (
+        value in ("index", "overall") or value.startswith(("dimension:", "item:"))
+    ):
+        problems.add(path, _("expected index, overall, dimension:<id> or item:<id>; got %(got)r",
+                             got=value))
+        return None
+    return value
+
+
+def _entries(value: Any, path: str, example: str, problems: _Problems) -> list:
+    if not isinstance(value, list):
+        problems.add(path, _("expected a list of mappings such as %(example)s; got %(got)r",
+                             example=example, got=value))
+        return []
+    return value
+
+
+def _regressions(value: Any, problems: _Problems) -> tuple[Regression, ...]:
+    result = []
+    for i, entry in enumerate(_entries(value, "regressions",
+                                       "{outcome: overall, drivers: dimensions}", problems)):
+        path = f"regressions[{i}]"
+        entry = _mapping(entry, path, ("outcome", "drivers", "model", "satisfied_at"), problems)
+        outcome = _score_target(entry.get("outcome", "overall"), f"{path}.outcome", problems)
+        raw = entry.get("drivers", "dimensions")
+        drivers: tuple[str, ...] = ()
+        if raw != "dimensions":
+            if isinstance(raw, list) and not raw:
+                problems.add(f"{path}.drivers", _("expected 'dimensions' or a non-empty list "
+                                                  "of dimension ids; got %(got)r", got=raw))
+            else:
+                drivers = _names(raw, f"{path}.drivers", problems)
+        model = _choice(entry.get("model", "linear"), f"{path}.model", REGRESSION_MODELS,
+                        problems)
+        satisfied_at = entry.get("satisfied_at")
+        if model == "logistic":
+            if satisfied_at is None:
+                problems.add(f"{path}.satisfied_at", _("required for model logistic: the score "
+                                                       "(0-100) that counts as satisfied"))
+            else:
+                satisfied_at = _number(satisfied_at, f"{path}.satisfied_at", problems, low=0,
+                                       high=100)
+        elif satisfied_at is not None:
+            problems.add(f"{path}.satisfied_at", _("only used with model logistic"))
+            satisfied_at = None
+        if outcome is not None:
+            result.append(Regression(outcome, drivers, model,
+                                     None if satisfied_at is None else float(satisfied_at)))
+    return tuple(result)
+
+
+def _table_side(value: Any, path: str, problems: _Problems) -> str | None:
+    if isinstance(value, str) and value.startswith("band:"):
+        return value if _score_target(value[5:], path, problems) else None
+    if value not in TABLE_VARIABLES:
+        problems.add(path, _("expected one of %(choices)s, or band:<score> such as band:index; "
+                             "got %(got)r", choices=", ".join(TABLE_VARIABLES), got=value))
+        return None
+    return value
+
+
+def _crosstabs(value: Any, problems: _Problems) -> tuple[Crosstab, ...]:
+    result = []
+    for i, entry in enumerate(_entries(value, "crosstabs",
+                                       "{rows: band:index, columns: age_group}", problems)):
+        path = f"crosstabs[{i}]"
+        entry = _mapping(entry, path, ("rows", "columns"), problems)
+        sides = []
+        for key in ("rows", "columns"):
+            if key not in entry:
+                problems.add(f"{path}.{key}", _("required: a variable or band:<score>"))
+                sides.append(None)
+            else:
+                sides.append(_table_side(entry[key], f"{path}.{key}", problems))
+        if None not in sides:
+            if sides[0] == sides[1]:
+                problems.add(path, _("rows and columns are the same variable"))
+            else:
+                result.append(Crosstab(sides[0], sides[1]))
+    return tuple(result)

@@ -11,6 +11,8 @@ from surveyapp.specs import (
     INTERVAL_METHODS,
     LONELY_PSU,
     PROPORTION_METHODS,
+    REGRESSION_MODELS,
+    TABLE_VARIABLES,
     VARIANCE_METHODS,
     WEIGHTING_METHODS,
 )
@@ -152,17 +154,65 @@ SCHEMAS = {
             "comparisons": {"oneOf": [{"const": "consecutive"}, {"type": "array", "items": {
                 "type": "object", "required": ["from", "to"],
                 "properties": {"from": {"type": "string"}, "to": {"type": "string"}}}}]},
+            "regressions": {"type": "array", "description": "Key drivers: R's svyglm on the "
+                            "design (needs variance.method taylor)", "items": {
+                "type": "object", "properties": {
+                    "outcome": {"type": "string", "description": "index, overall, "
+                                "dimension:<id> or item:<id>"},
+                    "drivers": {"oneOf": [{"const": "dimensions"}, {
+                        "type": "array", "minItems": 1, "items": {"type": "string"},
+                        "description": "dimension ids"}]},
+                    "model": {"enum": list(REGRESSION_MODELS)},
+                    "satisfied_at": {"type": ["number", "null"], "minimum": 0, "maximum": 100,
+                                     "description": "required for logistic: the outcome "
+                                                    "score that counts as satisfied"}}}},
+            "crosstabs": {"type": "array", "description": "Rao-Scott F test (R's svychisq) of "
+                          "a two-way table (needs variance.method taylor)", "items": {
+                "type": "object", "required": ["rows", "columns"], "properties": {
+                    key: {"type": "string", "description": "one of "
+                          + ", ".join(TABLE_VARIABLES) + ", or band:<score>"}
+                    for key in ("rows", "columns")}}},
         },
+    },
+    "Regression": {
+        "type": "object",
+        "required": ["wave", "outcome", "model", "satisfied_at", "n", "df", "n_clusters",
+                     "intercept", "r_squared", "coefficients"],
+        "properties": {
+            "wave": {"type": "string"}, "outcome": {"type": "string"},
+            "model": {"enum": list(REGRESSION_MODELS)}, "satisfied_at": NUMBER_OR_NULL,
+            "n": {"type": "integer"}, "df": {"type": "integer", "description": "degf(design) "
+                                             "+ 1 - parameters, as svyglm"},
+            "n_clusters": {"type": "integer"}, "intercept": NUMBER_OR_NULL,
+            "r_squared": NUMBER_OR_NULL,
+            "coefficients": {"type": "array", "items": {"type": "object", "properties": {
+                "driver": {"type": "string"}, **{k: NUMBER_OR_NULL for k in (
+                    "coefficient", "se", "t", "p_value", "ci_low", "ci_high", "deff",
+                    "standardized", "share", "performance")}}}}},
+    },
+    "Crosstab": {
+        "type": "object",
+        "required": ["wave", "rows", "columns", "statistic", "ndf", "ddf", "p_value", "pearson",
+                     "mean_deff", "cells"],
+        "properties": {
+            "wave": {"type": "string"}, "rows": {"type": "string"}, "columns": {"type": "string"},
+            "statistic": NUMBER_OR_NULL, "ndf": NUMBER_OR_NULL, "ddf": NUMBER_OR_NULL,
+            "p_value": NUMBER_OR_NULL, "pearson": NUMBER_OR_NULL, "mean_deff": NUMBER_OR_NULL,
+            "cells": {"type": "array", "items": {"type": "object", "properties": {
+                "row": {"type": "string"}, "column": {"type": "string"},
+                "proportion": NUMBER_OR_NULL}}}},
     },
     "Estimate": {
         "type": "object",
         "required": ["wave", "outcome", "domain", "level", "estimate", "se", "ci_low", "ci_high",
-                     "df", "deff", "n"],
+                     "df", "deff", "n", "n_eff"],
         "properties": {"wave": {"type": "string"}, "outcome": {"type": "string"},
                        "domain": {"type": "string"}, "level": {"type": "string"},
                        "estimate": NUMBER_OR_NULL, "se": NUMBER_OR_NULL,
                        "ci_low": NUMBER_OR_NULL, "ci_high": NUMBER_OR_NULL,
                        "df": NUMBER_OR_NULL, "deff": NUMBER_OR_NULL, "n": {"type": "integer"},
+                       "n_eff": {**NUMBER_OR_NULL, "description": "effective sample size "
+                                 "n / deff"},
                        "suppressed": SUPPRESSED},
     },
     "Comparison": {
@@ -194,7 +244,14 @@ SCHEMAS = {
                             "comparisons": {"type": "array",
                                             "items": {"$ref": "#/components/schemas/Comparison"}},
                             "waves": {"type": "object",
-                                      "description": "Per wave: responses, weighting notes"},
+                                      "description": "Per wave: responses, weighting notes, "
+                                                     "weights (n, total, minimum, maximum, mean, "
+                                                     "cv, kish_deff, n_effective, "
+                                                     "share_trimmed)"},
+                            "regressions": {"type": "array",
+                                            "items": {"$ref": "#/components/schemas/Regression"}},
+                            "crosstabs": {"type": "array",
+                                          "items": {"$ref": "#/components/schemas/Crosstab"}},
                             "disclosure": {
                                 "type": "object",
                                 "description": "Present for bureau callers: the suppression "

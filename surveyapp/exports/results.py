@@ -11,19 +11,29 @@ from surveyapp.exports.cells import neutralise_formulas
 
 
 def results_tables(results: dict) -> dict[str, pd.DataFrame]:
-    """The estimates and comparisons of a run's results as DataFrames; results disclosed to a
-    bureau (surveyapp.services.disclosure) add a ``suppressed`` column."""
+    """The estimates and comparisons of a run's results as DataFrames, then the weight
+    diagnostics, regressions (one row per coefficient) and crosstabs when the run has them;
+    results disclosed to a bureau (surveyapp.services.disclosure) add a ``suppressed`` column."""
     from surveyapp.services.estimation import COMPARISON_COLUMNS, RESULT_COLUMNS
 
-    extra = ["suppressed"] if "disclosure" in results else []
+    flag = ["suppressed"] if "disclosure" in results else []
     tables = {
-        "estimates": pd.DataFrame(results["estimates"], columns=[*RESULT_COLUMNS, *extra]),
+        "estimates": pd.DataFrame(results["estimates"], columns=[*RESULT_COLUMNS, *flag]),
         "comparisons": pd.DataFrame(results["comparisons"],
-                                    columns=[*COMPARISON_COLUMNS, *extra]),
+                                    columns=[*COMPARISON_COLUMNS, *flag]),
     }
     for table in tables.values():
-        if extra:
+        if flag:
             table["suppressed"] = table["suppressed"].eq(True)
+    extra = {
+        "weights": [{"wave": wave, **note["weights"]}
+                    for wave, note in results.get("waves", {}).items() if "weights" in note],
+        "regressions": [{**{k: v for k, v in fit.items() if k != "coefficients"}, **row}
+                        for fit in results.get("regressions", []) for row in fit["coefficients"]],
+        "crosstabs": [{k: v for k, v in test.items() if k != "cells"}
+                      for test in results.get("crosstabs", [])],
+    }
+    tables.update({name: pd.DataFrame(rows) for name, rows in extra.items() if rows})
     return tables
 
 

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from analysis.design import SurveyDesign
+from analysis.diagnostics import trimmed_share, weight_diagnostics
 from analysis.scoring import score
 from analysis.trends import difference
 from surveyapp.extensions import db
@@ -37,6 +38,7 @@ from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import Response, Wave
 from surveyapp.queries import responses_frame
 from surveyapp.questionnaires import Questionnaire
+from surveyapp.services import associations
 from surveyapp.services.catalog import questionnaire_of
 from surveyapp.services.margins import rake_margins
 from surveyapp.specs import EstimateSpec, Outcome, SpecError, spec_from_dict
@@ -46,7 +48,7 @@ from surveyapp.specs import EstimateSpec, Outcome, SpecError, spec_from_dict
 FINGERPRINT_COLUMNS = ("response_id", "wave", "district", "street", "sex", "age_group",
                        "residence_years", "language", "channel", "duration_seconds")
 RESULT_COLUMNS = ("wave", "outcome", "domain", "level", "estimate", "se", "ci_low", "ci_high",
-                  "df", "deff", "n")
+                  "df", "deff", "n", "n_eff")
 COMPARISON_COLUMNS = ("outcome", "domain", "level", "from_wave", "to_wave", "difference", "se",
                       "ci_low", "ci_high", "p_value", "significant")
 ALL = "all"
@@ -180,11 +182,12 @@ def weighted_design(frame: pd.DataFrame, spec: EstimateSpec) -> tuple[SurveyDesi
         design, note = _apply_weighting(design, frame, spec)
         if weighting.trim_lower is not None or weighting.trim_upper is not None:
             mean = float(np.mean(design.weights))
-            design = design.trim(
-                lower=-np.inf if weighting.trim_lower is None else weighting.trim_lower * mean,
-                upper=np.inf if weighting.trim_upper is None else weighting.trim_upper * mean)
+            lower = -np.inf if weighting.trim_lower is None else weighting.trim_lower * mean
+            upper = np.inf if weighting.trim_upper is None else weighting.trim_upper * mean
+            share = trimmed_share(design.weights, lower, upper)
+            design = design.trim(lower=lower, upper=upper)
             note["trim"] = {"lower": weighting.trim_lower, "upper": weighting.trim_upper,
-                            "mean_weight_before": mean}
+                            "mean_weight_before": mean, "share_trimmed": share}
         if spec.variance.method != "taylor":  # replicates redo the weighting steps above
             design = design.replicate(spec.variance.method, replicates=spec.variance.replicates,
                                       seed=spec.variance.seed,
@@ -530,14 +533,21 @@ def run_spec(spec: EstimateSpec, *, districts: Iterable[str] | None = None,
         plans.append((data, targets))
     if on_total:
         on_total(sum(len(t) * (1 + len(spec.domains)) for _data, t in plans))
+    regressions, crosstabs = [], []
     for data, targets in plans:
         design, note = weighted_design(data.frame, spec)
+        share = note.get("trim", {}).get("share_trimmed")
         notes[data.wave.label] = {"responses": len(data.frame), "weighting": note,
-                                  "questionnaire_hash": data.questionnaire.content_hash}
+                                  "questionnaire_hash": data.questionnaire.content_hash,
+                                  "weights": weight_diagnostics(design.weights, share).to_dict()}
         rows += estimate_wave(design, data.wave.label, targets, spec.domains, spec, progress)
+        regressions += associations.regressions(design, data.questionnaire, data.wave.label,
+                                                spec, EstimationError)
+        crosstabs += associations.crosstabs(data.frame, design, data.questionnaire,
+                                            data.wave.label, spec, EstimationError)
     data_hash, manifest, count = fingerprint(waves)
     results = {"estimates": rows, "comparisons": compare_waves(rows, spec), "waves": notes,
-               "districts": scope}
+               "districts": scope, "regressions": regressions, "crosstabs": crosstabs}
     return EstimateOutcome(results, data_hash, manifest, count, waves)
 
 

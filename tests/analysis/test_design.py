@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from analysis import SurveyDesign
-from tests.analysis.reference import RTOL, api, requires_api
+from tests.analysis.reference import RTOL, api
 
 
 def small():
@@ -42,7 +42,6 @@ def test_one_fpc_per_stage():
         SurveyDesign(small().assign(N=10), weights="w", psu=["psu", "g"], fpc="N")
 
 
-@requires_api
 def test_fpc_as_fraction_equals_fpc_as_population_size():
     data = api("apistrat")
     data["frac"] = data.groupby("stype")["pw"].transform(lambda s: 1 / s)

@@ -1,11 +1,15 @@
-"""Key drivers: weighted least squares with PSU-clustered errors, checked against closed forms."""
+"""Key drivers: design-based svyglm, checked against R (api_i_svyglm.json) and closed forms."""
 import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
+from analysis import SurveyDesign
 from analysis.drivers import key_drivers
+from tests.analysis.reference import RTOL, api, reference
+
+GLM = reference("svyglm")
 
 TRUE = {"dim_product": 0.30, "dim_service": 0.50, "dim_housing": 0.15}
 INTERCEPT = 4.0
@@ -23,40 +27,51 @@ def synthetic(n=6000, n_psu=120, seed=11):
                          "w": rng.uniform(0.5, 3.0, n)})
 
 
-def closed_form(df, drivers):
-    """Weighted least squares and the cluster sandwich written out in numpy."""
-    x = np.column_stack([np.ones(len(df)), df[drivers].to_numpy()])
-    y, w = df["overall"].to_numpy(), df["w"].to_numpy()
-    bread = np.linalg.inv(x.T @ (w[:, None] * x))
-    beta = bread @ (x.T @ (w * y))
-    scores = pd.DataFrame(x * (w * (y - x @ beta))[:, None]).groupby(df["street"].to_numpy()).sum()
-    g, n, k = len(scores), len(y), x.shape[1]
-    meat = scores.to_numpy().T @ scores.to_numpy()
-    cov = g / (g - 1) * (n - 1) / (n - k) * bread @ meat @ bread
-    return beta, np.sqrt(np.diag(cov)), g
-
-
 def test_known_coefficients_are_recovered():
     result = key_drivers(synthetic(), "overall", list(TRUE), weights="w", cluster="street")
     for name, b in TRUE.items():
         assert abs(result.table.loc[name, "coefficient"] - b) < 0.04, name
         assert result.table.loc[name, "ci_low"] < b < result.table.loc[name, "ci_high"], name
     assert result.table["coefficient"].idxmax() == "dim_service"
-    assert result.n_clusters == 120 and result.df == 119 and result.cov_type == "cluster"
+    # svyglm's df: PSUs - strata + 1 - parameters
+    assert result.n_clusters == 120 and result.df == 119 + 1 - 4 and result.family == "gaussian"
 
 
-def test_estimates_and_cluster_errors_match_numpy_closed_form():
-    df = synthetic(n=2000, n_psu=40, seed=5)
-    drivers = list(TRUE)
-    beta, se, g = closed_form(df, drivers)
-    result = key_drivers(df, "overall", drivers, weights="w", cluster="street")
-    assert_allclose(result.intercept, beta[0], rtol=1e-10)
-    assert_allclose(result.table["coefficient"], beta[1:], rtol=1e-10)
-    assert_allclose(result.table["se"], se[1:], rtol=1e-10)
-    t = beta[1:] / se[1:]
-    assert_allclose(result.table["p_value"], 2 * stats.t.sf(np.abs(t), g - 1), rtol=1e-8)
-    half = stats.t.ppf(0.975, g - 1) * se[1:]
+def api_design():
+    data = api("apistrat").assign(yes=lambda d: (d["sch.wide"] == "Yes").astype(float))
+    return SurveyDesign(data, weights="pw", strata="stype", psu="dnum")
+
+
+def test_key_drivers_equal_r_svyglm_on_a_stratified_cluster_design():
+    ref = GLM["linear_dstrat_clus"]
+    result = key_drivers(api_design(), "api00", ["ell", "meals", "mobility"])
+    assert_allclose(result.intercept, ref["coefficient"][0], rtol=RTOL)
+    for column, key in [("coefficient", "coefficient"), ("se", "se"), ("t", "t"), ("p_value", "p"),
+                        ("deff", "deff")]:
+        assert_allclose(result.table[column], ref[key][1:], rtol=RTOL, err_msg=column)
+    assert result.df == ref["df_residual"]
+    half = stats.t.ppf(0.975, ref["df_residual"]) * np.array(ref["se"][1:])
     assert_allclose(result.table["ci_high"] - result.table["ci_low"], 2 * half, rtol=1e-10)
+
+
+def test_drivers_of_satisfied_or_better_equal_r_logistic_svyglm():
+    ref = GLM["logistic_dstrat"]
+    data = api("apistrat").assign(yes=lambda d: (d["sch.wide"] == "Yes").astype(float))
+    design = SurveyDesign(data, weights="pw", strata="stype", fpc="fpc")
+    result = key_drivers(design, "yes", ["ell", "meals"], satisfied_at=1)
+    assert result.family == "quasibinomial" and np.isnan(result.r_squared)
+    assert_allclose(result.table["coefficient"], ref["coefficient"][1:], rtol=RTOL)
+    assert_allclose(result.table["se"], ref["se"][1:], rtol=RTOL)
+    assert_allclose(result.table["p_value"], ref["p"][1:], rtol=RTOL)
+
+
+def test_a_frame_with_weights_and_cluster_is_the_one_stage_design():
+    df = synthetic(n=2000, n_psu=40, seed=5)
+    from_frame = key_drivers(df, "overall", list(TRUE), weights="w", cluster="street")
+    from_design = key_drivers(SurveyDesign(df, weights="w", psu="street"), "overall", list(TRUE))
+    pd.testing.assert_frame_equal(from_frame.table, from_design.table)
+    with pytest.raises(ValueError, match="give them in the SurveyDesign"):
+        key_drivers(SurveyDesign(df, weights="w"), "overall", list(TRUE), weights="w")
 
 
 def test_standardized_share_and_performance():
@@ -76,13 +91,15 @@ def test_standardized_share_and_performance():
     assert_allclose(result.table["share"].sum(), 1.0)
 
 
-def test_without_cluster_uses_hc1_and_equal_weights_match_ols():
+def test_without_cluster_each_respondent_is_a_psu_and_equal_weights_match_ols():
     df = synthetic(n=800, seed=9)
     result = key_drivers(df, "overall", list(TRUE))
     x = np.column_stack([np.ones(len(df)), df[list(TRUE)].to_numpy()])
-    beta = np.linalg.lstsq(x, df["overall"].to_numpy(), rcond=None)[0]
+    beta, rss = np.linalg.lstsq(x, df["overall"].to_numpy(), rcond=None)[:2]
     assert_allclose(result.table["coefficient"], beta[1:], rtol=1e-10)
-    assert result.cov_type == "HC1" and result.df == 800 - 4 and result.n_clusters is None
+    assert result.df == 800 - 4 and result.n_clusters == 800
+    tss = np.sum((df["overall"] - df["overall"].mean()) ** 2)
+    assert_allclose(result.r_squared, 1 - rss[0] / tss, rtol=1e-10)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -7,9 +7,7 @@ import numpy as np
 import pytest
 
 from analysis import SurveyDesign
-from tests.analysis.reference import RTOL, api, reference, requires_api
-
-pytestmark = requires_api
+from tests.analysis.reference import RTOL, api, reference
 
 
 def dstrat(fpc=True):
@@ -97,7 +95,8 @@ def test_domain_means_by_stype(name, fpc):
     design = DESIGNS[(name, fpc)]()
     ref = block(name, "svyby_api00_stype", fpc)
     table = design.mean("api00", by="stype")
-    assert list(table.columns) == ["estimate", "se", "ci_low", "ci_high", "df", "deff", "n"]
+    assert list(table.columns) == ["estimate", "se", "ci_low", "ci_high", "df", "deff", "n", "n_eff"]
+    np.testing.assert_allclose(table["n_eff"], table["n"] / table["deff"], rtol=1e-15)
     assert list(table.index) == sorted(ref)
     for dom, r in ref.items():
         np.testing.assert_allclose(table.loc[dom, ["estimate", "se", "deff"]].to_numpy(float),

@@ -3,9 +3,7 @@ import numpy as np
 import pytest
 
 from analysis import SurveyDesign
-from tests.analysis.reference import RTOL, api, reference, requires_api
-
-pytestmark = requires_api
+from tests.analysis.reference import RTOL, api, reference
 
 REF = reference("lonely_psu")["lonely_psu"]
 

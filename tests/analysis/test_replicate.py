@@ -3,10 +3,8 @@ import numpy as np
 import pytest
 
 from analysis import SurveyDesign
-from tests.analysis.reference import RTOL, reference, requires_api
+from tests.analysis.reference import RTOL, reference
 from tests.analysis.test_estimates_reference import dclus1, dstrat, printed
-
-pytestmark = requires_api
 
 REF = reference("replicate")["replicate"]
 

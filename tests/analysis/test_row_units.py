@@ -104,8 +104,13 @@ def greg(frame, w0, population_size, x_total):
     return w0 * g, adjust
 
 
-def dense_variance(frame, z, fpc, lonely_psu):
-    """sum_h scale_h sum_{i in h} (z_i - zbar_h)(z_i - zbar_h)' with R's lonely-PSU options."""
+def dense_variance(frame, z, fpc, lonely_psu, in_domain=None):
+    """sum_h scale_h sum_{i in h} (z_i - zbar_h)(z_i - zbar_h)' with R's lonely-PSU options.
+
+    ``in_domain`` (n x D, uncalibrated designs): "average" then counts, for each domain, only
+    the strata holding one of its rows, as R's svyby does on the domain's subset; the
+    covariance of domains d, e is scaled by sqrt(f_d f_e).
+    """
     strata = frame["h"].to_numpy()
     labels = np.unique(strata)
     v = np.zeros((z.shape[1], z.shape[1]))
@@ -122,7 +127,14 @@ def dense_variance(frame, z, fpc, lonely_psu):
         centred = zh - zh.mean(axis=0)
         v += keep * n_h / (n_h - 1) * centred.T @ centred
     if lonely_psu == "average":
-        v *= len(labels) / (len(labels) - lonely)
+        if in_domain is None:
+            v *= len(labels) / (len(labels) - lonely)
+        else:
+            lone = np.array([np.sum(strata == h) == 1 for h in labels])
+            present = np.array([[in_domain[strata == h, d].any() for d in range(z.shape[1])]
+                                for h in labels])
+            factor = present.sum(axis=0) / (present & ~lone[:, None]).sum(axis=0)
+            v *= np.sqrt(np.outer(factor, factor))
     return v
 
 
@@ -146,7 +158,12 @@ def check(frame, method, fpc, lonely_psu, kind="mean"):
     design = build(SurveyDesign(frame, weights="w", strata="h", fpc="N" if fpc else None,
                                 lonely_psu=lonely_psu))
     table = getattr(design, kind)("y", by="dom", covmat=True)
-    expected = dense_variance(frame, adjust(influence(frame, w, kind)), fpc, lonely_psu)
+    in_domain = None
+    if method == "none":
+        dom, y = frame["dom"].to_numpy(), frame["y"].to_numpy()
+        in_domain = (dom[:, None] == np.arange(12)) & ~np.isnan(y)[:, None]
+    expected = dense_variance(frame, adjust(influence(frame, w, kind)), fpc, lonely_psu,
+                              in_domain)
     np.testing.assert_allclose(design.weights, w, rtol=1e-9)
     np.testing.assert_allclose(table["se"].to_numpy(), np.sqrt(np.diag(expected)), rtol=RTOL)
     cov = table.attrs["covariance"].to_numpy()

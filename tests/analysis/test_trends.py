@@ -6,7 +6,6 @@ import pytest
 from analysis import SurveyDesign
 from analysis.results import Estimate
 from analysis.trends import contrast, difference, versus_overall
-from tests.analysis.reference import requires_api
 from tests.analysis.test_estimates_reference import dclus1, printed
 
 
@@ -58,7 +57,6 @@ def test_difference_of_domain_tables_aligns_domains():
     assert table["significant"].all()
 
 
-@requires_api
 def test_within_wave_contrast_uses_the_covariance():
     table = dclus1().mean("api99", by="stype", covmat=True)
     e_minus_m = contrast(table, {"E": 1, "M": -1})
@@ -70,7 +68,6 @@ def test_within_wave_contrast_uses_the_covariance():
         contrast(dclus1().mean("api99", by="stype"), {"E": 1, "M": -1})
 
 
-@requires_api
 def test_domain_versus_overall_matches_an_explicit_contrast():
     design = dclus1()
     table = versus_overall(design, "api00", "stype")

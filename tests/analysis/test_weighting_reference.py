@@ -4,15 +4,13 @@ import pandas as pd
 import pytest
 
 from analysis import RakingConvergenceWarning, SurveyDesign
-from tests.analysis.reference import API_DIR, RTOL, api, reference, requires_api
+from tests.analysis.reference import RTOL, api, reference
 from tests.analysis.test_estimates_reference import check_stat, dclus1, printed
-
-pytestmark = requires_api
 
 RAKE = reference("rake")["rake_rclus1"]
 POP_TYPES = RAKE["pop_types"]
 POP_SCHWIDE = RAKE["pop_schwide"]
-WEIGHTS = pd.read_csv(API_DIR / "api_rclus1_weights.csv") if API_DIR.is_dir() else None
+WEIGHTS = api("api_rclus1_weights")
 
 
 def raked(**control):

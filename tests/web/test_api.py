@@ -163,6 +163,32 @@ def test_bureau_runs_cover_only_its_districts_and_only_it_sees_them(client, toke
     assert client.get(f"/api/v1/runs/{run['id']}", headers=auth(tokens["analyst"])).status_code == 200
 
 
+def test_regressions_crosstabs_and_weights_are_documented_results(client, tokens):
+    spec = {**SPEC, "regressions": [{"outcome": "overall", "drivers": "dimensions"}],
+            "crosstabs": [{"rows": "band:index", "columns": "age_group"}]}
+    response = client.post("/api/v1/runs", json=spec, headers=auth(tokens["analyst"]))
+    assert response.status_code == 201, response.get_json()
+    run = response.get_json()
+    conforms(run, "Run")
+    assert {r["wave"] for r in run["results"]["regressions"]} == {"2023", "2024"}
+    assert 0 <= run["results"]["crosstabs"][0]["p_value"] <= 1
+    assert run["results"]["waves"]["2024"]["weights"]["kish_deff"] >= 1
+    assert run["spec"]["regressions"][0]["model"] == "linear"
+    bad = {**SPEC, "regressions": [{"outcome": "overall", "model": "logistic"}],
+           "crosstabs": [{"rows": "planet", "columns": "sex"}]}
+    refused = client.post("/api/v1/runs", json=bad, headers=auth(tokens["analyst"], "en"))
+    assert refused.status_code == 422
+    assert refused.get_json()["problems"] == [
+        "spec: regressions[0].satisfied_at: required for model logistic: the score (0-100) "
+        "that counts as satisfied",
+        "spec: crosstabs[0].rows: expected one of district, street, sex, age_group, "
+        "residence_years, language, channel, or band:<score> such as band:index; got 'planet'"]
+    error_conforms(refused, "/runs", "post")
+    chinese = client.post("/api/v1/runs", json=bad, headers=auth(tokens["analyst"]))
+    assert chinese.get_json()["problems"][0] == (
+        "spec: regressions[0].satisfied_at: logistic 模型必填：计为满意的得分（0-100）")
+
+
 @pytest.mark.parametrize("body, status, check", [
     ("{not json", 400, lambda b: b["message"].startswith("body: expected a JSON estimate spec")),
     ([1, 2], 422, lambda b: b["problems"] == ["spec: expected a mapping with at least 'waves'"]),

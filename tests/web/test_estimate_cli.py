@@ -46,7 +46,8 @@ def test_estimate_prints_a_table_writes_outputs_and_records_the_run(world, runne
     assert len(table) == len(written["estimates"])
     assert set(table.level) == {"all", "310109", "310110"}
     workbook = openpyxl.load_workbook(tmp_path / "r.xlsx")
-    assert workbook.sheetnames == ["estimates", "comparisons", "run"]
+    assert workbook.sheetnames == ["estimates", "comparisons", "weights", "run"]
+    assert [row[0].value for row in workbook["weights"].iter_rows(min_row=2)] == ["2023", "2024"]
     assert isinstance(workbook["estimates"]["E2"].value, float)
 
 
