@@ -27,8 +27,7 @@ import numpy as np
 from scipy import special, stats
 
 from analysis import estimates
-from analysis.quantile import domain_df
-from analysis.variance import Influence
+from analysis.variance import Influence, domain_degf
 
 if TYPE_CHECKING:
     from collections.abc import Hashable
@@ -171,7 +170,7 @@ def likelihood_proportion(design: SurveyDesign, variable: str, value: Hashable,
     dom, ndom, index = design._domains(by)
     w = design.weights
     res = estimates.linear_estimates("mean", y, dom, ndom, w, design._variance)
-    df = domain_df(design._stages[0], w != 0, dom, ndom)  # R: degf() of the (sub)design
+    df = domain_degf(design._stages[0], w, dom, ndom).astype(float)  # R: degf() of the (sub)design
     if ci == "normal":
         df = np.full(ndom, np.inf)
     low, high = res.estimate.copy(), res.estimate.copy()

@@ -15,6 +15,7 @@ import pandas as pd
 
 from analysis import codes, estimates, weighting
 from analysis.results import Estimate, critical_value, make_table
+from analysis.subset import SubsetStep
 from analysis.variance import LONELY_PSU_OPTIONS, Influence, Stage, design_variance, domain_degf
 
 if TYPE_CHECKING:
@@ -239,7 +240,7 @@ class SurveyDesign:
     @property
     def _calibrated(self) -> bool:
         """Weighted to known totals (R keeps every row in a calibrated design's subsets)."""
-        return any(not isinstance(step, weighting.TrimStep) for step in self._steps)
+        return any(not isinstance(step, (weighting.TrimStep, SubsetStep)) for step in self._steps)
 
     def _variance(self, influence: Influence, covmat: bool) -> np.ndarray:
         for step in self._steps:

@@ -18,13 +18,13 @@ import numpy as np
 
 from analysis import estimates
 from analysis.results import critical_value
+from analysis.variance import domain_degf
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from analysis.design import ColumnSpec, SurveyDesign
     from analysis.results import Estimate
-    from analysis.variance import Stage
 
 
 def qrule_math(x: np.ndarray, w: np.ndarray, p: float) -> float:
@@ -45,17 +45,6 @@ def qrule_math(x: np.ndarray, w: np.ndarray, p: float) -> float:
     return float(xs[min(pos + 1, xs.size - 1)])
 
 
-def domain_df(stage: Stage, rows: np.ndarray, dom: np.ndarray, ndom: int) -> np.ndarray:
-    """PSUs minus strata among ``rows`` of each domain (R's ``degf`` of the domain's subset)."""
-    keep = rows & (dom >= 0)
-    psu_dom = np.zeros((stage.n_units, ndom), dtype=bool)
-    psu_dom[stage.unit[keep], dom[keep]] = True
-    strata_dom = np.zeros((stage.n_strata, ndom), dtype=bool)
-    units, doms = np.nonzero(psu_dom)
-    strata_dom[stage.unit_stratum[units], doms] = True
-    return (psu_dom.sum(axis=0) - strata_dom.sum(axis=0)).astype(float)
-
-
 def quantile(design: SurveyDesign, variable: str, p: float, by: ColumnSpec = None, *,
              ci: str = "t", level: float = 0.95) -> Estimate | pd.DataFrame:
     """The p-quantile of ``variable`` with its Woodruff interval; see ``SurveyDesign.quantile``."""
@@ -66,7 +55,7 @@ def quantile(design: SurveyDesign, variable: str, p: float, by: ColumnSpec = Non
     w = design.weights
     ok = ~np.isnan(x)
     rows = ok & (w != 0)
-    df = domain_df(design._stages[0], rows, dom, ndom)
+    df = domain_degf(design._stages[0], np.where(rows, w, 0.0), dom, ndom).astype(float)
     if ci == "normal":
         df = np.full(ndom, np.inf)
     qhat = np.array([qrule_math(x[ok & (dom == k)], w[ok & (dom == k)], p) for k in range(ndom)])
