@@ -1,0 +1,229 @@
+"""A wave's declared sample design: the same design on every path, R's numbers for each design,
+the street rule, and designs that do not fit refused with the wave, stratum and expectation.
+
+Reference values: design_reference/reference.json, written by design_reference/reference.R
+(R's survey package; each entry records its svydesign call) from design_reference/streets.csv.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from surveyapp.extensions import db
+from surveyapp.models.runs import EstimateRun
+from surveyapp.models.survey import District, Wave
+from surveyapp.services.estimation import EstimationError, run_spec
+from surveyapp.services.sample_design import (
+    DeclaredDesign,
+    DesignArguments,
+    DesignError,
+    PreparedDesign,
+    check_declared_design,
+    prepare_design,
+)
+from surveyapp.services.wave_results import analyse_wave
+from surveyapp.services.waves import WaveError, create_wave
+from surveyapp.specs import spec_from_dict
+from tests.web.factories import HONGKOU, make_response, make_wave, sync_shipped
+
+REFERENCE = Path(__file__).parent / "design_reference"
+RTOL = 1e-8  # R prints 15 significant digits; the two sums differ in rounding only
+
+
+def reference_frame() -> pd.DataFrame:
+    frame = pd.read_csv(REFERENCE / "streets.csv", dtype={"response_id": str, "district": str,
+                                                          "street": str})
+    return frame.drop(columns="streets_in_district")
+
+
+def street_counts() -> dict[str, int]:
+    frame = pd.read_csv(REFERENCE / "streets.csv", dtype={"district": str})
+    return frame.groupby("district")["streets_in_district"].first().to_dict()
+
+
+def prepared(kind: str, lonely: str = "adjust", frame: pd.DataFrame | None = None,
+             counts: dict | None = None) -> PreparedDesign:
+    return prepare_design(reference_frame() if frame is None else frame,
+                          DeclaredDesign(kind, lonely), wave_label="2024",
+                          street_counts=street_counts() if counts is None else counts)
+
+
+@pytest.mark.parametrize("kind", ["district", "district_street", "street_psu"])
+def test_each_declared_design_agrees_with_r(kind):
+    expected = json.loads((REFERENCE / "reference.json").read_text())
+    design = prepared(kind).survey_design()
+    whole = design.mean("index")
+    np.testing.assert_allclose([whole.estimate, whole.se],
+                               [expected[kind]["mean"], np.ravel(expected[kind]["se"])[0]],
+                               rtol=RTOL)
+    by_district = design.mean("index", by="district")
+    assert list(by_district.index) == expected[kind]["district"]["level"]
+    np.testing.assert_allclose(by_district["se"], expected[kind]["district"]["se"], rtol=RTOL)
+    np.testing.assert_allclose(by_district["estimate"], expected[kind]["district"]["mean"],
+                               rtol=RTOL)
+
+
+def test_street_estimates_never_take_the_street_as_the_psu():
+    """Under street_psu R's own domain SE of a street is only sqrt(n1/N1) of the within-street
+    SE (the between-street term is identically 0 for a one-PSU domain); the street rule gives
+    the within-street variance, the same as streets-as-strata, as R's survey computes it."""
+    expected = json.loads((REFERENCE / "reference.json").read_text())
+    design = prepared("street_psu")
+    whole_design = design.survey_design().mean("index", by="street")
+    np.testing.assert_allclose(whole_design["se"], expected["street_psu"]["street"]["se"],
+                               rtol=RTOL)  # what the rule avoids, as R gives it
+    street = design.for_domain("street")
+    assert street.arguments == DesignArguments("district_street", lonely_psu="adjust")
+    by_street = street.survey_design().mean("index", by="street")
+    within = expected["district_street"]["street"]
+    assert list(by_street.index) == within["level"]
+    np.testing.assert_allclose(by_street["se"], within["se"], rtol=RTOL)
+    np.testing.assert_allclose(by_street["estimate"], within["mean"], rtol=RTOL)
+    # 310109 samples 3 of its 5 streets: the full design's street SE is sqrt(3/5) of the rule's
+    np.testing.assert_allclose(whole_design["se"].iloc[:3], by_street["se"].iloc[:3]
+                               * np.sqrt(3 / 5), rtol=1e-12)
+    # district and city keep the full design; a design without street PSUs is left alone
+    assert design.for_domain("district") is design
+    assert prepared("district_street").for_domain("street").arguments.strata == "district_street"
+
+
+def test_a_spec_with_streets_as_psus_gets_nonzero_street_errors():
+    """The 1e-15 street SEs of issue 9: psu street without fpc gives 0; the rule does not."""
+    frame = reference_frame()
+    frame["design_weight"] = 1.0
+    override = PreparedDesign("2024", frame, DesignArguments("district", ("street",)),
+                              DeclaredDesign(), "spec")
+    degenerate = override.survey_design().mean("index", by="street")["se"]
+    assert (degenerate < 1e-10).all()
+    fixed = override.for_domain("street").survey_design().mean("index", by="street")["se"]
+    expected = json.loads((REFERENCE / "reference.json").read_text())
+    np.testing.assert_allclose(fixed, expected["district_street"]["street"]["se"], rtol=RTOL)
+
+
+def test_fail_rule_refuses_a_stratum_with_one_unit_naming_wave_and_stratum():
+    frame = reference_frame()
+    lonely = frame[frame["street"] == "310109003"].index[1:]
+    frame = frame.drop(index=lonely).reset_index(drop=True)  # one response left in a street
+    with pytest.raises(DesignError, match=r"wave 2024: stratum 310109/310109003 \(stage 1\) has "
+                                          r"a single unit .* expected at least 2 responses"):
+        prepared("district_street", "fail", frame)
+    with pytest.raises(DesignError, match=r"测评批次2024：层310109/310109003（第2阶段）只有1个单位"):
+        prepared("street_psu", "fail", frame)
+    prepared("district_street", "adjust", frame)  # the other rules estimate it
+    one_street = reference_frame().query("street != '310109002' and street != '310109003'")
+    with pytest.raises(DesignError, match=r"stratum 310109 \(stage 1\).*at least 2 streets"):
+        prepared("street_psu", "fail", one_street.reset_index(drop=True))
+    certain = reference_frame().query("street != '310109002' and street != '310109003'")
+    prepared("street_psu", "fail", certain.reset_index(drop=True),
+             {"310109": 1, "310110": 2})  # 1 street of 1: a certainty unit, not lonely
+
+
+def test_missing_frame_counts_and_streets_are_refused():
+    with pytest.raises(DesignError, match=r"wave 2024: district 310110 has no frame count of "
+                                          r"streets .* expects it for the fpc"):
+        prepared("street_psu", counts={"310109": 5})
+    with pytest.raises(DesignError, match=r"310109 come from 3 streets, more than the 2"):
+        prepared("street_psu", counts={"310109": 2, "310110": 2})
+    frame = reference_frame()
+    frame.loc[:1, "street"] = None
+    for kind in ("district_street", "street_psu"):
+        with pytest.raises(DesignError, match=r"wave 2024: 2 responses of district 310109 have "
+                                              r"no street; design \w+ expects every response"):
+            prepared(kind, frame=frame.copy())
+    prepared("district", frame=frame.copy())
+
+
+@pytest.mark.parametrize("kind, lonely, counts, asks, message", [
+    ("cluster", "adjust", {HONGKOU: 8}, True, "sample_design: .*wave 2025: expected one of "
+                                                "district, district_street, street_psu"),
+    ("district", "drop", {HONGKOU: 8}, True, "lonely_psu: .*expected one of fail, remove"),
+    ("street_psu", "adjust", {HONGKOU: 8, "310110": 0}, True,
+     "sample_design: .*district 310110 has no streets in the geography; design street_psu "
+     "expects its list of streets"),
+    ("district_street", "adjust", {HONGKOU: 8}, False, "does not ask for it; expected design "
+                                                        "district"),
+    ("street_psu", "fail", {HONGKOU: 1}, True, "lonely_psu: .*district 310109 has only 1 street"),
+])
+def test_declared_design_checks(kind, lonely, counts, asks, message):
+    with pytest.raises(DesignError, match=message):
+        check_declared_design(kind, lonely, counts, asks, "2025")
+
+
+def test_describe_in_both_languages():
+    design = DeclaredDesign("district_street", "adjust")
+    assert design.describe("zh").startswith("区为层、区内各街道为子层")
+    assert design.describe("en") == ("districts as strata with streets as strata inside them "
+                                     "(every street covered; each response its own unit); a "
+                                     "stratum with a single unit: centred at the grand mean "
+                                     "(adjust)")
+
+
+# ----------------------------------------------------------------------------- stored waves
+
+
+def wave_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Wave))
+
+
+def test_create_wave_stores_the_design_or_refuses_and_adds_nothing(app):
+    version = sync_shipped()["citizen"]
+    db.session.add(District(code="310999", name_zh="无街道区", name_en="No streets"))
+    db.session.commit()
+    opens, closes = pd.Timestamp("2025-01-01", tz="UTC"), pd.Timestamp("2025-02-01", tz="UTC")
+    made = create_wave("2025", version, [HONGKOU], opens, closes, "open", "street_psu", "fail")
+    assert (made.sample_design, made.lonely_psu) == ("street_psu", "fail")
+    db.session.commit()
+    with pytest.raises(WaveError, match=r"^sample_design: 测评批次2026：区310999在地理文件中没有"
+                                        r"街道.* / wave 2026: district 310999 has no streets"):
+        create_wave("2026", version, [HONGKOU, "310999"], opens, closes, "open",
+                    "district_street")
+    db.session.rollback()
+    assert wave_count() == 1
+    assert create_wave("2027", version, [HONGKOU], opens, closes).sample_design == "district"
+
+
+def hongkou_wave(design: str, lonely: str, per_street: int = 3) -> Wave:
+    wave = make_wave("2024", districts=[HONGKOU], sample_design=design, lonely_psu=lonely)
+    streets = [s.code for s in db.session.get(District, HONGKOU).streets]
+    for i, street in enumerate(streets):
+        for j in range(per_street if i else 1):  # the first street: one response
+            make_response(wave, district=HONGKOU, street=street, seed=100 * i + j)
+    return wave
+
+
+def test_a_lonely_stratum_under_fail_is_refused_by_reports_runs_and_the_api(app):
+    hongkou_wave("district_street", "fail")
+    first_street = db.session.get(District, HONGKOU).streets[0].code
+    with pytest.raises(DesignError, match=rf"wave 2024: stratum {HONGKOU}/{first_street} "
+                                          r"\(stage 1\) has a single unit"):
+        analyse_wave(db.session.scalar(sa.select(Wave)))
+    with pytest.raises(EstimationError, match=rf"测评批次2024：层{HONGKOU}/{first_street}"):
+        run_spec(spec_from_dict({"waves": ["2024"]}))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(EstimateRun)) == 0
+    # a spec may override the wave's design, and the run says so
+    outcome = run_spec(spec_from_dict({"waves": ["2024"], "design": {"psu": None,
+                                                                     "lonely_psu": "adjust"}}))
+    assert outcome.results["waves"]["2024"]["design"]["source"] == "spec"
+    assert outcome.results["waves"]["2024"]["design"]["declared"] == "district_street"
+
+
+def test_street_psu_wave_gives_street_estimates_a_within_street_variance(app):
+    hongkou_wave("street_psu", "adjust", per_street=6)
+    outcome = run_spec(spec_from_dict({"waves": ["2024"], "domains": ["street"]}))
+    streets = outcome.table[outcome.table["domain"] == "street"].set_index("level")
+    assert (streets.loc[streets["n"] > 1, "se"] > 1e-6).all()  # one response: no spread to see
+    note = outcome.results["waves"]["2024"]["design"]
+    assert (note["source"], note["declared"], note["psu"]) == (
+        "wave", "street_psu", ["street", "response_id"])
+    results = analyse_wave(db.session.scalar(sa.select(Wave)))
+    np.testing.assert_allclose(results.streets["se"], streets.loc[results.streets.index, "se"],
+                               rtol=1e-12)
+    strata = run_spec(spec_from_dict({"waves": ["2024"], "domains": ["street"], "design": {
+        "strata": "street", "psu": None, "lonely_psu": "adjust"}}))  # street codes are unique
+    same = strata.table[strata.table["domain"] == "street"].set_index("level")
+    np.testing.assert_allclose(streets["se"], same.loc[streets.index, "se"], rtol=1e-12)
