@@ -227,3 +227,54 @@ def test_street_psu_wave_gives_street_estimates_a_within_street_variance(app):
         "strata": "street", "psu": None, "lonely_psu": "adjust"}}))  # street codes are unique
     same = strata.table[strata.table["domain"] == "street"].set_index("level")
     np.testing.assert_allclose(streets["se"], same.loc[streets.index, "se"], rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- every path
+
+
+def test_every_demo_wave_reports_what_estimate_gives_with_the_default_spec(runner, tmp_path):
+    """Headline (index by district and city), dimension and street figures of the reports
+    equal `surveyapp estimate` with a spec that names no design, to 1e-12."""
+    from surveyapp.cli.demo import demo
+    from surveyapp.cli.estimate import estimate
+    from surveyapp.services.reporting import build_district_report
+    from surveyapp.services.wave_results import CITY
+
+    result = runner.invoke(demo, ["--no-serve", "--per-district", "30", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    waves = list(db.session.scalars(sa.select(Wave).order_by(Wave.id)))
+    assert {w.sample_design for w in waves} == {"district_street", "street_psu"}
+    for wave in waves:
+        key = wave.questionnaire_version.key
+        results = analyse_wave(wave)
+        margins = results.weighting.margin_set
+        spec = {"waves": [wave.label], "questionnaire": key, "outcomes": ["index", "dimensions"],
+                "domains": ["district", "street"],
+                "weighting": {"method": "rake", "margins": margins} if margins else {}}
+        path = tmp_path / f"{key}-{wave.label}.json"
+        path.write_text(json.dumps(spec))
+        out = tmp_path / f"{key}-{wave.label}-results.json"
+        ran = runner.invoke(estimate, [str(path), "--output", str(out)])
+        assert ran.exit_code == 0, ran.output
+        assert f"declared sample design {wave.sample_design}" in ran.output or \
+            f"声明的抽样设计 {wave.sample_design}" in ran.output
+        table = pd.DataFrame(json.loads(out.read_text())["estimates"])
+        table = table.set_index(["outcome", "domain", "level"]).sort_index()
+        columns = ["estimate", "se", "ci_low", "ci_high"]
+        for column, name in [("index", "index"), *((f"dim_{d.id}", f"dimension:{d.id}")
+                                                    for d in results.questionnaire.dimensions)]:
+            report = results.scores[column]
+            districts = table.loc[(name, "district")].loc[report.index.drop(CITY)]
+            np.testing.assert_allclose(report.drop(CITY)[columns], districts[columns],
+                                       rtol=1e-12, err_msg=f"{key} {wave.label} {column}")
+            np.testing.assert_allclose(report.loc[CITY, columns].astype(float),
+                                       table.loc[(name, "all", "all"), columns].astype(float),
+                                       rtol=1e-12)
+        streets = table.loc[("index", "street")].loc[results.streets.index]
+        shown = results.streets["se"].notna()
+        np.testing.assert_allclose(results.streets.loc[shown, columns],
+                                   streets.loc[shown, columns].astype(float), rtol=1e-12)
+        headline = build_district_report(wave, HONGKOU, "en").headline.estimate
+        np.testing.assert_allclose([headline.value, headline.ci_low, headline.ci_high],
+                                   table.loc[("index", "district", HONGKOU), ["estimate",
+                                             "ci_low", "ci_high"]].astype(float), rtol=1e-12)
