@@ -7,6 +7,7 @@ Reference values: design_reference/reference.json, written by design_reference/r
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -278,3 +279,66 @@ def test_every_demo_wave_reports_what_estimate_gives_with_the_default_spec(runne
         np.testing.assert_allclose([headline.value, headline.ci_low, headline.ci_high],
                                    table.loc[("index", "district", HONGKOU), ["estimate",
                                              "ci_low", "ci_high"]].astype(float), rtol=1e-12)
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("zh", "区内抽取街道为初级抽样单位（按街道总数作有限总体校正），街道内抽取居民；单一单位的层："
+           "以总体均值为中心（adjust）。"),
+    ("en", "streets sampled as PSUs within district strata (fpc from the district's street "
+           "count), residents sampled within streets; a stratum with a single unit: centred at "
+           "the grand mean (adjust). Taylor"),
+])
+def test_the_report_method_section_states_the_declared_design(app, lang, text):
+    from surveyapp.reports.tables import report_tables
+    from surveyapp.services.reporting import build_district_report
+
+    wave = hongkou_wave("street_psu", "adjust")
+    report = build_district_report(wave, HONGKOU, lang)
+    assert report.method.design.startswith(text)
+    (method,) = [t for t in report_tables(report) if t.id == "method"]
+    assert any(report.method.design in str(cell) for row in method.rows for cell in row)
+
+
+def admin_client(app):
+    from tests.web.staff_fixtures import login_as, make_user, staff_client
+
+    sync_shipped()
+    client = staff_client(app)
+    login_as(client, make_user("admin", username="chen"))
+    db.session.commit()
+    return client
+
+
+def post_wave(client, **fields):
+    page = client.get("/admin/waves/new").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    version = sync_shipped()["citizen"].id
+    data = {"label": "2025", "questionnaire": version, "districts": [HONGKOU],
+            "opens_at": "2025-05-01T00:00", "closes_at": "2025-06-01T00:00", "mode": "open",
+            "csrf_token": token, **fields}
+    return page, client.post("/admin/waves/new", data=data)
+
+
+def test_admin_chooses_the_design_when_creating_a_wave(app):
+    client = admin_client(app)
+    page, response = post_wave(client, sample_design="district_street", lonely_psu="fail")
+    assert "抽样设计 Sample design" in page and 'value="street_psu"' in page
+    assert response.status_code == 302
+    made = db.session.scalar(sa.select(Wave))
+    assert (made.sample_design, made.lonely_psu) == ("district_street", "fail")
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"sample_design": "cluster"}, "不是有效的选择"),
+    ({"lonely_psu": "drop"}, "不是有效的选择"),
+    ({"sample_design": "street_psu", "districts": [HONGKOU, "310999"]},
+     "wave 2025: district 310999 has no streets in the geography; design street_psu expects"),
+])
+def test_admin_is_told_why_a_design_does_not_fit_and_nothing_is_stored(app, fields, message):
+    client = admin_client(app)
+    db.session.add(District(code="310999", name_zh="无街道区", name_en="No streets"))
+    db.session.commit()
+    _page, response = post_wave(client, **fields)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert wave_count() == 0
