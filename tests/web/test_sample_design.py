@@ -342,3 +342,27 @@ def test_admin_is_told_why_a_design_does_not_fit_and_nothing_is_stored(app, fiel
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
     assert wave_count() == 0
+
+
+def test_cli_creates_a_wave_with_its_design_or_refuses_it(app, runner):
+    from surveyapp.cli.waves import wave as wave_command
+
+    sync_shipped()
+    db.session.add(District(code="310999", name_zh="无街道区", name_en="No streets"))
+    db.session.commit()
+    arguments = ["create", "--label", "2025", "--questionnaire", "citizen", "--district", HONGKOU,
+                 "--opens", "2025-05-01", "--closes", "2025-06-01 12:00"]
+    refused = runner.invoke(wave_command, [*arguments, "--district", "310999",
+                                           "--sample-design", "district_street"])
+    assert refused.exit_code == 1
+    assert "sample_design: 测评批次2025：区310999在地理文件中没有街道" in refused.output
+    assert "wave 2025: district 310999 has no streets in the geography" in refused.output
+    assert wave_count() == 0
+    made = runner.invoke(wave_command, [*arguments, "--sample-design", "street_psu",
+                                        "--lonely-psu", "fail"])
+    assert made.exit_code == 0, made.output
+    assert "sample design street_psu, lonely PSU fail" in made.output
+    stored = db.session.scalar(sa.select(Wave))
+    assert (stored.sample_design, stored.lonely_psu) == ("street_psu", "fail")
+    bad = runner.invoke(wave_command, [*arguments, "--sample-design", "cluster"])
+    assert bad.exit_code == 2 and "'cluster' is not one of" in bad.output
