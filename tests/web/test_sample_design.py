@@ -366,3 +366,35 @@ def test_cli_creates_a_wave_with_its_design_or_refuses_it(app, runner):
     assert (stored.sample_design, stored.lonely_psu) == ("street_psu", "fail")
     bad = runner.invoke(wave_command, [*arguments, "--sample-design", "cluster"])
     assert bad.exit_code == 2 and "'cluster' is not one of" in bad.output
+
+
+@pytest.mark.parametrize("fmt", ["csv", "dta"])
+def test_load_responses_and_exports_carry_the_declared_design(app, runner, tmp_path, fmt):
+    from analysis import SurveyDesign
+    from surveyapp.cli.export import export
+    from surveyapp.data import load_responses
+
+    hongkou_wave("street_psu", "adjust", per_street=4)
+    df = load_responses("2024")
+    assert df.attrs["design"] == {
+        "weights": "weight", "strata": "district", "psu": ["street", "response_id"],
+        "fpc": ["streets_in_district", "residents_in_street"], "lonely_psu": "adjust"}
+    assert df.attrs["street_design"]["strata"] == "district_street"
+    assert (df["streets_in_district"] == 8).all()  # Hongkou's streets in the geography
+    whole = SurveyDesign(df, **df.attrs["design"]).mean("index")
+    by_street = SurveyDesign(df, **df.attrs["street_design"]).mean("index", by="street")
+    runs = run_spec(spec_from_dict({"waves": ["2024"], "domains": ["street"]})).table
+    np.testing.assert_allclose([whole.estimate, whole.se],
+                               runs.loc[runs["domain"] == "all", ["estimate", "se"]].iloc[0],
+                               rtol=1e-12)
+    np.testing.assert_allclose(by_street["se"], runs.loc[runs["domain"] == "street", "se"],
+                               rtol=1e-12)
+    out = tmp_path / f"w.{fmt}"
+    result = runner.invoke(export, ["--wave", "2024", "--format", fmt, "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    snippet = (tmp_path / f"w.{fmt}.R").read_text()
+    assert "d$residents_in_street <- Inf" in snippet
+    assert ("svydesign(ids = ~street + response_id, strata = ~district, fpc = "
+            "~streets_in_district + residents_in_street, weights = ~weight") in snippet
+    assert 'options(survey.lonely.psu = "adjust")' in snippet
+    assert "street_des <- svydesign(ids = ~1, strata = ~district_street" in snippet
