@@ -82,6 +82,11 @@ class Codebook:
     street_strata: str | None = None
 
     @property
+    def domain(self) -> str | None:
+        """The variable snippets estimate by: district when the data have it, else the strata."""
+        return "district" if "district" in self.names else self.strata
+
+    @property
     def psu_stages(self) -> tuple[str, ...]:
         if self.psu is None:
             return ()

@@ -41,7 +41,7 @@ def r_snippet(codebook: Codebook, file_name: str, fmt: str) -> str:
     if codebook.weights:
         design.append(f"weights = ~{names[codebook.weights]}")
     design += ["data = d", "nest = TRUE"]
-    domain = names[codebook.strata] if codebook.strata else None
+    domain = names.get(codebook.domain) if codebook.domain else None
     lines = [
         f"# {codebook.title}",
         f"# Written by `surveyapp export`. Needs the R packages: {PACKAGES[fmt]}.",

@@ -398,3 +398,23 @@ def test_load_responses_and_exports_carry_the_declared_design(app, runner, tmp_p
             "~streets_in_district + residents_in_street, weights = ~weight") in snippet
     assert 'options(survey.lonely.psu = "adjust")' in snippet
     assert "street_des <- svydesign(ids = ~1, strata = ~district_street" in snippet
+
+
+def test_stata_and_spss_snippets_set_the_declared_design(app, runner, tmp_path):
+    from surveyapp.cli.export import export
+
+    hongkou_wave("street_psu", "adjust", per_street=4)
+    for fmt in ("dta", "sav"):
+        result = runner.invoke(export, ["--wave", "2024", "--format", fmt,
+                                        "--output", str(tmp_path / f"w.{fmt}")])
+        assert result.exit_code == 0, result.output
+    stata = (tmp_path / "w.dta.do").read_text()
+    assert ("svyset street [pweight=weight], strata(district) fpc(streets_in_district) "
+            "|| response_id, singleunit(centered)") in stata
+    assert "svyset _n [pweight=weight], strata(district_street) singleunit(centered)" in stata
+    assert "svy: mean index, over(district)" in stata
+    spss = (tmp_path / "w.sav.sps").read_text()
+    assert ("  /DESIGN STRATA=district CLUSTER=street\n  /ESTIMATOR TYPE=EQUAL_WOR\n"
+            "  /POPSIZE VARIABLE=streets_in_district\n  /DESIGN CLUSTER=response_id\n"
+            "  /ESTIMATOR TYPE=WR.") in spss
+    assert not (tmp_path / "w.dta.sps").exists() and not (tmp_path / "w.sav.do").exists()
