@@ -57,7 +57,8 @@ def test_a_partial_design_overrides_with_the_documented_defaults():
 
 
 @pytest.mark.parametrize("text", [
-    FULL, "waves: 2024", "{waves: 2024, design: {psu: null}}", "{waves: 2024, weighting: {method: rake, margins: m, trim: {upper: 4}}}",
+    FULL, "waves: 2024", "{waves: 2024, design: {psu: null}}",
+    "{waves: 2024, weighting: {method: rake, margins: m, trim: {upper: 4}}}",
 ])
 def test_canonical_form_round_trips(text):
     spec = parse_spec(text)

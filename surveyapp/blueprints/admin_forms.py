@@ -78,7 +78,8 @@ class WaveForm(FlaskForm):
                                          for kind in SAMPLE_DESIGNS])
     lonely_psu = SelectField("只有一个单位的层 A stratum with a single unit",
                              default=DEFAULT_LONELY_PSU,
-                             choices=[SelectChoice(rule, f"{rule}: " + " / ".join(LONELY_NAMES[rule]))
+                             choices=[SelectChoice(rule, f"{rule}: "
+                                                   + " / ".join(LONELY_NAMES[rule]))
                                       for rule in LONELY_PSU_RULES])
 
 
