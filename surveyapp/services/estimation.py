@@ -350,7 +350,10 @@ def domain_designs(prepared: PreparedDesign, design: SurveyDesign, domains: Iter
     within-PSU design, weighted the same way (see surveyapp.services.sample_design)."""
     designs: dict[str | None, SurveyDesign] = {None: design}
     for domain in domains:
-        local = prepared.for_domain(domain)
+        try:
+            local = prepared.for_domain(domain)
+        except ValueError as exc:  # DesignError: a street of one response under "fail"
+            raise EstimationError(f"domains: {domain}: {exc}") from exc
         designs[domain] = design if local is prepared else weighted_design(local, spec)[0]
     return designs
 

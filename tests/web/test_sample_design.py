@@ -418,3 +418,43 @@ def test_stata_and_spss_snippets_set_the_declared_design(app, runner, tmp_path):
             "  /POPSIZE VARIABLE=streets_in_district\n  /DESIGN CLUSTER=response_id\n"
             "  /ESTIMATOR TYPE=WR.") in spss
     assert not (tmp_path / "w.dta.sps").exists() and not (tmp_path / "w.sav.do").exists()
+
+
+def test_api_runs_use_the_declared_design_and_never_give_street_errors_of_zero(app, client):
+    from tests.web.test_api import auth, make_user
+
+    hongkou_wave("street_psu", "adjust", per_street=4)
+    token = make_user("ana", "analyst")
+    runs = []
+    for design in (None, {"psu": "street", "lonely_psu": "adjust"}):  # the psu street
+        spec = {"waves": ["2024"], "domains": ["street"], **({"design": design} if design else {})}
+        response = client.post("/api/v1/runs", json=spec, headers=auth(token, "en"))
+        assert response.status_code == 201, response.get_json()
+        runs.append(response.get_json()["results"])
+    assert runs[0]["waves"]["2024"]["design"]["source"] == "wave"
+    assert runs[1]["waves"]["2024"]["design"]["source"] == "spec"
+    for results in runs:
+        streets = [r for r in results["estimates"] if r["domain"] == "street" and r["n"] > 1]
+        assert len(streets) == 7 and all(r["se"] > 1e-6 for r in streets)
+        assert all(r["ci_high"] - r["ci_low"] > 1e-6 for r in streets)
+
+
+def test_api_refuses_a_design_that_does_not_fit_and_records_no_run(app, client):
+    from tests.web.test_api import auth, make_user
+
+    hongkou_wave("district_street", "fail")
+    token = make_user("ana", "analyst")
+    response = client.post("/api/v1/runs", json={"waves": ["2024"]}, headers=auth(token, "en"))
+    assert response.status_code == 422
+    body = response.get_json()
+    assert "wave 2024: stratum 310109/" in json.dumps(body, ensure_ascii=False)
+    assert "expected at least 2 responses per stratum" in json.dumps(body)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(EstimateRun)) == 0
+    spec = {"waves": ["2024"], "domains": ["street"], "design": {"strata": "district",
+                                                                 "psu": None}}
+    response = client.post("/api/v1/runs", json=spec, headers=auth(token, "en"))
+    assert response.status_code == 201  # the spec's own design, without street strata
+    spec["design"]["psu"] = "street"  # lonely_psu fail: the street rule's strata are lonely
+    response = client.post("/api/v1/runs", json=spec, headers=auth(token, "en"))
+    assert response.status_code == 422
+    assert response.get_json()["message"].startswith("domains: street: 测评批次2024：层310109/")
