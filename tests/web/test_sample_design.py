@@ -458,3 +458,20 @@ def test_api_refuses_a_design_that_does_not_fit_and_records_no_run(app, client):
     response = client.post("/api/v1/runs", json=spec, headers=auth(token, "en"))
     assert response.status_code == 422
     assert response.get_json()["message"].startswith("domains: street: 测评批次2024：层310109/")
+
+
+def test_estimate_says_when_a_spec_overrides_the_wave_design(app, runner, tmp_path,
+                                                            english_terminal):
+    from surveyapp.cli.estimate import estimate
+
+    hongkou_wave("district_street", "adjust")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("waves: ['2024']\ndesign: {psu: street, lonely_psu: adjust}\n")
+    result = runner.invoke(estimate, [str(spec)])
+    assert result.exit_code == 0, result.output
+    assert ("wave 2024: the spec's design (strata district, psu street, lonely PSU adjust) "
+            "overrides the wave's declared design district_street") in result.output
+    spec.write_text("waves: ['2024']\n")
+    result = runner.invoke(estimate, [str(spec)])
+    assert ("wave 2024: the wave's declared sample design district_street (lonely PSU: "
+            "adjust)") in result.output
