@@ -32,8 +32,7 @@ def load_responses(
     exclusions: str = "recorded",
     min_duration_seconds: float | None = None,
     districts: Iterable[str] | None = None,
-    strata: str | None = "district",
-    psu: str | None = "street",
+    design: dict | None = None,
     include_comments: bool = False,
 ) -> pd.DataFrame:
     """One row per response of ``wave`` (its label, e.g. "2024"), in response-id order.
@@ -47,16 +46,23 @@ def load_responses(
     ``weighting="poststratify"``, to the named margin set, then trimmed to ``trim`` = (lower,
     upper) multiples of the mean weight). ``exclusions="recorded"`` drops the responses an
     administrator excluded; ``"none"`` keeps them. ``df.attrs["design"]`` holds the keyword
-    arguments for ``analysis.SurveyDesign`` (weights, strata, psu).
+    arguments for ``analysis.SurveyDesign`` (weights, strata, psu, fpc, lonely_psu): the
+    wave's declared sample design (surveyapp.services.sample_design), whose extra columns
+    (e.g. ``district_street``, ``streets_in_district``) the frame carries, unless ``design``
+    ({"strata": ..., "psu": ..., "lonely_psu": ...}, as in an estimate spec) overrides it.
+    ``df.attrs["design_note"]`` says which it is. ``df.attrs["street_design"]``: the same for
+    estimates by street (the street rule of sample_design: never the street as the PSU), or
+    None when the design cannot give street estimates (a street with one response under "fail").
 
     Raises ``surveyapp.specs.SpecError`` naming each bad argument (unknown wave, margin set...).
     """
-    from surveyapp.services.estimation import find_waves, load_wave, weighted_design
+    from surveyapp.services.estimation import find_waves, load_wave, wave_design, weighted_design
+    from surveyapp.services.sample_design import DesignError
 
     document = {
         "waves": [str(wave)],
         "questionnaire": questionnaire,
-        "design": {"strata": strata, "psu": psu},
+        "design": design,
         "weighting": _weighting(margins, weighting, variables, trim),
         "exclusions": {"policy": exclusions, "min_duration_seconds": min_duration_seconds},
     }
@@ -67,10 +73,18 @@ def load_responses(
                          exclusions=spec.exclusions.policy,
                          min_duration_seconds=spec.exclusions.min_duration_seconds,
                          include_comments=include_comments)
-        design, note = weighted_design(data.frame, spec)
-    frame = data.frame
-    frame["weight"] = design.weights
-    frame.attrs["design"] = {"weights": "weight", "strata": strata, "psu": psu}
+        prepared = wave_design(data, spec)
+        weighted, note = weighted_design(prepared, spec)
+    frame = prepared.frame
+    frame["weight"] = weighted.weights
+    frame.attrs["design"] = {"weights": "weight", **prepared.arguments.kwargs()}
+    frame.attrs["design_note"] = prepared.note()
+    try:
+        street = prepared.for_domain("street").arguments.kwargs()
+    except DesignError:  # e.g. a street with one response under the lonely-PSU rule "fail"
+        frame.attrs["street_design"] = None
+    else:
+        frame.attrs["street_design"] = {"weights": "weight", **street}
     frame.attrs["weighting"] = note
     frame.attrs["questionnaire"] = data.questionnaire.id
     return frame

@@ -27,7 +27,9 @@ Format (YAML shown; the same keys in JSON)::
       - {quantile: index, p: 0.5}    # median (default p) with Woodruff interval: median_index
       - {ratio: "item:q3", denominator: "item:q4"}   # ratio of weighted totals of two scores
     domains: [district, sex]         # each gives a table by that variable; the whole wave always
-    design: {strata: district, psu: street, lonely_psu: fail}
+    design: {strata: district, psu: street, lonely_psu: fail}   # default (omitted or null):
+                                     # the wave's declared sample design; given, it overrides
+                                     # that design (keys default as shown) and runs say so
     weighting:
       method: rake                   # none | poststratify | rake | calibrate
       margins: demo-2024             # named margin set (poststratify / rake)
@@ -190,7 +192,7 @@ class EstimateSpec:
     domains: tuple[str, ...] = ()
     questionnaire: str | None = None
     name: str | None = None
-    design: Design = field(default_factory=Design)
+    design: Design | None = None  # None: each wave's declared sample design
     weighting: Weighting = field(default_factory=Weighting)
     variance: Variance = field(default_factory=Variance)
     interval: Interval = field(default_factory=Interval)
@@ -215,7 +217,7 @@ class EstimateSpec:
             "questionnaire": self.questionnaire,
             "outcomes": [_outcome_dict(o) for o in self.outcomes],
             "domains": list(self.domains),
-            "design": asdict(self.design),
+            "design": None if self.design is None else asdict(self.design),
             "weighting": weighting,
             "variance": asdict(self.variance),
             "interval": asdict(self.interval),
@@ -292,7 +294,7 @@ def spec_from_dict(document: Any, source_name: str = "spec") -> EstimateSpec:
         domains=_names(document.get("domains", []), "domains", problems),
         questionnaire=_optional_text(document.get("questionnaire"), "questionnaire", problems),
         name=_optional_text(document.get("name"), "name", problems),
-        design=_design(document.get("design", {}), problems),
+        design=_design(document.get("design"), problems),
         weighting=_weighting(document.get("weighting", {}), problems),
         variance=_variance(document.get("variance", {}), problems),
         interval=_interval(document.get("interval", {}), problems),
@@ -566,7 +568,9 @@ def _slug(target: str) -> str:
     return target.replace(":", "_")
 
 
-def _design(value: Any, problems: _Problems) -> Design:
+def _design(value: Any, problems: _Problems) -> Design | None:
+    if value is None:
+        return None
     value = _mapping(value, "design", ("strata", "psu", "lonely_psu"), problems)
     default = Design()
     strata = value.get("strata", default.strata)

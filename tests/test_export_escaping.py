@@ -13,7 +13,16 @@ import pytest
 
 from surveyapp.exports.codebook import Codebook, Variable
 from surveyapp.exports.frame import export_frame
-from surveyapp.exports.r_syntax import r_comment, r_name, r_string
+from surveyapp.exports.design_snippets import spss_snippet, stata_snippet
+from surveyapp.exports.r_syntax import (
+    r_comment,
+    r_name,
+    r_string,
+    spss_comment,
+    spss_string,
+    stata_comment,
+    stata_string,
+)
 from surveyapp.exports.rsnippet import r_snippet
 
 # A title that, pasted raw into the snippet's comment line, ran system() when sourced.
@@ -66,6 +75,23 @@ def test_a_hostile_title_and_file_name_stay_inside_one_comment_and_one_string():
     assert not any("system(" in line for line in rest if 'read.csv(' not in line)
     assert 'read.csv("w\\"); system(\\"touch pwned_file\\"); x <- (\\"\\\\.csv"' in hostile
     assert "\u2028" not in hostile and "\r" not in hostile
+
+
+def test_stata_and_spss_literals_cannot_end_early_or_expand_macros():
+    assert stata_comment("t\nsvy: mean x /* y */ // z") == "* t svy: mean x / * y * / / / z"
+    assert stata_string('w$x`y\'"\'.dta') == '`"w\\$x\\`y\'\'.dta"\''
+    assert spss_comment("t.\nGET FILE='x'.") == "* t. GET FILE='x'."
+    assert spss_string("it's\n.sav") == "'it''s.sav'"
+
+
+@pytest.mark.parametrize("snippet", [stata_snippet, spss_snippet])
+def test_a_hostile_title_stays_in_one_comment_of_the_stata_and_spss_snippets(snippet):
+    benign = snippet(Codebook(CODEBOOK.variables, title="Wave"), "w.dta")
+    hostile = snippet(CODEBOOK, "w'; x.dta")
+
+    assert hostile.count("\n") == benign.count("\n")
+    assert hostile.splitlines()[0].startswith("* Wave 2024 system(")
+    assert not any("system(" in line for line in hostile.splitlines()[1:])
 
 
 def test_csv_microdata_neutralises_every_text_column_including_the_wave(tmp_path):

@@ -103,7 +103,8 @@ def test_parquet_is_written_in_row_groups_with_labels(tmp_path):
     assert field.metadata[b"label"].decode() == "区 / District"
     assert json.loads(field.metadata[b"value_labels"])["310109"] == "310109 虹口区 / Hongkou"
     design = json.loads(parquet.schema_arrow.metadata[b"surveyapp.design"])
-    assert design == {"weights": "weight", "strata": "district", "psu": "street"}
+    assert design == {"weights": "weight", "strata": "district", "psu": "street", "fpc": None,
+                      "lonely_psu": "fail", "street_strata": None}
 
 
 def test_empty_frame_still_writes_a_header(tmp_path):

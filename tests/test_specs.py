@@ -46,12 +46,19 @@ def test_minimal_spec_gets_documented_defaults():
     assert spec == EstimateSpec(waves=("2024",))
     assert spec.outcomes == (Outcome("index"),)
     assert spec.weighting.method == "none" and spec.variance.method == "taylor"
-    assert spec.design.strata == "district" and spec.design.psu == "street"
+    assert spec.design is None and spec.to_dict()["design"] is None  # the wave's declared design
     assert spec.exclusions.policy == "recorded"
 
 
+def test_a_partial_design_overrides_with_the_documented_defaults():
+    design = parse_spec("{waves: 2024, design: {lonely_psu: adjust}}").design
+    assert (design.strata, design.psu, design.lonely_psu) == ("district", "street", "adjust")
+    assert parse_spec("{waves: 2024, design: null}").design is None
+
+
 @pytest.mark.parametrize("text", [
-    FULL, "waves: 2024", "{waves: 2024, weighting: {method: rake, margins: m, trim: {upper: 4}}}",
+    FULL, "waves: 2024", "{waves: 2024, design: {psu: null}}",
+    "{waves: 2024, weighting: {method: rake, margins: m, trim: {upper: 4}}}",
 ])
 def test_canonical_form_round_trips(text):
     spec = parse_spec(text)

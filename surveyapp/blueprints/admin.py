@@ -60,11 +60,12 @@ def new_wave():
             wave = create_wave(form.label.data, db.session.get(QuestionnaireVersion,
                                                                form.questionnaire.data),
                                form.districts.data, form.opens_at.data, form.closes_at.data,
-                               form.mode.data)
+                               form.mode.data, form.sample_design.data, form.lonely_psu.data)
         except WaveError as error:
             _field_error(form, error)
         else:
-            audit.record(current_user, "wave.create", f"wave:{wave.id}", wave.label)
+            audit.record(current_user, "wave.create", f"wave:{wave.id}",
+                         f"{wave.label}; design {wave.sample_design}, lonely {wave.lonely_psu}")
             db.session.commit()
             flash(f"已创建波次 Wave created: {wave.label}", "success")
             return redirect(url_for("admin.index"))

@@ -18,7 +18,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from surveyapp.localtime import from_local, to_local, zone_label
 from surveyapp.models.accounts import ROLES
-from surveyapp.models.survey import WAVE_MODES
+from surveyapp.models.survey import LONELY_PSU_RULES, SAMPLE_DESIGNS, WAVE_MODES
+from surveyapp.services.sample_design import (
+    DEFAULT_DESIGN,
+    DEFAULT_LONELY_PSU,
+    DESIGN_NAMES,
+    LONELY_NAMES,
+)
 
 REQUIRED = "必填 / required"
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -67,6 +73,14 @@ class WaveForm(FlaskForm):
     mode = SelectField("收集方式 Collection mode", choices=[
         SelectChoice(mode, {"open": "公开链接 open link", "invitation": "邀请码 invitation codes"}[mode])
         for mode in WAVE_MODES])
+    sample_design = SelectField("抽样设计 Sample design (fixed once created)", default=DEFAULT_DESIGN,
+                                choices=[SelectChoice(kind, " / ".join(DESIGN_NAMES[kind]))
+                                         for kind in SAMPLE_DESIGNS])
+    lonely_psu = SelectField("只有一个单位的层 A stratum with a single unit",
+                             default=DEFAULT_LONELY_PSU,
+                             choices=[SelectChoice(rule, f"{rule}: "
+                                                   + " / ".join(LONELY_NAMES[rule]))
+                                      for rule in LONELY_PSU_RULES])
 
 
 class OpenWaveForm(FlaskForm):

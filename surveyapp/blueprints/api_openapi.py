@@ -116,7 +116,9 @@ SCHEMAS = {
                  "properties": {"ratio": SCORE, "denominator": SCORE, "name": TEXT_OR_NULL}},
             ]}},
             "domains": {"type": "array", "items": {"type": "string"}},
-            "design": {"type": "object", "properties": {
+            "design": {"type": ["object", "null"], "description": "omitted or null: each "
+                       "wave's declared sample design; given: overrides it (results.waves."
+                       "<wave>.design.source says which)", "properties": {
                 "strata": TEXT_OR_NULL, "psu": TEXT_OR_NULL,
                 "lonely_psu": {"enum": list(LONELY_PSU)}}},
             "weighting": {"type": "object", "properties": {

@@ -69,7 +69,8 @@ def _prepare(seed: int, per_district: int | None) -> None:
             db.session.commit()
         if outcome.status == "created":
             click.echo(f"  wave {outcome.label} ({outcome.questionnaire_key}): "
-                       f"{outcome.responses} responses created")
+                       f"{outcome.responses} responses created, sample design "
+                       f"{spec.sample_design} (lonely PSU {spec.lonely_psu})")
         else:
             click.echo(f"  wave {outcome.label} ({outcome.questionnaire_key}): "
                        "already present, kept unchanged")

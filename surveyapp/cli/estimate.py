@@ -65,6 +65,7 @@ def estimate(spec_file: str | None, output: str | None, rerun_id: int | None) ->
     run = record_run(spec, outcome, created_by="cli")
     db.session.commit()
     click.echo(format_table(outcome.results))
+    _echo_designs(outcome.results)
     click.echo("\n" + _("run %(id)d: %(count)d responses, data hash %(hash)s; rerun with "
                         "`surveyapp estimate --rerun %(id)d`", id=run.id,
                         count=outcome.response_count, hash=run.data_hash[:16]))
@@ -75,11 +76,29 @@ def _finish_rerun(report, output: str | None) -> None:
     from surveyapp.exports.results import format_table
 
     click.echo(format_table(report.outcome.results))
+    _echo_designs(report.outcome.results)
     click.echo("")
     click.echo(report.summary())
     _write(report.outcome.results, output, report.run)
     if not report.identical:
         sys.exit(EXIT_DIFFERS)
+
+
+def _echo_designs(results: dict) -> None:
+    """Say, per wave, whether the wave's declared design was used or the spec overrode it."""
+    for label, note in sorted(results["waves"].items()):
+        design = note.get("design")
+        if design is None:  # a run recorded before waves declared their design
+            continue
+        if design["source"] == "wave":
+            click.echo(_("wave %(label)s: the wave's declared sample design %(design)s "
+                         "(lonely PSU: %(lonely)s)", label=label, design=design["declared"],
+                         lonely=design["lonely_psu"]))
+        else:
+            click.echo(_("wave %(label)s: the spec's design (strata %(strata)s, psu %(psu)s, "
+                         "lonely PSU %(lonely)s) overrides the wave's declared design "
+                         "%(design)s", label=label, strata=design["strata"], psu=design["psu"],
+                         lonely=design["lonely_psu"], design=design["declared"]))
 
 
 def _write(results: dict, output: str | None, run) -> None:

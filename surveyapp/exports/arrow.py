@@ -20,9 +20,16 @@ def arrow_schema(codebook: Codebook) -> pa.Schema:
     """Column types from the codebook; each field carries 'label' and 'value_labels' (JSON)."""
     fields = [pa.field(v.name, ARROW_TYPES[v.kind], metadata=_field_metadata(v))
               for v in codebook.variables]
-    design = {"weights": codebook.weights, "strata": codebook.strata, "psu": codebook.psu}
+    design = {"weights": codebook.weights, "strata": codebook.strata,
+              "psu": _stages(codebook.psu_stages), "fpc": _stages(codebook.fpc),
+              "lonely_psu": codebook.lonely_psu, "street_strata": codebook.street_strata}
     return pa.schema(fields, metadata={"title": codebook.title,
                                        "surveyapp.design": json.dumps(design)})
+
+
+def _stages(names: tuple[str, ...]) -> str | list[str] | None:
+    """As SurveyDesign takes them: None, one column, or a list of one per stage."""
+    return None if not names else names[0] if len(names) == 1 else list(names)
 
 
 def _field_metadata(variable: Variable) -> dict[str, str]:

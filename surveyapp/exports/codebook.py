@@ -29,6 +29,8 @@ FIXED_LABELS: dict[str, tuple[str, str]] = {
     "overall": ("总体满意度得分 (0-100)", "Overall satisfaction score (0-100)"),
     "weight": ("最终权重", "Final weight"),
     "comment": ("意见建议（自由文本）", "Comment (free text)"),
+    "district_street": ("抽样层：区/街道", "Design stratum: district/street"),
+    "streets_in_district": ("区内街道总数（有限总体校正）", "Streets in the district (fpc)"),
 }
 FIXED_VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "language": {"zh": ("中文", "Chinese"), "en": ("英文", "English")},
@@ -37,7 +39,7 @@ FIXED_VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
 }
 CATEGORY_COLUMNS = ("wave", "district", "street", "sex", "age_group", "residence_years",
                     "language", "channel")
-TEXT_COLUMNS = ("response_id", "comment")
+TEXT_COLUMNS = ("response_id", "comment", "district_street")
 
 
 def bilingual(zh: str, en: str, lang: str) -> str:
@@ -65,13 +67,30 @@ class Variable:
 
 @dataclass(frozen=True)
 class Codebook:
-    """The variables in order, and the design variables the R snippet passes to svydesign."""
+    """The variables in order, and the design variables the R snippet passes to svydesign:
+    the wave's declared design (surveyapp.services.sample_design). ``psu`` and ``fpc`` name
+    one column per stage; ``street_strata``, when set, is the strata of the design for
+    estimates by street (responses as units: the street is never the PSU there)."""
 
     variables: tuple[Variable, ...]
     title: str
     weights: str | None = "weight"
     strata: str | None = "district"
-    psu: str | None = "street"
+    psu: str | tuple[str, ...] | None = "street"
+    fpc: tuple[str, ...] = ()
+    lonely_psu: str = "fail"
+    street_strata: str | None = None
+
+    @property
+    def domain(self) -> str | None:
+        """The variable snippets estimate by: district when the data have it, else the strata."""
+        return "district" if "district" in self.names else self.strata
+
+    @property
+    def psu_stages(self) -> tuple[str, ...]:
+        if self.psu is None:
+            return ()
+        return (self.psu,) if isinstance(self.psu, str) else tuple(self.psu)
 
     @property
     def names(self) -> list[str]:
@@ -84,7 +103,8 @@ class Codebook:
 def build_codebook(questionnaire, columns: list[str],
                    places: Mapping[str, Mapping[str, tuple[str, str]]],
                    lang: str = "both", *, title: str = "", strata: str | None = "district",
-                   psu: str | None = "street") -> Codebook:
+                   psu: str | tuple[str, ...] | None = "street", fpc: tuple[str, ...] = (),
+                   lonely_psu: str = "fail", street_strata: str | None = None) -> Codebook:
     """Label ``columns`` (a load_responses frame's columns, in order) from the questionnaire.
 
     ``places`` maps "district" and "street" to {code: (zh name, en name)}. Columns the codebook
@@ -104,7 +124,8 @@ def build_codebook(questionnaire, columns: list[str],
         if name == "submitted_at":
             kind = "datetime"
         variables.append(Variable(name, label, kind, value_labels))
-    return Codebook(tuple(variables), title=title, strata=strata, psu=psu)
+    return Codebook(tuple(variables), title=title, strata=strata, psu=psu, fpc=fpc,
+                    lonely_psu=lonely_psu, street_strata=street_strata)
 
 
 def _questionnaire_labels(questionnaire, lang: str) -> dict[str, tuple[str, str, dict]]:

@@ -1,8 +1,9 @@
-"""Text placed into generated R code: string literals, comments and names that stay inert.
+"""Text placed into generated R, Stata and SPSS code: literals, comments and names that stay
+inert.
 
-A questionnaire title, a wave label or a file name is data; written into the R snippet as is,
-a newline in a comment or a quote in a string would let it become code that runs when the
-snippet is sourced. Everything variable goes through one of these functions.
+A questionnaire title, a wave label or a file name is data; written into a snippet as is, a
+newline in a comment or a quote in a string would let it become code that runs when the
+snippet is run. Everything variable goes through one of these functions.
 """
 from __future__ import annotations
 
@@ -41,3 +42,27 @@ def r_name(name: str) -> str:
         return name
     inner = _CONTROL.sub("", name).replace("\\", "\\\\").replace("`", "\\`")
     return f"`{inner}`"
+
+
+def stata_comment(text: str) -> str:
+    """A one-line Stata ``*`` comment: no line break, and no ``/*``, ``*/`` or ``//`` that would
+    open a block comment or continue the comment onto the next (command) line."""
+    flat = _CONTROL.sub(" ", text)
+    return "* " + re.sub(r"/\*|\*/|//", lambda m: " ".join(m.group()), flat)
+
+
+def stata_string(text: str) -> str:
+    """A Stata compound-quoted string (`"..."') that no macro expands: `$` and backticks are
+    escaped with a backslash, and double quotes are dropped (a `"'` would close it early)."""
+    flat = _CONTROL.sub("", text).replace('"', "")
+    return '`"' + flat.replace("$", "\\$").replace("`", "\\`") + '"\''
+
+
+def spss_comment(text: str) -> str:
+    """A one-line SPSS ``*`` comment, ended by its period: no line break can end it early."""
+    return "* " + _CONTROL.sub(" ", text).rstrip(". ") + "."
+
+
+def spss_string(text: str) -> str:
+    """An SPSS single-quoted string literal (a quote inside is doubled)."""
+    return "'" + _CONTROL.sub("", text).replace("'", "''") + "'"

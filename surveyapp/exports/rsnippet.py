@@ -37,29 +37,45 @@ def r_snippet(codebook: Codebook, file_name: str, fmt: str) -> str:
                     if v.kind in ("text", "category")]
     classes = ", ".join(f'{r_string(name)} = "character"' for name in text_columns)
     reader = READERS[fmt].format(file=r_string(file_name), classes=classes)
-    ids = f"~{names[codebook.psu]}" if codebook.psu else "~1"
+    stages = codebook.psu_stages
+    ids = "~" + " + ".join(names[p] for p in stages) if stages else "~1"
     design = [f"ids = {ids}"]
     if codebook.strata:
         design.append(f"strata = ~{names[codebook.strata]}")
+    unknown_fpc = [f for f in codebook.fpc if f not in names]  # infinite: not exported as data
+    if codebook.fpc:
+        design.append("fpc = ~" + " + ".join(names.get(f, f) for f in codebook.fpc))
     if codebook.weights:
         design.append(f"weights = ~{names[codebook.weights]}")
     design += ["data = d", "nest = TRUE"]
-    domain = names[codebook.strata] if codebook.strata else None
+    domain = names.get(codebook.domain) if codebook.domain else None
     lines = [
         r_comment(codebook.title),
         f"# Written by `surveyapp export`. Needs the R packages: {PACKAGES[fmt]}.",
+        "# The wave's declared sample design, as `surveyapp estimate` uses it by default.",
         "# The weights are the final weights (after any raking and trimming). Standard errors",
         "# from this design treat them as fixed; `surveyapp estimate` also accounts for raking.",
         "library(survey)",
         f"d <- {reader}",
-        'options(survey.lonely.psu = "fail")',
+        *(f"d${f} <- Inf  # residents of a street: population unknown, sampled with replacement"
+          for f in unknown_fpc),
+        f'options(survey.lonely.psu = "{codebook.lonely_psu}")',
         f"des <- svydesign({', '.join(design)})",
     ]
+    if codebook.street_strata:
+        lines += ["# Estimates by street: responses as units within district/street strata (the",
+                  "# street is never the PSU of a street's own estimate).",
+                  f"street_des <- svydesign(ids = ~1, strata = ~{names[codebook.street_strata]}, "
+                  + (f"weights = ~{names[codebook.weights]}, " if codebook.weights else "")
+                  + "data = d)"]
     if "index" not in names:
         return "\n".join(lines) + "\n"
     lines.append(f"svymean(~{names['index']}, des, na.rm = TRUE)")
     if domain:
         lines.append(f"svyby(~{names['index']}, ~{domain}, des, svymean, na.rm = TRUE)")
+    if codebook.street_strata and "street" in names:
+        lines.append(f"svyby(~{names['index']}, ~{names['street']}, street_des, svymean, "
+                     "na.rm = TRUE)")
     return "\n".join(lines) + "\n"
 
 

@@ -18,6 +18,7 @@ from surveyapp.queries import RESPONSE_COLUMNS
 from surveyapp.services.catalog import questionnaire_of
 from surveyapp.services.disclosure import DEFAULT_TIME_PRECISION, coarsen_times
 from surveyapp.services.estimation import find_waves
+from surveyapp.services.sample_design import RESIDENT_FPC
 
 
 def export_wave(wave: str, fmt: str, path: str | Path, *, questionnaire: str | None = None,
@@ -54,13 +55,27 @@ def wave_codebook(wave: str, questionnaire_key: str | None, frame: pd.DataFrame,
     item_ids = [item.id for item in questionnaire.items]
     columns = [*RESPONSE_COLUMNS, *item_ids, *(f"item_{i}" for i in item_ids),
                *(f"dim_{d.id}" for d in questionnaire.dimensions), "index", "overall", "weight"]
+    design = frame.attrs["design"]
+    street = frame.attrs.get("street_design") or {}
+    street_strata = street.get("strata") if street.get("strata") != design["strata"] else None
+    # the design's own columns (e.g. district_street, streets_in_district); the infinite
+    # second-stage fpc is not data: the R snippet sets it
+    columns += [c for c in (design["strata"], street_strata, *_stages(design["psu"]),
+                            *_stages(design["fpc"]))
+                if c and c not in columns and c != RESIDENT_FPC]
     if "comment" in frame.columns:
         columns.append("comment")
     title = bilingual(questionnaire.title.zh, questionnaire.title.en, lang)
-    design = frame.attrs.get("design", {})
     return build_codebook(questionnaire, columns, places(), lang,
-                          title=f"{title} — {wave}", strata=design.get("strata", "district"),
-                          psu=design.get("psu", "street"))
+                          title=f"{title} — {wave}", strata=design["strata"],
+                          psu=design["psu"] if isinstance(design["psu"], str | None)
+                          else tuple(design["psu"]),
+                          fpc=_stages(design["fpc"]), lonely_psu=design["lonely_psu"],
+                          street_strata=street_strata)
+
+
+def _stages(columns: str | list[str] | None) -> tuple[str, ...]:
+    return () if columns is None else (columns,) if isinstance(columns, str) else tuple(columns)
 
 
 def places() -> dict[str, dict[str, tuple[str, str]]]:

@@ -17,6 +17,10 @@ if TYPE_CHECKING:  # margins.py imports this module
     from surveyapp.models.margins import MarginSet
 
 WAVE_MODES = ("open", "invitation")
+# How a wave's sample was drawn (surveyapp.services.sample_design explains each) and R's
+# survey.lonely.psu rules for a stratum holding a single PSU.
+SAMPLE_DESIGNS = ("district", "district_street", "street_psu")
+LONELY_PSU_RULES = ("fail", "remove", "certainty", "adjust", "average")
 CHANNELS = ("web", "invitation", "demo")
 LANGUAGES = ("zh", "en")
 
@@ -99,6 +103,8 @@ class Wave(db.Model):
     __table_args__ = (
         sa.CheckConstraint("mode IN ('open', 'invitation')", name="mode_known"),
         sa.CheckConstraint("closes_at > opens_at", name="closes_after_opening"),
+        sa.CheckConstraint(f"sample_design IN {SAMPLE_DESIGNS}", name="sample_design_known"),
+        sa.CheckConstraint(f"lonely_psu IN {LONELY_PSU_RULES}", name="lonely_psu_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,6 +124,14 @@ class Wave(db.Model):
     )
 
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+    # The declared sample design, chosen at creation and fixed: every estimate of the wave
+    # (reports, runs, exports) is computed with it. 'district' + 'adjust' is what reports
+    # always used, so waves created before the column keep their published numbers.
+    sample_design: Mapped[str] = mapped_column(sa.String(24), default="district",
+                                               server_default="district")
+    lonely_psu: Mapped[str] = mapped_column(sa.String(12), default="adjust",
+                                            server_default="adjust")
+
     margin_set: Mapped[MarginSet | None] = relationship()
     districts: Mapped[list[District]] = relationship(
         secondary=wave_district, order_by=District.code

@@ -118,9 +118,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "city": ("全市", "City-wide"),
     "overall_group": ("总体", "Overall"),
     "design_text": (
-        "按区分层的样本；方差采用泰勒线性化估计，区间使用设计自由度的t分布。",
-        ("Sample stratified by district; Taylor-linearised variance, t intervals with the design's "
-        "degrees of freedom."),
+        "{design}。方差采用泰勒线性化估计，区间使用设计自由度的t分布；街道结果不以街道为初级单位（每份答卷为一个单位）。",
+        ("{design}. Taylor-linearised variance, t intervals with the design's degrees of "
+        "freedom; street figures never treat the street as the PSU (each response is a unit)."),
     ),
 }
 

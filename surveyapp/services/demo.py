@@ -79,19 +79,25 @@ class DemoWave:
     closes_at: datetime
     year_index: int  # 0 for the first year; later years drift by the district's trend
     size_factor: float = 1.0  # share of the per-district size (sector waves are smaller)
+    # Every street of every district is sampled: streets are strata inside the districts.
+    sample_design: str = "district_street"
+    lonely_psu: str = "adjust"
 
 
 def demo_waves(now: datetime) -> tuple[DemoWave, ...]:
     """The 2023 and 2024 citizen waves and a smaller 2024 sector wave; 2024 stays open a year
     from ``now`` so that the demo's survey form can be tried. Waves open and close at midnight
-    in the service's zone, as an office would set them."""
+    in the service's zone, as an office would set them. The citizen waves declare streets as
+    strata inside districts (every street is covered); the sector wave declares streets as
+    PSUs with the geography's street counts for the fpc, so the demo shows both designs."""
     open_2024 = from_local(datetime(2024, 9, 1))
     close_2024 = max(from_local(datetime(2024, 12, 1)), now + timedelta(days=365))
     return (
         DemoWave("citizen", "2023", from_local(datetime(2023, 9, 1)),
                  from_local(datetime(2023, 12, 1)), 0),
         DemoWave("citizen", "2024", open_2024, close_2024, 1),
-        DemoWave("public_service", "2024", open_2024, close_2024, 1, size_factor=0.3),
+        DemoWave("public_service", "2024", open_2024, close_2024, 1, size_factor=0.3,
+                 sample_design="street_psu"),
     )
 
 
@@ -434,7 +440,8 @@ def build_demo_wave(
                         f"expected questionnaires/{spec.questionnaire_key}.yaml")
     questionnaire = questionnaire_of(version)
     wave = create_wave(spec.label, version, [d.code for d in districts],
-                       spec.opens_at, spec.closes_at)
+                       spec.opens_at, spec.closes_at, sample_design=spec.sample_design,
+                       lonely_psu=spec.lonely_psu)
     responses, answers = generate_wave(
         questionnaire, wave, spec, districts, world, per_district, rng, progress
     )

@@ -41,6 +41,7 @@ from surveyapp.questionnaires import Questionnaire
 from surveyapp.services import associations
 from surveyapp.services.catalog import questionnaire_of
 from surveyapp.services.margins import rake_margins
+from surveyapp.services.sample_design import PreparedDesign, design_for_wave
 from surveyapp.specs import EstimateSpec, Outcome, SpecError, spec_from_dict
 
 # The columns whose values make a response "the same response" for the data hash: everything
@@ -159,14 +160,12 @@ def load_wave(wave: Wave, *, districts: Iterable[str] | None = None, exclusions:
 # ----------------------------------------------------------------------------- the design
 
 
-def weighted_design(frame: pd.DataFrame, spec: EstimateSpec) -> tuple[SurveyDesign, dict]:
-    """The spec's design on ``frame``: weighting, then trimming, then replicates if asked.
-
-    Returns the design and a JSON-ready note of the weighting (margins used, convergence).
-    """
-    design_spec, weighting = spec.design, spec.weighting
+def wave_design(data: WaveData, spec: EstimateSpec) -> PreparedDesign:
+    """The wave's declared design on its responses, or the spec's own design when it gives one
+    (checked against the data first). A design that does not fit the data: EstimationError."""
+    frame, design_spec = data.frame, spec.design
     for key in ("strata", "psu"):
-        variable = getattr(design_spec, key)
+        variable = None if design_spec is None else getattr(design_spec, key)
         if variable is None:
             continue
         if variable not in frame.columns:
@@ -177,8 +176,19 @@ def weighted_design(frame: pd.DataFrame, spec: EstimateSpec) -> tuple[SurveyDesi
                 "%(count)d responses have no %(variable)s; set design.%(key)s to another variable "
                 "or to null", count=missing, variable=variable, key=key))
     try:
-        design = SurveyDesign(frame, weights=None, strata=design_spec.strata, psu=design_spec.psu,
-                              lonely_psu=design_spec.lonely_psu)
+        return design_for_wave(data.wave, frame, design_spec)
+    except ValueError as exc:  # DesignError: names the wave, the stratum and what is expected
+        raise EstimationError(str(exc)) from exc
+
+
+def weighted_design(prepared: PreparedDesign, spec: EstimateSpec) -> tuple[SurveyDesign, dict]:
+    """``prepared``'s design: weighting, then trimming, then replicates if asked.
+
+    Returns the design and a JSON-ready note of the weighting (margins used, convergence).
+    """
+    weighting, frame = spec.weighting, prepared.frame
+    try:
+        design = prepared.survey_design()
         design, note = _apply_weighting(design, frame, spec)
         if weighting.trim_lower is not None or weighting.trim_upper is not None:
             mean = float(np.mean(design.weights))
@@ -397,14 +407,30 @@ def _proportion_column(outcome: Outcome, questionnaire: Questionnaire, frame: pd
     return TargetColumn(outcome.name, outcome.name, proportion=True)
 
 
-def estimate_wave(design: SurveyDesign, label: str, targets: list[TargetColumn],
-                  domains: Iterable[str], spec: EstimateSpec,
+def domain_designs(prepared: PreparedDesign, design: SurveyDesign, domains: Iterable[str],
+                   spec: EstimateSpec) -> dict[str | None, SurveyDesign]:
+    """The design of the whole wave (key None) and of each domain: ``design`` itself, except
+    for a domain that is the first-stage PSU (a street under "street_psu"), which gets its own
+    within-PSU design, weighted the same way (see surveyapp.services.sample_design)."""
+    designs: dict[str | None, SurveyDesign] = {None: design}
+    for domain in domains:
+        try:
+            local = prepared.for_domain(domain)
+        except ValueError as exc:  # DesignError: a street of one response under "fail"
+            raise EstimationError(f"domains: {domain}: {exc}") from exc
+        designs[domain] = design if local is prepared else weighted_design(local, spec)[0]
+    return designs
+
+
+def estimate_wave(designs: dict[str | None, SurveyDesign], label: str,
+                  targets: list[TargetColumn], domains: Iterable[str], spec: EstimateSpec,
                   progress: Progress | None = None) -> list[dict]:
-    """Every target for the whole wave and by each domain, as result rows."""
+    """Every target for the whole wave and by each domain, as result rows; ``designs`` as
+    ``domain_designs`` gives them."""
     rows = []
     for target in targets:
         for domain in (None, *domains):
-            table = _estimate(design, target, domain, spec)
+            table = _estimate(designs[domain], target, domain, spec)
             for level, values in table.iterrows():
                 rows.append({"wave": label, "outcome": target.name, "domain": domain or ALL,
                              "level": ALL if domain is None else str(level),
@@ -535,12 +561,15 @@ def run_spec(spec: EstimateSpec, *, districts: Iterable[str] | None = None,
         on_total(sum(len(t) * (1 + len(spec.domains)) for _data, t in plans))
     regressions, crosstabs = [], []
     for data, targets in plans:
-        design, note = weighted_design(data.frame, spec)
+        prepared = wave_design(data, spec)
+        design, note = weighted_design(prepared, spec)
         share = note.get("trim", {}).get("share_trimmed")
         notes[data.wave.label] = {"responses": len(data.frame), "weighting": note,
+                                  "design": prepared.note(),
                                   "questionnaire_hash": data.questionnaire.content_hash,
                                   "weights": weight_diagnostics(design.weights, share).to_dict()}
-        rows += estimate_wave(design, data.wave.label, targets, spec.domains, spec, progress)
+        designs = domain_designs(prepared, design, spec.domains, spec)
+        rows += estimate_wave(designs, data.wave.label, targets, spec.domains, spec, progress)
         regressions += associations.regressions(design, data.questionnaire, data.wave.label,
                                                 spec, EstimationError)
         crosstabs += associations.crosstabs(data.frame, design, data.questionnaire,

@@ -342,7 +342,7 @@ def _method(results: WaveResults, frame: pd.DataFrame, district: str | None,
     submitted = frame["submitted_at"]
     return Method(
         n=n, counts=counts, weighting=_weighting(results, district, lang),
-        design=label("design_text", lang), deff=deff,
+        design=label("design_text", lang, design=wave.design.describe(lang)), deff=deff,
         effective_n=n / deff if deff > 0 else float(n), excluded=excluded,
         first_response=_python_time(submitted.min()), last_response=_python_time(submitted.max()),
         wave_opens=wave.opens_at, wave_closes=wave.closes_at,

@@ -5,9 +5,10 @@ responses are loaded after exclusions and scored as the analyst tools do
 (`surveyapp.services.estimation.load_wave`), weighted by raking to population margins, and every
 score is estimated for each district and the whole city in one grouped pass per score.
 
-The design: a sample stratified by district (districts are where quotas are set and margins are
-known), each response its own unit; raking on district x sex and district x age group. Without
-usable margins the estimates are unweighted and the reason is kept for the report to show.
+The design is the wave's declared sample design (surveyapp.services.sample_design, the same
+function `surveyapp estimate` uses), raked on district x sex and district x age group; street
+estimates use that module's street design (never the street as the PSU). Without usable
+margins the estimates are unweighted and the reason is kept for the report to show.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from surveyapp.models.quality import QualityFlag
 from surveyapp.models.survey import QuestionnaireVersion, Response, Wave, as_utc
 from surveyapp.questionnaires import Questionnaire
 from surveyapp.services.estimation import load_wave, margin_targets
+from surveyapp.services.sample_design import DeclaredDesign, PreparedDesign, design_for_wave
 from surveyapp.specs import SpecError
 
 CITY = "(city)"
@@ -60,11 +62,13 @@ class WaveInfo:
     opens_at: datetime
     closes_at: datetime
     districts: tuple[str, ...]
+    design: DeclaredDesign = DeclaredDesign()
 
     @classmethod
     def of(cls, wave: Wave) -> WaveInfo:
         return cls(wave.id, wave.label, wave.questionnaire_version.key, as_utc(wave.opens_at),
-                   as_utc(wave.closes_at), tuple(d.code for d in wave.districts))
+                   as_utc(wave.closes_at), tuple(d.code for d in wave.districts),
+                   DeclaredDesign.of(wave))
 
 
 @dataclass(frozen=True)
@@ -124,9 +128,9 @@ def analyse_wave(wave: Wave, margins: str | None = None) -> WaveResults:
     if frame.empty:
         raise ValueError(f"测评批次{wave.label}没有可报告的有效答卷 / wave {wave.label}: no "
                          "responses to report on (after exclusions)")
-    base = SurveyDesign(frame, strata="district", lonely_psu="adjust")
+    prepared = design_for_wave(wave, frame)
     try:
-        design, weighting = _weight(base, frame, choice.name)
+        design, weighting = _weight(prepared.survey_design(), frame, choice.name)
     except ValueError as exc:  # SpecError too
         if choice.source != "pinned":
             raise
@@ -139,9 +143,25 @@ def analyse_wave(wave: Wave, margins: str | None = None) -> WaveResults:
     columns = ["index", "overall", *(f"dim_{d.id}" for d in data.questionnaire.dimensions),
                *(f"item_{i.id}" for i in data.questionnaire.items)]
     scores = {column: _by_district(design, column) for column in columns if column in frame}
-    streets = design.mean("index", by="street") if frame["street"].notna().any() else pd.DataFrame()
+    streets = (_street_design(prepared, design, weighting).mean("index", by="street")
+               if frame["street"].notna().any() else pd.DataFrame())
     return WaveResults(WaveInfo.of(wave), data.questionnaire, frame, weighting, scores, streets,
                        _excluded_counts(wave))
+
+
+def _street_design(prepared: PreparedDesign, design: SurveyDesign, weighting: WeightingOutcome
+                   ) -> SurveyDesign:
+    """The design for street estimates: ``design`` unless streets are its PSUs; then the
+    within-street design of sample_design, raked to the same targets (same weights)."""
+    local = prepared.for_domain("street")
+    if local is prepared:
+        return design
+    if not weighting.weighted:
+        return local.survey_design()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # as in _weight: convergence is shown in the method
+        return local.survey_design().rake(weighting.targets, epsilon=RAKE_EPSILON,
+                                          max_iter=RAKE_MAX_ITER)
 
 
 def _by_district(design: SurveyDesign, column: str) -> pd.DataFrame:

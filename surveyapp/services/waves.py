@@ -16,7 +16,15 @@ from surveyapp.models.survey import (
     as_utc,
     utcnow,
 )
+from surveyapp.services.catalog import questionnaire_of
 from surveyapp.services.margins import rake_margins
+from surveyapp.services.sample_design import (
+    DEFAULT_DESIGN,
+    DEFAULT_LONELY_PSU,
+    DesignError,
+    check_declared_design,
+    street_frame_counts,
+)
 
 
 class WaveError(ValueError):
@@ -30,8 +38,15 @@ def create_wave(
     opens_at: datetime,
     closes_at: datetime,
     mode: str = "open",
+    sample_design: str = DEFAULT_DESIGN,
+    lonely_psu: str = DEFAULT_LONELY_PSU,
 ) -> Wave:
-    """Validate and add a wave (flushed, not committed). Times are converted to UTC."""
+    """Validate and add a wave (flushed, not committed). Times are converted to UTC.
+
+    ``sample_design`` and ``lonely_psu`` declare how the sample is drawn (one of
+    surveyapp.models.survey.SAMPLE_DESIGNS and LONELY_PSU_RULES); a design the geography or the
+    questionnaire cannot support is refused (WaveError naming the field) and nothing is added.
+    """
     codes = sorted(set(district_codes))
     if not label.strip():
         raise WaveError("label: must not be empty (e.g. '2024')")
@@ -45,6 +60,7 @@ def create_wave(
         raise WaveError(f"districts: unknown district code(s) {', '.join(unknown)}")
     if as_utc(closes_at) <= as_utc(opens_at):
         raise WaveError("closes_at: must be later than opens_at")
+    check_wave_design(label, version, codes, sample_design, lonely_psu)
     wave = Wave(
         label=label.strip(),
         questionnaire_version=version,
@@ -52,10 +68,25 @@ def create_wave(
         opens_at=as_utc(opens_at),
         closes_at=as_utc(closes_at),
         mode=mode,
+        sample_design=sample_design,
+        lonely_psu=lonely_psu,
     )
     db.session.add(wave)
     db.session.flush()
     return wave
+
+
+def check_wave_design(label: str, version: QuestionnaireVersion, district_codes: list[str],
+                      sample_design: str, lonely_psu: str) -> None:
+    """WaveError ("sample_design: ..." or "lonely_psu: ...", in Chinese and English) unless the
+    declared design fits the districts' streets in the geography and the questionnaire."""
+    counts = dict.fromkeys(district_codes, 0) | street_frame_counts(district_codes)
+    asks_street = any(d.kind == "street" and d.required
+                      for d in questionnaire_of(version).demographics)
+    try:
+        check_declared_design(sample_design, lonely_psu, counts, asks_street, label)
+    except DesignError as error:
+        raise WaveError(str(error)) from error
 
 
 def open_waves(now: datetime | None = None) -> list[Wave]:

@@ -73,10 +73,13 @@ def make_wave(
     open: bool = True,
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
+    sample_design: str = "district",
+    lonely_psu: str = "adjust",
 ) -> Wave:
     """A wave of a shipped questionnaire: open now (default), or closed a day ago if not ``open``.
 
-    Pass ``opens_at``/``closes_at`` for other windows (e.g. a wave that opens tomorrow).
+    Pass ``opens_at``/``closes_at`` for other windows (e.g. a wave that opens tomorrow), and
+    ``sample_design``/``lonely_psu`` for its declared design.
     """
     version = sync_shipped()[questionnaire]
     now = utcnow()
@@ -84,7 +87,8 @@ def make_wave(
         opens_at = now - timedelta(days=30 if open else 60)
     if closes_at is None:
         closes_at = now + timedelta(days=30) if open else now - timedelta(days=1)
-    wave = create_wave(label, version, districts, opens_at, closes_at, mode)
+    wave = create_wave(label, version, districts, opens_at, closes_at, mode, sample_design,
+                       lonely_psu)
     db.session.commit()
     return wave
 

@@ -18,7 +18,9 @@ def test_columns_weights_and_design_match_the_estimate_service(world):
         assert column in df.columns, column
     assert list(df["response_id"]) == sorted(df["response_id"])
     assert df["weight"].sum() == pytest.approx(POPULATION * df["district"].nunique())
-    assert df.attrs["design"] == {"weights": "weight", "strata": "district", "psu": "street"}
+    assert df.attrs["design"] == {"weights": "weight", "strata": "district", "psu": None,
+                                  "fpc": None, "lonely_psu": "adjust"}  # the wave's declared
+    assert df.attrs["design_note"]["source"] == "wave"
     assert df.attrs["weighting"]["converged"] is True
     mean = SurveyDesign(df, **df.attrs["design"]).mean("index")
     service = run_spec(spec_from_dict({"waves": ["2024"], "weighting": {

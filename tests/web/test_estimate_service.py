@@ -38,15 +38,16 @@ def test_raked_index_by_district_with_share_satisfied(world):
 
 
 def test_weights_sum_to_population_and_trim_caps_them(world):
-    from surveyapp.services.estimation import find_waves, load_wave, weighted_design
+    from surveyapp.services.estimation import find_waves, load_wave, wave_design, weighted_design
 
     (wave,) = find_waves(["2024"])
     data = load_wave(wave)
-    raked, _ = weighted_design(data.frame, spec(weighting={"method": "rake", "margins": MARGINS}))
+    raking = spec(weighting={"method": "rake", "margins": MARGINS})
+    raked, _ = weighted_design(wave_design(data, raking), raking)
     present = data.frame["district"].nunique()
     assert raked.weights.sum() == pytest.approx(POPULATION * present)
-    trimmed, note = weighted_design(data.frame, spec(weighting={
-        "method": "rake", "margins": MARGINS, "trim": {"upper": 1.2}}))
+    trimming = spec(weighting={"method": "rake", "margins": MARGINS, "trim": {"upper": 1.2}})
+    trimmed, note = weighted_design(wave_design(data, trimming), trimming)
     assert trimmed.weights.max() <= 1.2 * note["trim"]["mean_weight_before"] * (1 + 1e-9) or \
         trimmed.weights.max() < raked.weights.max()
 
@@ -105,7 +106,7 @@ def test_design_variable_problems_are_named(world, english):
         Response.id == sa.select(Response.id).limit(1).scalar_subquery()).values(street_code=None))
     db.session.commit()
     with pytest.raises(EstimationError, match="design.psu: 1 responses have no street"):
-        run_spec(spec(waves=["2023", "2024"]))
+        run_spec(spec(waves=["2023", "2024"], design={"psu": "street"}))
     assert run_spec(spec(waves=["2023", "2024"], design={"psu": None})).table["n"].sum() == 80
 
 

@@ -43,7 +43,9 @@ def test_export_each_format_with_weights_labels_and_snippet(world, runner, tmp_p
     assert data["weight"].sum() == pytest.approx(POPULATION * expected["district"].nunique())
     np.testing.assert_allclose(data["index"].to_numpy(float), expected["index"], rtol=1e-12)
     snippet = (tmp_path / f"wave2024.{fmt}.R").read_text()
-    assert "svydesign(ids = ~street, strata = ~district, weights = ~weight" in snippet
+    # the wave's declared design (the factories' default: stratified by district)
+    assert "svydesign(ids = ~1, strata = ~district, weights = ~weight" in snippet
+    assert 'options(survey.lonely.psu = "adjust")' in snippet
     if meta is not None:
         labels = dict(zip(meta.column_names, meta.column_labels))
         assert labels["weight"] == "最终权重 / Final weight"
