@@ -187,7 +187,8 @@ def submit_run():
     try:
         spec = spec_from_dict(document, source_name="spec")
         problems = check_run_selection(g.api_user, spec.exclusions.policy,
-                                       spec.exclusions.min_duration_seconds)
+                                       spec.exclusions.min_duration_seconds,
+                                       crosstabs=bool(spec.crosstabs))
         if problems:
             raise SpecError(problems)
         outcome = run_spec(spec, districts=_scope())

@@ -103,9 +103,10 @@ def suppresses_runs_for(user: User | None) -> bool:
     return not may_read_microdata(user)
 
 
-def check_run_selection(user: User | None, policy: str, min_duration_seconds: float | None
-                        ) -> list[str]:
-    """Problems (path: message) when a bureau's spec selects responses unlike its reports."""
+def check_run_selection(user: User | None, policy: str, min_duration_seconds: float | None,
+                        *, crosstabs: bool = False) -> list[str]:
+    """Problems (path: message) when a bureau's spec selects responses unlike its reports, or
+    asks for crosstabs, whose cells count groups of any size (no suppression applies there)."""
     if not suppresses_runs_for(user):
         return []
     problems = []
@@ -116,6 +117,9 @@ def check_run_selection(user: User | None, policy: str, min_duration_seconds: fl
     if min_duration_seconds is not None:
         problems.append("exclusions.min_duration_seconds: " + _(
             "a district bureau's runs keep every response its reports use; leave this out"))
+    if crosstabs:
+        problems.append("crosstabs: " + _(
+            "crosstabs count small groups, so they are for analysts and admins; leave this out"))
     return problems
 
 

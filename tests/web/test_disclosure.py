@@ -16,6 +16,7 @@ from surveyapp.cli.export import export
 from surveyapp.cli.report import report
 from surveyapp.extensions import db
 from surveyapp.models.accounts import AuditLog
+from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import Response, Wave
 from surveyapp.services.disclosure import coarsen_times, disclosed_results, withheld
 from tests.web.analyst_fixtures import HONGKOU
@@ -151,6 +152,17 @@ def test_a_bureau_cannot_select_responses_unlike_its_reports(client, tokens, exc
     assert response.get_json()["problems"][0].startswith(f"{path}: a district bureau's runs")
     analyst = client.post("/api/v1/runs", json=spec, headers=auth(tokens["analyst"]))
     assert analyst.status_code == 201
+
+
+def test_a_bureau_gets_no_crosstabs_whose_cells_count_small_groups(client, tokens):
+    spec = {"waves": ["2024"], "outcomes": ["index"],
+            "crosstabs": [{"rows": "band:index", "columns": "sex"}]}
+    response = client.post("/api/v1/runs", json=spec, headers=auth(tokens["bureau"], "en"))
+    assert response.status_code == 422
+    assert response.get_json()["problems"] == [
+        "crosstabs: crosstabs count small groups, so they are for analysts and admins; "
+        "leave this out"]
+    assert db.session.scalar(sa.select(sa.func.count(EstimateRun.id))) == 0
 
 
 # ----------------------------------------------------------------------------- microdata
