@@ -56,8 +56,8 @@ def load_responses(
 
     Raises ``surveyapp.specs.SpecError`` naming each bad argument (unknown wave, margin set...).
     """
+    from surveyapp.services.declared_design import DesignError
     from surveyapp.services.estimation import find_waves, load_wave, wave_design, weighted_design
-    from surveyapp.services.sample_design import DesignError
 
     document = {
         "waves": [str(wave)],

@@ -19,7 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from surveyapp.localtime import from_local, to_local, zone_label
 from surveyapp.models.accounts import ROLES
 from surveyapp.models.survey import LONELY_PSU_RULES, SAMPLE_DESIGNS, WAVE_MODES
-from surveyapp.services.sample_design import (
+from surveyapp.services.declared_design import (
     DEFAULT_DESIGN,
     DEFAULT_LONELY_PSU,
     DESIGN_NAMES,

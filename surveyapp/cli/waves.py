@@ -14,7 +14,7 @@ from surveyapp.cli.language import with_appcontext_in_language
 from surveyapp.extensions import db
 from surveyapp.models.survey import LONELY_PSU_RULES, SAMPLE_DESIGNS, WAVE_MODES
 from surveyapp.services import audit
-from surveyapp.services.sample_design import DEFAULT_DESIGN, DEFAULT_LONELY_PSU, DESIGN_NAMES
+from surveyapp.services.declared_design import DEFAULT_DESIGN, DEFAULT_LONELY_PSU, DESIGN_NAMES
 
 TIME_FORMATS = ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]
 

@@ -41,13 +41,15 @@ report, shown whatever its size.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from flask import current_app
 from flask_babel import gettext as _
 
 from surveyapp.models.accounts import User
+
+if TYPE_CHECKING:  # only annotations: the command line reads this module's constants
+    import pandas as pd
 
 MICRODATA_ROLES = ("admin", "analyst")
 ALL = "all"  # the level (and domain) of a run's total row, as in services/estimation.py

@@ -26,8 +26,9 @@ from surveyapp.models.margins import MarginSet
 from surveyapp.models.quality import QualityFlag
 from surveyapp.models.survey import QuestionnaireVersion, Response, Wave, as_utc
 from surveyapp.questionnaires import Questionnaire
+from surveyapp.services.declared_design import DeclaredDesign
 from surveyapp.services.estimation import load_wave, margin_targets
-from surveyapp.services.sample_design import DeclaredDesign, PreparedDesign, design_for_wave
+from surveyapp.services.sample_design import PreparedDesign, design_for_wave
 from surveyapp.specs import SpecError
 
 CITY = "(city)"

@@ -18,7 +18,7 @@ from surveyapp.models.survey import (
 )
 from surveyapp.services.catalog import questionnaire_of
 from surveyapp.services.margins import rake_margins
-from surveyapp.services.sample_design import (
+from surveyapp.services.declared_design import (
     DEFAULT_DESIGN,
     DEFAULT_LONELY_PSU,
     DesignError,

@@ -5,7 +5,8 @@ import pytest
 from analysis.chisq import svychisq
 from analysis.drivers import key_drivers
 from surveyapp.exports.results import results_tables
-from surveyapp.services.estimation import find_waves, load_wave, run_spec, weighted_design
+from surveyapp.services.estimation import (find_waves, load_wave, run_spec, wave_design,
+                                           weighted_design)
 from surveyapp.specs import SpecError, spec_from_dict
 from tests.web.analyst_fixtures import MARGINS
 
@@ -24,7 +25,7 @@ def test_run_reports_svyglm_svychisq_and_weight_diagnostics(world):
     outcome = run_spec(the_spec)
     (wave,) = find_waves(["2024"])
     data = load_wave(wave)
-    design, note = weighted_design(data.frame, the_spec)
+    design, note = weighted_design(wave_design(data, the_spec), the_spec)
     dims = [f"dim_{d.id}" for d in data.questionnaire.dimensions]
 
     linear, logistic = outcome.results["regressions"]

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from surveyapp.services.estimation import (EstimationError, find_waves, load_wave,
-                                           margin_targets, run_spec, weighted_design)
+                                           margin_targets, run_spec, wave_design,
+                                           weighted_design)
 from surveyapp.specs import SpecError, spec_from_dict
 from tests.web.analyst_fixtures import DISTRICTS, MARGINS
 
@@ -13,9 +14,14 @@ def spec(**overrides):
     return spec_from_dict({"waves": ["2024"], "outcomes": ["index"], **overrides})
 
 
-def wave_frame():
+def wave_data():
     (wave,) = find_waves(["2024"])
-    return load_wave(wave).frame
+    return load_wave(wave)
+
+
+def weighted(data, document):
+    """The weighted design a run of ``document`` uses for the 2024 wave."""
+    return weighted_design(wave_design(data, document), document)
 
 
 def test_median_and_ratio_by_district_match_the_engine(world):
@@ -23,9 +29,10 @@ def test_median_and_ratio_by_district_match_the_engine(world):
                               {"proportion": "index", "at_least": 80, "name": "share80"}],
                     domains=["district"], interval={"proportion_method": "likelihood"})
     table = run_spec(document).table.set_index(["outcome", "domain", "level"])
-    frame = wave_frame()
+    data = wave_data()
+    frame = data.frame
     frame["share80"] = (frame["index"] >= 80).astype(float).where(frame["index"].notna())
-    design, _ = weighted_design(frame, document)
+    design, _ = weighted(data, document)
     median = design.quantile("index", 0.5, by="district")
     ratio = design.ratio("overall", "index")
     share = design.proportion("share80", 1.0, method="likelihood")
@@ -47,8 +54,9 @@ def test_calibration_meets_the_margins_within_bounds(world, calfun, bounds):
     if bounds:
         weighting["bounds"] = bounds
     document = spec(weighting=weighting)
-    frame = wave_frame()
-    design, note = weighted_design(frame, document)
+    data = wave_data()
+    frame = data.frame
+    design, note = weighted(data, document)
     margins = margin_targets(MARGINS, [], set(frame["district"]))
     for (district, variable), targets in margins.items():
         ours = frame.assign(w=design.weights).groupby([district, variable]).w.sum()
@@ -63,10 +71,10 @@ def test_calibration_meets_the_margins_within_bounds(world, calfun, bounds):
 def test_loose_raking_bounds_change_nothing(world):
     """g < exp(lower - 1) stalls R's bounded raking (its derivative test is on log g); ours
     reaches the unbounded solution when the bounds do not bind."""
-    loose, _ = weighted_design(wave_frame(), spec(weighting={
+    loose, _ = weighted(wave_data(), spec(weighting={
         "method": "calibrate", "margins": MARGINS, "calfun": "raking",
         "bounds": {"lower": 0.05, "upper": 5}}))
-    free, note = weighted_design(wave_frame(), spec(weighting={
+    free, note = weighted(wave_data(), spec(weighting={
         "method": "calibrate", "margins": MARGINS, "calfun": "raking"}))
     assert note["g_min"] < np.exp(0.05 - 1)
     np.testing.assert_allclose(loose.weights, free.weights, rtol=1e-9)

@@ -19,14 +19,8 @@ from surveyapp.extensions import db
 from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import District, Wave
 from surveyapp.services.estimation import EstimationError, run_spec
-from surveyapp.services.sample_design import (
-    DeclaredDesign,
-    DesignArguments,
-    DesignError,
-    PreparedDesign,
-    check_declared_design,
-    prepare_design,
-)
+from surveyapp.services.declared_design import DeclaredDesign, DesignError, check_declared_design
+from surveyapp.services.sample_design import DesignArguments, PreparedDesign, prepare_design
 from surveyapp.services.wave_results import analyse_wave
 from surveyapp.services.waves import WaveError, create_wave
 from surveyapp.specs import spec_from_dict
