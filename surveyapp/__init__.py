@@ -15,10 +15,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings.update(config or {})
     app = Flask(__name__, instance_path=settings["SURVEYAPP_INSTANCE_PATH"])
     app.config.update(settings)
+    register_input_guards(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
     return app
+
+
+def register_input_guards(app: Flask) -> None:
+    """First: the guard must run before CSRF protection reads a body, and the bounded id
+    converter must exist before any blueprint adds a route using it."""
+    from surveyapp import converters, input_guards
+
+    input_guards.register(app)
+    converters.register(app)
 
 
 def register_extensions(app: Flask) -> None:
