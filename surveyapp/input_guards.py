@@ -71,6 +71,7 @@ def _request_texts() -> Iterator[tuple[str, str]]:
             yield name, value
     for source in (request.args, request.form, request.files):
         for name, value in source.items(multi=True):
+            name = name or ""  # a multipart part may come without a name
             yield _shown(name), name
             yield _shown(name), getattr(value, "filename", value) or ""
     if request.is_json:

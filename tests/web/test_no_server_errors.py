@@ -355,3 +355,14 @@ def test_report_pages_over_missing_indexes_answer_without_a_server_error(
     assert response.status_code == (200 if district == HONGKOU else 404)
     if district == YANGPU:
         assert YANGPU in response.get_data(as_text=True)
+
+
+def test_a_multipart_part_without_a_name_is_not_a_server_error(client):
+    """Found by tests/fuzz: a part with no name reached the guard as a field named None."""
+    wave = make_wave()
+    body = (b"--b\r\nContent-Disposition: form-data\r\n\r\nx\x00\r\n"
+            b'--b\r\nContent-Disposition: form-data; filename="a.txt"\r\n\r\nx\r\n--b--\r\n')
+    response = client.post(f"/s/{wave.id}", data=body,
+                           content_type="multipart/form-data; boundary=b")
+    assert 400 <= response.status_code < 500
+    assert stored_counts() == (0, 0)
