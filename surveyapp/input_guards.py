@@ -51,13 +51,16 @@ def refuse_unstorable_input() -> None:
             "Please send the form from its page: this address accepts form data, not JSON."))
     for field, text in _request_texts():
         match = UNSTORABLE.search(text)
-        if match is None:
-            continue
-        if match.group() == "\x00":
-            raise InputRefused(BadRequest, _title, lambda: _(
-                "%(field)s: must not contain NUL characters", field=field))
+        if match is not None:
+            _refuse_text(field, nul=match.group() == "\x00")
+
+
+def _refuse_text(field: str, nul: bool) -> None:
+    if nul:
         raise InputRefused(BadRequest, _title, lambda: _(
-            "%(field)s: is not valid Unicode text (it contains a lone surrogate)", field=field))
+            "%(field)s: must not contain NUL characters", field=field))
+    raise InputRefused(BadRequest, _title, lambda: _(
+        "%(field)s: is not valid Unicode text (it contains a lone surrogate)", field=field))
 
 
 def _title() -> str:
@@ -83,8 +86,9 @@ def _json_body() -> Any:
     try:
         return loads_json(request.get_data(cache=True))
     except JSONTooDeep as error:
+        limit = error.limit
         raise InputRefused(BadRequest, _title, lambda: "body: " + _(
-            "JSON nested more than %(limit)d levels deep", limit=error.limit)) from None
+            "JSON nested more than %(limit)d levels deep", limit=limit)) from None
     except ValueError:
         return None
 

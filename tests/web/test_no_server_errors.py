@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import request
 
-from surveyapp.bounded_parsers import loads_json
+from surveyapp.bounded_parsers import JSONTooDeep, loads_json
 from surveyapp.extensions import db
 from surveyapp.models.accounts import AuditLog, LoginFailure, User
 from surveyapp.models.margins import MarginSet
@@ -296,6 +297,13 @@ def test_a_questionnaire_text_with_an_escaped_nul_or_surrogate_is_refused(app, a
     assert response.status_code == 422
     assert "title.zh" in response.get_data(as_text=True)
     assert rows_of(QuestionnaireVersion) == before
+
+
+def test_every_json_body_flask_reads_is_depth_limited(app):
+    with pytest.raises(JSONTooDeep):
+        app.json.loads("[" * 100 + "]" * 100)
+    with app.test_request_context(data="[" * 100 + "]" * 100, content_type="application/json"):
+        assert request.get_json(silent=True) is None
 
 
 def test_json_within_the_depth_limit_reads_as_json_does():
