@@ -16,11 +16,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=settings["SURVEYAPP_INSTANCE_PATH"])
     app.config.update(settings)
     trust_proxies(app)
+    register_input_guards(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_protections(app)
     return app
+
+
+def register_input_guards(app: Flask) -> None:
+    """First: the guard must run before CSRF protection reads a body, and the bounded id
+    converter must exist before any blueprint adds a route using it."""
+    from surveyapp import converters, input_guards
+
+    input_guards.register(app)
+    converters.register(app)
 
 
 def trust_proxies(app: Flask) -> None:

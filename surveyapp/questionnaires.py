@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from surveyapp.bounded_parsers import UNSTORABLE, BoundedSafeLoader
+
 if TYPE_CHECKING:
     from analysis.scoring import ScoringSpec
 
@@ -213,8 +215,9 @@ class Questionnaire:
 # --------------------------------------------------------------------------- reading YAML
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that reports duplicate mapping keys instead of keeping the last one."""
+class _StrictLoader(BoundedSafeLoader):
+    """SafeLoader (depth and size bounded) that reports duplicate mapping keys instead of
+    keeping the last one."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -326,6 +329,10 @@ class Checker:
                     expected: str = "") -> str | None:
         if not isinstance(value, str) or not value.strip():
             self.problem(path, f"expected a non-empty string, got {_type_name(value)}")
+            return None
+        if UNSTORABLE.search(value):  # YAML's "\0" and "\ud800" escapes make them
+            self.problem(path, "contains a NUL character or a lone surrogate, which no text "
+                               "can hold; remove it")
             return None
         if pattern is not None and not pattern.fullmatch(value):
             self.problem(path, f"'{value}' is not {expected}")

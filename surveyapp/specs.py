@@ -66,6 +66,8 @@ from typing import Any
 import yaml
 from flask_babel import gettext as _
 
+from surveyapp.bounded_parsers import safe_load_yaml
+
 SPEC_VERSION = 1
 OUTCOME_KEYWORDS = ("index", "overall", "dimensions", "items")
 WEIGHTING_METHODS = ("none", "poststratify", "rake", "calibrate")
@@ -266,7 +268,7 @@ def load_spec(path) -> EstimateSpec:
 def parse_spec(text: str, source_name: str = "spec") -> EstimateSpec:
     """Parse YAML or JSON text; raise :class:`SpecError` listing every problem."""
     try:
-        document = yaml.safe_load(text)
+        document = safe_load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         message = _("not valid YAML or JSON at line %(line)d, column %(column)d",

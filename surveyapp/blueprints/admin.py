@@ -162,7 +162,7 @@ def questionnaires():
     versions = db.session.scalars(sa.select(QuestionnaireVersion).order_by(
         QuestionnaireVersion.key, QuestionnaireVersion.created_at.desc()))
     return render_template("admin/questionnaires.html", form=form, problems=problems,
-                           versions=list(versions))
+                           versions=list(versions)), 422 if problems else 200
 
 
 @bp.route("/margins", methods=["GET", "POST"])
@@ -188,7 +188,8 @@ def margins():
                 return redirect(url_for("admin.margins"))
         db.session.rollback()
     sets = db.session.scalars(sa.select(MarginSet).order_by(MarginSet.created_at.desc()))
-    return render_template("admin/margins.html", form=form, problems=problems, sets=list(sets))
+    return render_template("admin/margins.html", form=form, problems=problems,
+                           sets=list(sets)), 422 if problems else 200
 
 
 # ------------------------------------------------------------------------ invitation codes

@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document of /api/v1; tests check it against the routes and real responses."""
 from __future__ import annotations
 
+from surveyapp.converters import DATABASE_INTEGER_MAX
 from surveyapp.exports import FORMATS
 from surveyapp.exports.codebook import LANGUAGES
 from surveyapp.i18n import CONTENT_LANGUAGE
@@ -265,7 +266,8 @@ SCHEMAS = {
 
 def openapi_document() -> dict:
     """The API description served at /api/v1/openapi.json."""
-    run_id = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    run_id = {"name": "run_id", "in": "path", "required": True,
+              "schema": {"type": "integer", "minimum": 0, "maximum": DATABASE_INTEGER_MAX}}
     not_found = {"404": _error_response("No such run (or not visible to the caller)")}
     document = {
         "openapi": "3.1.0",

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -72,33 +73,97 @@ def demographic_categories(questionnaire: Questionnaire) -> dict[str, tuple[str,
 
 def parse_margins_csv(text: str) -> tuple[list[MarginInput], list[MarginProblem]]:
     """Read a ``district,variable,category,count`` CSV; structural problems come back, not raised."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = [cell.strip().lower() for cell in next(reader, [])]
-    missing = [column for column in CSV_COLUMNS if column not in header]
-    if missing:
-        return [], [MarginProblem(
-            _("missing column(s) %(columns)s; expected the header %(header)s",
-              columns=", ".join(missing), header=",".join(CSV_COLUMNS)),
-            line=1,
-        )]
-    position = {column: header.index(column) for column in CSV_COLUMNS}
+    lines = _RecordLines(text.lstrip("\ufeff"))
+    reader = csv.reader(lines)
     rows: list[MarginInput] = []
     problems: list[MarginProblem] = []
-    for cells in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) < len(header):
-            problems.append(MarginProblem(
-                _("expected %(expected)d cells, found %(found)d",
-                  expected=len(header), found=len(cells)),
-                line=line,
+    header: list[str] = []
+    try:
+        header = [cell.strip().lower() for cell in next(reader, [])]
+        missing = [column for column in CSV_COLUMNS if column not in header]
+        if missing:
+            return [], [MarginProblem(
+                _("missing column(s) %(columns)s; expected the header %(header)s",
+                  columns=", ".join(missing), header=",".join(CSV_COLUMNS)),
+                line=1,
+            )]
+        position = {column: header.index(column) for column in CSV_COLUMNS}
+        for cells in _records(reader, lines):
+            line = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) < len(header):
+                problems.append(MarginProblem(
+                    _("expected %(expected)d cells, found %(found)d",
+                      expected=len(header), found=len(cells)),
+                    line=line,
+                ))
+                continue
+            rows.append(MarginInput(
+                *(cells[position[column]].strip() for column in CSV_COLUMNS), line=line
             ))
-            continue
-        rows.append(MarginInput(
-            *(cells[position[column]].strip() for column in CSV_COLUMNS), line=line
-        ))
+    except csv.Error as error:  # a cell over the csv module's limit, or a stray NUL byte
+        problems.append(_unreadable_record(lines, header, error))
     return rows, problems
+
+
+class _RecordLines:
+    """The CSV's lines for csv.reader, remembering those of the record being read, so that
+    a record the reader refuses can be reported by its first line and its column."""
+
+    def __init__(self, text: str):
+        self._lines = io.StringIO(text)
+        self.read = 0
+        self.record: list[str] = []
+
+    def __iter__(self) -> _RecordLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.read += 1
+        self.record.append(line)
+        return line
+
+    def start_record(self) -> None:
+        self.record = []
+
+    @property
+    def record_line(self) -> int:
+        return self.read - len(self.record) + 1
+
+
+def _records(reader: Iterator[list[str]], lines: _RecordLines) -> Iterator[list[str]]:
+    while True:
+        lines.start_record()
+        cells = next(reader, None)
+        if cells is None:
+            return
+        yield cells
+
+
+# One field of the excel dialect: quoted (doubled quotes inside; maybe cut short) or bare.
+_CSV_FIELD = re.compile(r'"(?:[^"]+|"")*(?:"|\Z)|[^,\r\n]*')
+
+
+def _unreadable_record(lines: _RecordLines, header: list[str], error: csv.Error) -> MarginProblem:
+    """The problem of a record csv.reader refused: which line, which column, and why."""
+    record = "".join(lines.record)
+    limit = csv.field_size_limit()
+    position, index = 0, 0
+    while position <= len(record):
+        cell = _CSV_FIELD.match(record, position)
+        if len(cell.group()) > limit:
+            column = header[index] if index < len(header) else _("column %(number)d",
+                                                                   number=index + 1)
+            return MarginProblem(_("the cell is longer than %(limit)d characters",
+                                   limit=limit), line=lines.record_line, field=column)
+        position = cell.end()
+        if not record.startswith(",", position):
+            break
+        position, index = position + 1, index + 1
+    return MarginProblem(_("not readable as CSV (%(reason)s)", reason=error),
+                         line=lines.record_line)
 
 
 def validate_margins(

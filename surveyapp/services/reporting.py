@@ -150,7 +150,7 @@ def district_report(inputs: ReportInputs, district: str, lang: Language,
     ``charts=False`` leaves the charts out (the CSV edition has none; they are the slow part).
     """
     current = inputs.current
-    if district not in current.scores["index"].index:
+    if not _has_estimate(current.scores["index"], district):  # none, or none with an index
         raise ReportError(
             f"区：{district}在测评批次{current.wave.label}没有有效答卷" if lang == "zh" else
             f"district: {district} has no valid responses in wave {current.wave.label}")

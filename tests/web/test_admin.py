@@ -196,7 +196,7 @@ def test_questionnaire_upload_lists_every_problem(client, admin):
                     {"file": (io.BytesIO(broken.encode()), "broken.yaml")},
                     content_type="multipart/form-data")
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "Not stored: 2 problem(s)" in page
+    assert response.status_code == 422 and "Not stored: 2 problem(s)" in page
     assert "likert7" in page and "version" in page
 
 
@@ -224,6 +224,7 @@ def test_margins_upload_lists_problems_by_line(client, admin):
                                       "310109,sex,male,100\n310109,sex,other,120\n"
                                       "310109,age_group,18-29,-5\n")
     page = response.get_data(as_text=True)
+    assert response.status_code == 422
     assert "第 3 行" in page and "other" in page and "第 4 行" in page and "-5" in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MarginSet)) == 0
 
