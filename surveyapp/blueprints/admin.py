@@ -60,7 +60,7 @@ def new_wave():
             wave = create_wave(form.label.data, db.session.get(QuestionnaireVersion,
                                                                form.questionnaire.data),
                                form.districts.data, form.opens_at.data, form.closes_at.data,
-                               form.mode.data)
+                               form.mode.data, kiosk=form.kiosk.data)
         except WaveError as error:
             _field_error(form, error)
         else:

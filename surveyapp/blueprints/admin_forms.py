@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     IntegerField,
     PasswordField,
@@ -67,6 +68,8 @@ class WaveForm(FlaskForm):
     mode = SelectField("收集方式 Collection mode", choices=[
         SelectChoice(mode, {"open": "公开链接 open link", "invitation": "邀请码 invitation codes"}[mode])
         for mode in WAVE_MODES])
+    kiosk = BooleanField("共用设备（服务大厅自助机）Shared devices (kiosk): one browser may send "
+                         "several responses")
 
 
 class OpenWaveForm(FlaskForm):

@@ -30,13 +30,20 @@ def create_wave(
     opens_at: datetime,
     closes_at: datetime,
     mode: str = "open",
+    kiosk: bool = False,
 ) -> Wave:
-    """Validate and add a wave (flushed, not committed). Times are converted to UTC."""
+    """Validate and add a wave (flushed, not committed). Times are converted to UTC.
+
+    ``kiosk``: answered on shared devices, so one browser may send several responses (open
+    waves only; an invitation code admits one response wherever it is typed).
+    """
     codes = sorted(set(district_codes))
     if not label.strip():
         raise WaveError("label: must not be empty (e.g. '2024')")
     if mode not in WAVE_MODES:
         raise WaveError(f"mode: expected one of {', '.join(WAVE_MODES)}, got {mode!r}")
+    if kiosk and mode != "open":
+        raise WaveError("kiosk: only an open-link wave can be answered on shared devices")
     if not codes:
         raise WaveError("districts: a wave must cover at least one district")
     districts = db.session.scalars(sa.select(District).where(District.code.in_(codes))).all()
@@ -52,6 +59,7 @@ def create_wave(
         opens_at=as_utc(opens_at),
         closes_at=as_utc(closes_at),
         mode=mode,
+        kiosk=kiosk,
     )
     db.session.add(wave)
     db.session.flush()

@@ -1,0 +1,1 @@
+"""gunicorn settings for surveyapp (placeholder, refined below)."""
