@@ -274,7 +274,7 @@ def hidden_fields(page: str) -> dict[str, str]:
     return fields
 
 
-def resident_step(port: int, world: World) -> Callable[[Tally, random.Random], None]:
+def resident_step(port: int, world: World, run: str) -> Callable[[Tally, random.Random], None]:
     """One resident: a fresh browser (no cookies), GET the form, POST a complete answer."""
 
     def step(tally: Tally, rng: random.Random) -> None:
@@ -286,7 +286,7 @@ def resident_step(port: int, world: World) -> Callable[[Tally, random.Random], N
         if status != 200:
             return
         keep_cookies(cookies, headers)
-        marker = f"bench-{uuid.uuid4().hex}"
+        marker = f"{run}-{uuid.uuid4().hex}"
         body = {**hidden_fields(page), **rng.choice(world.bodies), "comment": marker}
         with tally.lock:
             tally.posted.append(marker)
@@ -317,7 +317,7 @@ class Row:
     detail: str
 
 
-def measure(port: int, world: World, seconds: float, load_cpu: Callable[[], float]) -> list[Row]:
+def measure(port: int, world: World, seconds: float) -> list[Row]:
     rows = []
     for phase, path, clients in [("healthz (floor)", "/healthz", 16), ("landing", "/", 16),
                                  ("form GET", f"/s/{world.wave_id}", 16)]:
@@ -329,8 +329,9 @@ def measure(port: int, world: World, seconds: float, load_cpu: Callable[[], floa
     return rows
 
 
-def measure_residents(port: int, world: World, seconds: float, clients: int) -> tuple[Row, Tally]:
-    tally, elapsed = run_phase(clients, seconds, resident_step(port, world))
+def measure_residents(port: int, world: World, seconds: float, clients: int,
+                      run: str) -> tuple[Row, Tally]:
+    tally, elapsed = run_phase(clients, seconds, resident_step(port, world, run))
     posts = tally.latencies.get("POST", [])
     cycles = [g + p for g, p in zip(tally.latencies.get("form GET", []), posts)]
     detail = (f"POST p50/p99 {percentile(posts, .5):.0f}/{percentile(posts, .99):.0f} ms; "
@@ -345,10 +346,11 @@ def _statuses(tally: Tally) -> str:
     return ", ".join(parts)
 
 
-def check_integrity(url: str, tallies: list[Tally], items: int) -> list[str]:
-    """Every 303 stored once with all its answers; nothing stored that was not acknowledged
-    unless its POST got no answer at all (a connection cut)."""
+def check_integrity(url: str, tallies: list[Tally], items: int, run: str) -> list[str]:
+    """Every 303 of this run stored once with all its answers; nothing stored that was not
+    answered 303."""
     responses, answers = stored_markers(url)
+    responses = Counter({m: n for m, n in responses.items() if m and m.startswith(run + "-")})
     accepted = [m for t in tallies for m in t.accepted]
     posted = {m for t in tallies for m in t.posted}
     problems = []
@@ -415,10 +417,11 @@ def run_server(worker_class: str, args, env: dict[str, str], instance: Path, url
     server = Server(worker_class, args.workers, threads, env, log_dir / f"{worker_class}.log")
     failures = []
     try:
-        rows = measure(server.port, world, args.seconds, lambda: 0.0)
+        rows = measure(server.port, world, args.seconds)
         tallies = []
         for clients in (16, 64):
-            row, tally = measure_residents(server.port, world, args.seconds, clients)
+            row, tally = measure_residents(server.port, world, args.seconds, clients,
+                                           worker_class)
             rows.append(row)
             tallies.append(tally)
         deaths = server.deaths()
@@ -439,7 +442,7 @@ def run_server(worker_class: str, args, env: dict[str, str], instance: Path, url
     for row in rows[1:]:
         if row.p99 >= P99_LIMIT_MS:
             failures.append(f"{label}: {row.phase} at {row.clients}: p99 {row.p99:.0f} ms")
-    problems = check_integrity(url, tallies, world.items)
+    problems = check_integrity(url, tallies, world.items, worker_class)
     print(f"integrity: {sum(len(t.accepted) for t in tallies)} accepted, "
           + ("every one stored once with all answers" if not problems else "; ".join(problems)))
     failures += [f"{label}: {p}" for p in problems]

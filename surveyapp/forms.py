@@ -67,6 +67,12 @@ class SurveyForm(FlaskForm):
     ticket = HiddenField()
     code = HiddenField()
 
+    class Meta:
+        def get_translations(self, form):
+            """None: our validators speak the resident's language themselves, so WTForms' own
+            catalogue (which Flask-WTF would read from disk on every request) is not needed."""
+            return None
+
     questionnaire: Questionnaire
     lang: str
 

@@ -17,7 +17,8 @@ so the form's one-time ticket stays unused.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
+from functools import cached_property
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import format_datetime
@@ -130,11 +131,16 @@ def _accept(page: _FormPage, answered: int | None) -> HTTPResponse | tuple[str, 
     return response
 
 
-class _FormPage(NamedTuple):
+@dataclass
+class _FormPage:
     wave: Wave
-    form: SurveyForm
     layout: FormLayout
     invitation: InvitationCode | None
+
+    @cached_property
+    def form(self) -> SurveyForm:
+        """The form bound to this request's answers (not needed for a fresh page once kept)."""
+        return self.layout.form_class()
 
 
 def _form_page(wave: Wave) -> _FormPage | tuple[str, int]:
@@ -145,7 +151,7 @@ def _form_page(wave: Wave) -> _FormPage | tuple[str, int]:
         if invitation is None:
             return problem
     layout = form_layout(wave, current_language(), invitation)
-    return _FormPage(wave, layout.form_class(), layout, invitation)
+    return _FormPage(wave, layout, invitation)
 
 
 def _fresh_form(page: _FormPage) -> str:

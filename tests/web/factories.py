@@ -73,6 +73,7 @@ def make_wave(
     open: bool = True,
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
+    kiosk: bool = False,
 ) -> Wave:
     """A wave of a shipped questionnaire: open now (default), or closed a day ago if not ``open``.
 
@@ -84,7 +85,7 @@ def make_wave(
         opens_at = now - timedelta(days=30 if open else 60)
     if closes_at is None:
         closes_at = now + timedelta(days=30) if open else now - timedelta(days=1)
-    wave = create_wave(label, version, districts, opens_at, closes_at, mode)
+    wave = create_wave(label, version, districts, opens_at, closes_at, mode, kiosk=kiosk)
     db.session.commit()
     return wave
 
