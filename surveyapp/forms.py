@@ -1,9 +1,11 @@
 """The residents' form, built from a questionnaire: one WTForms field per question.
 
-The form class is built per request because labels, choices and error messages depend on the
-questionnaire, the wave's districts and the resident's language. Fields keep raw strings and our
-own validators give every error in the chosen language, saying what is expected; templates
-render the markup themselves, for accessible fieldsets.
+Labels, choices and error messages depend on the questionnaire, the wave's districts and the
+resident's language, so :func:`survey_form_class` builds one class per such combination; the
+survey view keeps the classes it built (surveyapp/blueprints/survey_layouts.py) and
+instantiates one per request. Fields keep raw strings and our own validators give every error
+in the chosen language, saying what is expected; templates render the markup themselves, for
+accessible fieldsets.
 """
 from __future__ import annotations
 
@@ -60,10 +62,16 @@ class ChoiceField(StringField):
 
 
 class SurveyForm(FlaskForm):
-    """Base class: the signed ticket and the invitation code; questions are added per request."""
+    """Base class: the signed ticket and the invitation code; questions are added per class."""
 
     ticket = HiddenField()
     code = HiddenField()
+
+    class Meta:
+        def get_translations(self, form):
+            """None: our validators speak the resident's language themselves, so WTForms' own
+            catalogue (which Flask-WTF would read from disk on every request) is not needed."""
+            return None
 
     questionnaire: Questionnaire
     lang: str
@@ -169,11 +177,13 @@ def max_length(limit: int) -> Callable[[SurveyForm, Field], None]:
     return check
 
 
-def build_survey_form(
-    questionnaire: Questionnaire, lang: str, places: Places, formdata=None
-) -> SurveyForm:
-    """An instance of the form for ``questionnaire`` offering ``places``, labelled in ``lang``."""
-    fields: dict[str, Field] = {}
+def survey_form_class(questionnaire: Questionnaire, lang: str, places: Places) -> type[SurveyForm]:
+    """The form class for ``questionnaire`` offering ``places``, labelled in ``lang``.
+
+    Instances hold a request's answers; the class itself is never changed after it is built, so
+    one class serves every request (and thread) that asks for the same combination.
+    """
+    fields: dict[str, object] = {"questionnaire": questionnaire, "lang": lang}
     for demographic in questionnaire.demographics:
         fields[demographic.id] = _demographic_field(demographic, lang, places)
     for item in questionnaire.items:
@@ -183,11 +193,7 @@ def build_survey_form(
         fields["comment"] = TextAreaField(
             questionnaire.comment.text.get(lang), validators=[optional(), max_length(limit)]
         )
-    form_class = type("QuestionnaireForm", (SurveyForm,), fields)
-    form = form_class(formdata=formdata) if formdata is not None else form_class()
-    form.questionnaire = questionnaire
-    form.lang = lang
-    return form
+    return type("QuestionnaireForm", (SurveyForm,), fields)
 
 
 def _item_field(questionnaire: Questionnaire, item: Item, lang: str) -> ChoiceField:

@@ -60,7 +60,8 @@ def new_wave():
             wave = create_wave(form.label.data, db.session.get(QuestionnaireVersion,
                                                                form.questionnaire.data),
                                form.districts.data, form.opens_at.data, form.closes_at.data,
-                               form.mode.data, form.sample_design.data, form.lonely_psu.data)
+                               form.mode.data, form.sample_design.data, form.lonely_psu.data,
+                               kiosk=form.kiosk.data)
         except WaveError as error:
             _field_error(form, error)
         else:

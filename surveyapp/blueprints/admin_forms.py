@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     IntegerField,
     PasswordField,
@@ -81,6 +82,8 @@ class WaveForm(FlaskForm):
                              choices=[SelectChoice(rule, f"{rule}: "
                                                    + " / ".join(LONELY_NAMES[rule]))
                                       for rule in LONELY_PSU_RULES])
+    kiosk = BooleanField("共用设备（服务大厅自助机）Shared devices (kiosk): one browser may send "
+                         "several responses")
 
 
 class OpenWaveForm(FlaskForm):

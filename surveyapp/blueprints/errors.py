@@ -1,10 +1,17 @@
 """Error pages: every 4xx/5xx gets a clear page (or JSON under /api/)."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Flask, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
-from surveyapp.i18n import API_PATH_PREFIX
+from surveyapp.extensions import db
+from surveyapp.i18n import API_PATH_PREFIX, in_both_languages
+
+# What a lost or refused database connection raises: the database is down or restarting.
+DATABASE_UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+RETRY_AFTER_SECONDS = 5
 
 
 def register(app: Flask) -> None:
@@ -15,3 +22,29 @@ def register(app: Flask) -> None:
 
             return http_error(error)
         return render_template("error.html", error=error), error.code
+
+    for kind in DATABASE_UNAVAILABLE:
+        app.register_error_handler(kind, database_unavailable)
+
+
+def database_unavailable(error: Exception):
+    """503, not 500, while the database cannot be reached: nothing of the request was stored
+    (its transaction is rolled back), and sending it again in a moment is safe."""
+    try:
+        db.session.rollback()
+    except sa.exc.SQLAlchemyError:  # the connection is gone; the pool replaces it next time
+        db.session.invalidate()
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if request.path.startswith(API_PATH_PREFIX):
+        from surveyapp.blueprints.api import http_error
+
+        response = http_error(ServiceUnavailable(_(
+            "the database is unavailable for a moment; nothing was changed, please retry")))
+        response.headers.update(headers)
+        return response
+    titles = in_both_languages(lambda: _("Service briefly unavailable"))
+    messages = in_both_languages(lambda: _(
+        "The service cannot reach its database at the moment, so nothing was stored. Please "
+        "try again in a minute; if you were sending answers, your browser's Back button "
+        "returns to them."))
+    return render_template("error.html", status=503, bilingual=(titles, messages)), 503, headers

@@ -5,28 +5,42 @@ Status codes, chosen so that a resident sees a clear page and a client can tell 
 400 tampered or stale form (unknown or repeated fields, bad ticket); a failed CSRF check (the
 form left open too long) re-shows the form with the answers kept and a fresh token (400);
 413 body too large; 422 answers that need correcting (form re-shown with the answers kept);
-409 form already submitted (a double click or resent POST: the first response counts, nothing
-more is stored) or invitation code already used; 403 unknown or missing invitation code.
+409 form already submitted (a double click, a resent POST, or a form opened before this
+browser's response to the wave was accepted: the first response counts, nothing more is
+stored) or invitation code already used; 403 unknown or missing invitation code.
 Invitation codes travel only in POST bodies (the code page posts to /s/<id>/code), never in a
 URL; 429 too many requests from one client (surveyapp.rate_limits); 403 with the form re-shown
 when an open wave asks for a proof of work (SURVEYAPP_POW_OPEN_WAVES) and none came.
-A valid POST stores the response and redirects (303) to the thank-you page. A POST from the
-form's language button re-shows the form in the other language with the answers kept (200),
-without checking or storing them, so the form's one-time ticket stays unused.
+A valid POST stores the response and redirects (303) to the thank-you page, remembering in a
+signed cookie that this browser has answered the wave (survey_done.py): the form page then
+answers "already received" (200), with a link to a new response only on a kiosk wave. The form
+page is never cached (Cache-Control: no-store). A POST from the form's language button re-shows
+the form in the other language with the answers kept (200), without checking or storing them,
+so the form's one-time ticket stays unused.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
+from functools import cached_property
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as HTTPResponse
 
+from surveyapp.blueprints.survey_done import answered_at, remember_answered
+from surveyapp.blueprints.survey_layouts import (
+    CODE_MARK,
+    CSRF_MARK,
+    TICKET_MARK,
+    FormLayout,
+    form_layout,
+)
 from surveyapp.extensions import db
-from surveyapp.forms import Places, SurveyForm, build_survey_form
+from surveyapp.forms import SurveyForm
 from surveyapp.i18n import (
     SWITCH_FIELD,
     current_language,
@@ -35,11 +49,11 @@ from surveyapp.i18n import (
     refresh_locale,
     template_context,
 )
-from surveyapp.models.survey import InvitationCode, Wave
+from surveyapp.models.survey import InvitationCode, QuestionnaireVersion, Wave
 from surveyapp.services import proof_of_work
-from surveyapp.services.catalog import questionnaire_of
 from surveyapp.services.invitations import find_code
 from surveyapp.services.submission import (
+    FormTicket,
     Submission,
     SubmissionRejected,
     issue_form_ticket,
@@ -55,6 +69,9 @@ bp.app_context_processor(template_context)
 # The locale is cached on the app context; a context reused across requests (as the test
 # client does inside an app context) must not keep the previous request's language.
 bp.before_app_request(refresh_locale)
+# The wave and its questionnaire version's identity in one query (the YAML text only on a
+# layout's first build).
+WAVE_WITH_VERSION = joinedload(Wave.questionnaire_version).defer(QuestionnaireVersion.source_text)
 
 
 @bp.get("/")
@@ -62,38 +79,41 @@ def index() -> str:
     return render_template("survey/index.html", waves=open_waves())
 
 
+@bp.after_request
+def no_store_form(response: HTTPResponse) -> HTTPResponse:
+    """The form holds a one-time ticket and a resident's answers: never from a cache, so Back
+    after a submit asks the server again (which answers "already received")."""
+    if request.endpoint == "survey.form":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/s/<int:wave_id>", methods=["GET", "POST"])
-def form(wave_id: int) -> HTTPResponse | tuple[str, int]:
-    page = _form_page(_collecting_wave(wave_id))
+def form(wave_id: int) -> HTTPResponse | str | tuple[str, int]:
+    wave = _collecting_wave(wave_id)
+    answered = answered_at(wave.id) if wave.mode == "open" else None
+    if request.method == "GET" and answered is not None and not _new_response_asked(wave):
+        return _already_received(wave), 200
+    page = _form_page(wave)
     if not isinstance(page, _FormPage):
         return page
-    wave, survey_form, places, invitation = page
-    lang = current_language()
     if request.method == "GET":
-        survey_form.ticket.data = issue_form_ticket(wave)
-        return _show(wave, survey_form, places), 200
+        return _fresh_form(page)
     if posted_switch():  # the same answers in the other language: not checked, not stored
-        return _show(wave, survey_form, places), 200
-    _reject_unknown_fields(survey_form)
-    if not survey_form.validate():
-        return _show(wave, survey_form, places), 422
-    if not _proof_of_work_done(wave, survey_form):
-        return _show(wave, survey_form, places, _("Your answers were not sent yet: this survey "
-                     "asks your browser to do a short automatic check first, which needs "
-                     "JavaScript. Please turn JavaScript on, or wait until the check below says "
-                     "it is done, and press “Submit answers” again.")), 403
-    try:
-        ticket = read_form_ticket(survey_form.ticket.data or "", wave)
-        submit_response(wave, _submission(wave, survey_form, ticket, invitation, lang))
-    except SubmissionRejected as rejected:
-        db.session.rollback()
-        return _rejected(rejected)
-    db.session.commit()
-    return redirect(url_for("survey.thanks", wave_id=wave.id, lang=lang), 303)
+        return _show(page), 200
+    _reject_unknown_fields(page.form)
+    if not page.form.validate():
+        return _show(page), 422
+    if not _proof_of_work_done(page):
+        return _show(page, _("Your answers were not sent yet: this survey asks your browser to "
+                             "do a short automatic check first, which needs JavaScript. Please "
+                             "turn JavaScript on, or wait until the check below says it is done, "
+                             "and press “Submit answers” again.")), 403
+    return _accept(page, answered)
 
 
 @bp.route("/s/<int:wave_id>/code", methods=["GET", "POST"])
-def enter_code(wave_id: int) -> HTTPResponse | tuple[str, int]:
+def enter_code(wave_id: int) -> HTTPResponse | str | tuple[str, int]:
     """The invitation code, typed or filled in from the link's #fragment, arrives by POST only.
 
     A code in a URL would sit in access logs next to the client's address; so the code page
@@ -106,15 +126,47 @@ def enter_code(wave_id: int) -> HTTPResponse | tuple[str, int]:
     page = _form_page(wave)
     if not isinstance(page, _FormPage):
         return page
-    page.form.ticket.data = issue_form_ticket(wave)
-    return _show(page.wave, page.form, page.places), 200
+    return _fresh_form(page)
 
 
-class _FormPage(NamedTuple):
+def _new_response_asked(wave: Wave) -> bool:
+    """A kiosk's "start a new response" link: the next resident on a shared device."""
+    return wave.kiosk and request.args.get("new") == "1"
+
+
+def _accept(page: _FormPage, answered: int | None) -> HTTPResponse | tuple[str, int]:
+    """Store a valid response and answer 303, or show why not (nothing stored).
+
+    The redirect is built before the commit, so nothing after a successful commit can fail:
+    a client that sees an error may safely send again (its ticket makes a stored response a
+    "duplicate"), and one that sees 303 is stored.
+    """
+    wave, lang = page.wave, current_language()
+    try:
+        ticket = read_form_ticket(page.form.ticket.data or "", wave)
+        if answered is not None and not (wave.kiosk and ticket.issued_at.timestamp() > answered):
+            raise SubmissionRejected("duplicate", "this browser has answered the wave already")
+        stored = submit_response(wave, _submission(page, ticket, lang))
+    except SubmissionRejected as rejected:
+        db.session.rollback()
+        return _rejected(rejected, wave)
+    response = redirect(url_for("survey.thanks", wave_id=wave.id, lang=lang), 303)
+    if wave.mode == "open":
+        remember_answered(response, wave.id, stored.submitted_at)
+    db.session.commit()
+    return response
+
+
+@dataclass
+class _FormPage:
     wave: Wave
-    form: SurveyForm
-    places: Places
+    layout: FormLayout
     invitation: InvitationCode | None
+
+    @cached_property
+    def form(self) -> SurveyForm:
+        """The form bound to this request's answers (not needed for a fresh page once kept)."""
+        return self.layout.form_class()
 
 
 def _form_page(wave: Wave) -> _FormPage | tuple[str, int]:
@@ -124,10 +176,23 @@ def _form_page(wave: Wave) -> _FormPage | tuple[str, int]:
         invitation, problem = _invitation(wave)
         if invitation is None:
             return problem
-    places = _places(wave, current_language(), invitation)
-    survey_form = build_survey_form(questionnaire_of(wave.questionnaire_version),
-                                    current_language(), places)
-    return _FormPage(wave, survey_form, places, invitation)
+    layout = form_layout(wave, current_language(), invitation)
+    return _FormPage(wave, layout, invitation)
+
+
+def _fresh_form(page: _FormPage) -> str:
+    """The unanswered form: the layout's page rendered once, with this request's CSRF token,
+    ticket and (posted) invitation code put in. A proof-of-work challenge is bound to the
+    ticket, so such a wave's page is rendered whole each time."""
+    code = request.form.get("code", "") if page.invitation else ""
+    if proof_of_work.enabled_for(page.wave):
+        page.form.ticket.data, page.form.code.data = issue_form_ticket(page.wave), code
+        return _show(page)
+    if page.layout.fresh_page is None:
+        page.form.ticket.data, page.form.code.data = TICKET_MARK, CODE_MARK
+        page.layout.fresh_page = render_template(
+            "survey/form.html", csrf_token=lambda: CSRF_MARK, **_form_context(page))
+    return page.layout.fill(generate_csrf(), issue_form_ticket(page.wave), code)
 
 
 @bp.get("/s/<int:wave_id>/thanks")
@@ -138,7 +203,7 @@ def thanks(wave_id: int) -> str:
 
 def _collecting_wave(wave_id: int) -> Wave:
     """The wave, or an error page: 404 unknown, 403 not open yet, 410 closed."""
-    wave = db.session.get(Wave, wave_id)
+    wave = db.session.get(Wave, wave_id, options=[WAVE_WITH_VERSION])
     if wave is None:
         abort(404, _("There is no survey at this address. Please check the link you were given."))
     status = wave.status()
@@ -173,18 +238,6 @@ def _invitation(wave: Wave) -> tuple[InvitationCode | None, tuple[str, int] | No
     return invitation, None
 
 
-def _places(wave: Wave, lang: str, invitation: InvitationCode | None) -> Places:
-    """The districts (and streets) a resident may choose: the wave's, or the invitation's."""
-    districts = [d for d in wave.districts
-                 if invitation is None or d.code == invitation.district_code]
-    streets = {
-        d.code: tuple((s.code, s.name(lang)) for s in d.streets
-                      if invitation is None or invitation.street_code in (None, s.code))
-        for d in districts
-    }
-    return Places(tuple((d.code, d.name(lang)) for d in districts), streets)
-
-
 def _reject_unknown_fields(survey_form: SurveyForm) -> None:
     """A body with fields the form does not have, or a field twice, was not sent by our form."""
     for name in request.form:
@@ -194,7 +247,8 @@ def _reject_unknown_fields(survey_form: SurveyForm) -> None:
                          "survey page and answer again.", name=name[:40]))
 
 
-def _submission(wave: Wave, survey_form: SurveyForm, ticket, invitation, lang: str) -> Submission:
+def _submission(page: _FormPage, ticket: FormTicket, lang: str) -> Submission:
+    survey_form = page.form
     return Submission(
         district=survey_form.value("district") or "",
         street=survey_form.value("street"),
@@ -204,34 +258,42 @@ def _submission(wave: Wave, survey_form: SurveyForm, ticket, invitation, lang: s
         comment=survey_form.value("comment"),
         answers=survey_form.answers(),
         language=lang,
-        channel="invitation" if wave.mode == "invitation" else "web",
+        channel="invitation" if page.wave.mode == "invitation" else "web",
         duration_seconds=seconds_since(ticket.issued_at),
         token=ticket.token,
-        invitation=invitation,
+        invitation=page.invitation,
     )
 
 
-def _show(wave: Wave, survey_form: SurveyForm, places: Places, notice: str | None = None) -> str:
-    challenge = (proof_of_work.issue_challenge(survey_form.ticket.data or "")
-                 if proof_of_work.enabled_for(wave) else None)
-    return render_template("survey/form.html", wave=wave, form=survey_form,
-                           questionnaire=survey_form.questionnaire,
-                           district_names=dict(places.districts), switch_field=SWITCH_FIELD,
-                           notice=notice, proof_of_work=challenge,
-                           proof_of_work_field=proof_of_work.FIELD)
+def _form_context(page: _FormPage, notice: str | None = None) -> dict:
+    challenge = (proof_of_work.issue_challenge(page.form.ticket.data or "")
+                 if proof_of_work.enabled_for(page.wave) else None)
+    return dict(wave=page.wave, form=page.form, questionnaire=page.form.questionnaire,
+                district_names=dict(page.layout.places.districts), switch_field=SWITCH_FIELD,
+                notice=notice, proof_of_work=challenge, proof_of_work_field=proof_of_work.FIELD)
 
 
-def _proof_of_work_done(wave: Wave, survey_form: SurveyForm) -> bool:
+def _proof_of_work_done(page: _FormPage) -> bool:
     """An open wave configured for it needs a solved challenge bound to this form's ticket."""
-    return not proof_of_work.enabled_for(wave) or proof_of_work.is_solved(
-        request.form.get(proof_of_work.FIELD, ""), survey_form.ticket.data or "")
+    return not proof_of_work.enabled_for(page.wave) or proof_of_work.is_solved(
+        request.form.get(proof_of_work.FIELD, ""), page.form.ticket.data or "")
 
 
-def _rejected(rejected: SubmissionRejected) -> tuple[str, int]:
+def _show(page: _FormPage, notice: str | None = None) -> str:
+    """The form with the posted answers (and their errors)."""
+    return render_template("survey/form.html", **_form_context(page, notice))
+
+
+def _already_received(wave: Wave) -> str:
+    """This browser's response to the wave is stored: say so, and offer a new response only on
+    a kiosk (a shared device)."""
+    return render_template("survey/received.html", wave=wave)
+
+
+def _rejected(rejected: SubmissionRejected, wave: Wave) -> tuple[str, int]:
+    if rejected.reason == "duplicate":
+        return _already_received(wave), 409
     pages = {
-        "duplicate": (409, _("Already received"),
-                      _("We have already received your answers from this form. Thank you! "
-                        "Nothing more needs to be done.")),
         "code_used": (409, _("Code already used"),
                       _("This code has already been used. Each code admits one response.")),
         "code_mismatch": (403, _("Invitation not valid here"),
@@ -258,14 +320,15 @@ def csrf_failed(error: CSRFError) -> tuple[str, int]:
     ticket is kept, so the time taken still counts from the first display).
     """
     if request.endpoint == "survey.form" and request.method == "POST":
-        wave = db.session.get(Wave, (request.view_args or {}).get("wave_id"))
+        wave = db.session.get(Wave, (request.view_args or {}).get("wave_id"),
+                              options=[WAVE_WITH_VERSION])
         if wave is not None and wave.status() == "open":
             page = _form_page(wave)
             if not isinstance(page, _FormPage):
                 return page
             notice = _("For your security this form expired before it was sent. Your answers "
                        "are kept below: please check them and press “Submit answers” again.")
-            return _show(page.wave, page.form, page.places, notice), 400
+            return _show(page, notice), 400
     titles = in_both_languages(lambda: _("Please reload the page"))
     messages = in_both_languages(lambda: _(
         "Your answers could not be accepted because the form's security check failed "

@@ -115,6 +115,9 @@ class Wave(db.Model):
     opens_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     closes_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     mode: Mapped[str] = mapped_column(sa.String(16), default="open")
+    # Answered on shared devices (a kiosk in a service hall): after a response the page offers
+    # a new one to the next resident, where otherwise a browser answers an open wave once.
+    kiosk: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     # The margin set the wave's reports are weighted to; None: the newest fitting set at the
     # time of analysis. RESTRICT, not SET NULL: deleting the set behind published numbers must

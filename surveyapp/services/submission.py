@@ -92,6 +92,9 @@ def seconds_since(moment: datetime, now: datetime | None = None) -> int:
 def submit_response(wave: Wave, submission: Submission, now: datetime | None = None) -> Response:
     """Add the response, its answers and its spent token/code to the session (flushed).
 
+    Three statements whatever the questionnaire's length: the spent token, the response, and
+    its answers in one multi-row INSERT.
+
     Raises SubmissionRejected with reason 'closed' (wave not open), 'duplicate' (this form was
     already submitted), 'code_used' (invitation spent meanwhile) or 'code_mismatch' (the
     invitation is for another wave or place). On 'duplicate' the session must be rolled back.
@@ -117,22 +120,25 @@ def submit_response(wave: Wave, submission: Submission, now: datetime | None = N
         channel=submission.channel,
         submitted_at=moment,
         duration_seconds=submission.duration_seconds,
-        answers=[Answer(item_id=item, value=value) for item, value in submission.answers.items()],
     )
     db.session.add(response)
     db.session.flush()
+    if submission.answers:
+        db.session.execute(sa.insert(Answer), [
+            {"response_id": response.id, "wave_id": wave.id, "item_id": item, "value": value}
+            for item, value in submission.answers.items()
+        ])
     return response
 
 
 def _spend_form_token(wave: Wave, token: str, moment: datetime) -> None:
-    """Insert the token; its primary key makes a second insert fail, even from a racing request."""
-    if db.session.get(FormToken, token) is not None:
-        raise SubmissionRejected("duplicate")
-    db.session.add(FormToken(token=token, wave_id=wave.id, used_at=moment))
+    """Insert the token; its primary key makes a second insert fail, whether the first was an
+    earlier request or a racing one (no SELECT first: the INSERT is the check)."""
     try:
-        db.session.flush()
+        db.session.execute(sa.insert(FormToken).values(token=token, wave_id=wave.id,
+                                                       used_at=moment))
     except sa.exc.IntegrityError as error:
-        raise SubmissionRejected("duplicate", "form token spent by a concurrent request") from error
+        raise SubmissionRejected("duplicate", "form token already spent") from error
 
 
 def _spend_invitation(wave: Wave, submission: Submission) -> None:

@@ -40,18 +40,23 @@ def create_wave(
     mode: str = "open",
     sample_design: str = DEFAULT_DESIGN,
     lonely_psu: str = DEFAULT_LONELY_PSU,
+    kiosk: bool = False,
 ) -> Wave:
     """Validate and add a wave (flushed, not committed). Times are converted to UTC.
 
     ``sample_design`` and ``lonely_psu`` declare how the sample is drawn (one of
     surveyapp.models.survey.SAMPLE_DESIGNS and LONELY_PSU_RULES); a design the geography or the
     questionnaire cannot support is refused (WaveError naming the field) and nothing is added.
+    ``kiosk``: answered on shared devices, so one browser may send several responses (open
+    waves only; an invitation code admits one response wherever it is typed).
     """
     codes = sorted(set(district_codes))
     if not label.strip():
         raise WaveError("label: must not be empty (e.g. '2024')")
     if mode not in WAVE_MODES:
         raise WaveError(f"mode: expected one of {', '.join(WAVE_MODES)}, got {mode!r}")
+    if kiosk and mode != "open":
+        raise WaveError("kiosk: only an open-link wave can be answered on shared devices")
     if not codes:
         raise WaveError("districts: a wave must cover at least one district")
     districts = db.session.scalars(sa.select(District).where(District.code.in_(codes))).all()
@@ -70,6 +75,7 @@ def create_wave(
         mode=mode,
         sample_design=sample_design,
         lonely_psu=lonely_psu,
+        kiosk=kiosk,
     )
     db.session.add(wave)
     db.session.flush()

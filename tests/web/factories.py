@@ -75,6 +75,7 @@ def make_wave(
     closes_at: datetime | None = None,
     sample_design: str = "district",
     lonely_psu: str = "adjust",
+    kiosk: bool = False,
 ) -> Wave:
     """A wave of a shipped questionnaire: open now (default), or closed a day ago if not ``open``.
 
@@ -88,7 +89,7 @@ def make_wave(
     if closes_at is None:
         closes_at = now + timedelta(days=30) if open else now - timedelta(days=1)
     wave = create_wave(label, version, districts, opens_at, closes_at, mode, sample_design,
-                       lonely_psu)
+                       lonely_psu, kiosk=kiosk)
     db.session.commit()
     return wave
 

@@ -122,3 +122,34 @@ def test_switching_language_mid_form_keeps_the_answers(browser, app, caplog):
     assert (kept_district, kept_answer) == ("310109", "7")
     assert "Please correct" in summary  # Enter submitted (and was checked), in English
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
+
+
+def test_back_or_a_second_tab_after_a_submit_store_no_second_response(browser, app, caplog):
+    """Open the form in two tabs of one browser, submit the first, press Back (the form page is
+    never cached, so the browser asks again and is told "already received") and refresh, then
+    submit the second tab: still one response."""
+    caplog.set_level(logging.WARNING, logger="werkzeug")
+    wave = make_wave()
+    questionnaire = questionnaire_for(wave)
+
+    with live_server(app) as base:
+        context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+        first, second = context.new_page(), context.new_page()
+        for tab in (first, second):
+            tab.goto(f"{base}/s/{wave.id}?lang=en")
+        answer_citizen_questionnaire(first, questionnaire, "en")
+        first.wait_for_url(f"**/s/{wave.id}/thanks**")
+        first.go_back()
+        after_back = first.get_by_role("heading", level=1).inner_text()
+        forms_after_back = first.get_by_role("button", name="Submit answers").count()
+        first.reload()
+        after_refresh = first.get_by_role("heading", level=1).inner_text()
+        form_heading = second.get_by_role("heading", level=1).inner_text()
+        answer_citizen_questionnaire(second, questionnaire, "en")
+        second.wait_for_function(f"document.querySelector('h1').innerText != {form_heading!r}")
+        second_tab = second.get_by_role("heading", level=1).inner_text()
+        context.close()
+
+    assert (after_back, after_refresh, second_tab) == ("Already received",) * 3
+    assert forms_after_back == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1

@@ -1,7 +1,7 @@
 """Many residents at once: every accepted response is stored exactly once (PostgreSQL).
 
-A real threaded server and 8 clients, each with its own cookie jar, fetch the form and submit
-it; some forms are submitted twice at the same moment, as a double click would. SQLite
+A real threaded server and 8 clients, each form with its own cookie jar, fetch the form and
+submit it; some forms are submitted twice at the same moment, as a double click would. SQLite
 serialises writers with a file lock, so this test is about PostgreSQL's row-level behaviour.
 """
 from __future__ import annotations
@@ -37,10 +37,12 @@ def postgres_only(backend):
 
 
 def resident(base: str, wave_id: int, bodies: list[dict[str, str]]) -> Counter:
-    """One client: fetch and submit its forms in turn; return the status codes it received."""
+    """One client: fetch and submit its forms in turn, each from a fresh browser (a browser
+    answers a wave once); return the status codes it received."""
     statuses: Counter = Counter()
-    with requests.Session() as session, ThreadPoolExecutor(2) as twins:
+    with ThreadPoolExecutor(2) as twins:
         for number, body in enumerate(bodies, 1):
+            session = requests.Session()
             page = session.get(f"{base}/s/{wave_id}", timeout=60)
             page.raise_for_status()
             data = {**form_fields(page.text), **body}
@@ -51,6 +53,7 @@ def resident(base: str, wave_id: int, bodies: list[dict[str, str]]) -> Counter:
                                 for f in [twins.submit(post), twins.submit(post)])
             else:
                 statuses[post().status_code] += 1
+            session.close()
     return statuses
 
 

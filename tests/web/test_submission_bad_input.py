@@ -129,7 +129,7 @@ def test_resent_post_stores_one_response(client):
 
     assert first.status_code == 303
     assert second.status_code == 409
-    assert "我们已经收到您通过此问卷提交的回答" in second.get_data(as_text=True)
+    assert "您对这份问卷的回答已经收到" in second.get_data(as_text=True)
     assert stored_counts()[0] == 1
 
 

@@ -1,0 +1,28 @@
+"""gunicorn settings for surveyapp: ``gunicorn -c gunicorn.conf.py wsgi:app``.
+
+The README's "Serving" section explains each choice. Override any of them on the command line
+(``-b 0.0.0.0:8000``, ``-w 4``) or in GUNICORN_CMD_ARGS; the application's own settings stay in
+SURVEYAPP_* variables (surveyapp/config.py).
+"""
+import multiprocessing
+
+bind = "127.0.0.1:8000"
+# One process per core; each serves 4 requests at once with threads, so a resident whose
+# request waits on the database does not hold a whole process.
+workers = multiprocessing.cpu_count()
+worker_class = "gthread"
+threads = 4
+# Every worker builds its own application, engine and connection pool after the fork:
+# nothing (threads, sockets, pooled connections) is shared with the master or a sibling.
+preload_app = False
+# A request that takes longer than this is cut and its worker replaced; a resident's submit
+# takes milliseconds, a district report (the slowest page) a few seconds.
+timeout = 60
+graceful_timeout = 30
+keepalive = 5
+# Workers are replaced after this many requests (spread by the jitter, so not all at once):
+# bounds the memory any one process can accumulate.
+max_requests = 5000
+max_requests_jitter = 500
+# No control socket: nothing here uses it, and it would be one more thread in the master.
+control_socket_disable = True
