@@ -56,6 +56,7 @@ ENDPOINTS = {
     "survey.form": Access("public"),
     "survey.thanks": Access("public"),
     "survey.enter_code": Access("public"),
+    "health.healthz": Access("public"),
     "auth.login": Access("public"),
     "auth.logout": Access("public"),
     "api.openapi": Access("public"),
