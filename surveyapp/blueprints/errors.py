@@ -25,6 +25,19 @@ def register(app: Flask) -> None:
 
     for kind in DATABASE_UNAVAILABLE:
         app.register_error_handler(kind, database_unavailable)
+    app.teardown_appcontext(release_session)
+
+
+def release_session(error: BaseException | None) -> None:
+    """Give the request's connection back even if the database went away after the response
+    was made. Registered after Flask-SQLAlchemy's teardown, so it runs first: there, a ROLLBACK
+    on a connection the server closed would raise after the response and reach the resident
+    as a 500."""
+    try:
+        db.session.remove()
+    except DATABASE_UNAVAILABLE:
+        db.session().invalidate()  # close without ROLLBACK; the pool replaces the connection
+        db.session.remove()
 
 
 def database_unavailable(error: Exception):
@@ -33,7 +46,7 @@ def database_unavailable(error: Exception):
     try:
         db.session.rollback()
     except sa.exc.SQLAlchemyError:  # the connection is gone; the pool replaces it next time
-        db.session.invalidate()
+        db.session().invalidate()
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
     if request.path.startswith(API_PATH_PREFIX):
         from surveyapp.blueprints.api import http_error

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
+from surveyapp.blueprints.errors import release_session
 from surveyapp.blueprints.survey_done import COOKIE
 from surveyapp.extensions import db
 from tests.web.factories import form_post, make_wave, stored_counts
@@ -116,3 +117,23 @@ def test_healthz_checks_the_database(client):
     with database_down():
         assert client.get("/healthz").status_code == 503
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_connection_lost_before_the_teardown_is_released_quietly(app, monkeypatch):
+    """The server may close the connection between the view and the teardown's ROLLBACK (a
+    database restart): the teardown drops the connection instead of raising after the
+    response, which gunicorn would turn into a 500."""
+    close = sa.orm.Session.close
+    failed = []
+
+    def close_after_restart(session):
+        if not failed:
+            failed.append(True)
+            raise sa.exc.OperationalError("ROLLBACK", {}, Exception("server closed the connection"))
+        close(session)
+
+    db.session.execute(sa.text("SELECT 1"))  # a transaction is open on a connection
+    monkeypatch.setattr(sa.orm.Session, "close", close_after_restart)
+    release_session(None)
+    assert failed == [True]
+    assert db.session.scalar(sa.text("SELECT 1")) == 1  # the next request gets a connection
