@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 
 from surveyapp.exports.codebook import Codebook, Variable
-from surveyapp.exports.frame import export_frame
 from surveyapp.exports.design_snippets import spss_snippet, stata_snippet
-from surveyapp.exports.r_syntax import (
+from surveyapp.exports.frame import export_frame
+from surveyapp.exports.rsnippet import r_snippet
+from surveyapp.exports.snippet_syntax import (
     r_comment,
     r_name,
     r_string,
@@ -23,7 +24,6 @@ from surveyapp.exports.r_syntax import (
     stata_comment,
     stata_string,
 )
-from surveyapp.exports.rsnippet import r_snippet
 
 # A title that, pasted raw into the snippet's comment line, ran system() when sourced.
 HOSTILE_TITLE = 'Wave 2024\nsystem("touch pwned_title")\r\u2028system("touch pwned_cr") # "'

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from surveyapp.exports.codebook import Codebook
 from surveyapp.exports.dta_writer import stata_names
-from surveyapp.exports.r_syntax import spss_comment, spss_string, stata_comment, stata_string
 from surveyapp.exports.sav_writer import spss_names
+from surveyapp.exports.snippet_syntax import spss_comment, spss_string, stata_comment, stata_string
 
 # R's survey.lonely.psu -> Stata's singleunit(): fail leaves the SE missing, remove and
 # certainty count the stratum as 0, adjust centres at the grand mean, average scales.

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from surveyapp.exports.codebook import Codebook
 from surveyapp.exports.dta_writer import stata_names
-from surveyapp.exports.r_syntax import r_comment, r_name, r_string
 from surveyapp.exports.sav_writer import spss_names
+from surveyapp.exports.snippet_syntax import r_comment, r_name, r_string
 
 # {file} is an R string literal (r_string), {classes} R code built from r_name and r_string.
 READERS = {
@@ -28,7 +28,7 @@ def r_snippet_path(export_path: Path) -> Path:
 def r_snippet(codebook: Codebook, file_name: str, fmt: str) -> str:
     """R code that loads ``file_name`` (run it from the folder holding the file).
 
-    Every text from outside (title, file name, column names) is escaped for R (r_syntax).
+    Every text from outside (title, file name, column names) is escaped for R (snippet_syntax).
     """
     renamed = {"dta": stata_names, "sav": spss_names}
     exported = renamed[fmt](codebook.names) if fmt in renamed else {n: n for n in codebook.names}
