@@ -128,6 +128,7 @@ def load_config() -> dict[str, Any]:
         "SURVEYAPP_QUESTIONNAIRE_DIR": os.environ.get(
             "SURVEYAPP_QUESTIONNAIRE_DIR", str(PROJECT_ROOT / "questionnaires")
         ),
+        "SURVEYAPP_STORAGE_URL": os.environ.get("SURVEYAPP_STORAGE_URL", ""),  # "": instance/store
         "SURVEYAPP_SUPPRESS_BELOW": int(os.environ.get("SURVEYAPP_SUPPRESS_BELOW", "30")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("SURVEYAPP_MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         "SESSION_COOKIE_HTTPONLY": True,
