@@ -34,13 +34,23 @@ def browser():
         chromium.close()
 
 
+def reveal(page, locator):
+    """``locator``, after pressing Next until it is on the page shown: with JavaScript on the
+    form is paged (static/paged-form.js); without, everything is on one page already."""
+    next_button = page.locator("#page-next")
+    while not locator.is_visible() and next_button.is_visible():
+        next_button.click()
+    return locator
+
+
 def answer_citizen_questionnaire(page, questionnaire, lang: str) -> None:
     """Fill every question the way a resident would: by visible labels, and by keyboard."""
     demographics = {d.id: d for d in questionnaire.demographics}
     page.get_by_label(demographics["district"].text.get(lang)).select_option("310109")
     page.get_by_label(demographics["street"].text.get(lang)).select_option("310109002")
     for number, item in enumerate(ordered_items(questionnaire), 1):
-        group = page.get_by_role("group", name=f"{number}. {item.text.get(lang)}", exact=True)
+        group = reveal(page, page.get_by_role("group", name=f"{number}. {item.text.get(lang)}",
+                                              exact=True))
         if number == 1:  # keyboard only: focus the first radio, arrow to 3, then to 4
             group.get_by_role("radio").first.focus()
             page.keyboard.press("Space")
