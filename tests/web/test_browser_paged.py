@@ -162,6 +162,26 @@ def test_a_resident_who_comes_back_continues_where_they_left_off(browser, app):
     assert cleared == ("", "第1页，共5页", 0)
 
 
+def test_switching_language_on_a_page_comes_back_to_that_page(browser, app):
+    """The language button posts the whole form: the server re-shows it in English with the
+    answers, and the script opens the page the resident was on (no "welcome back" notice:
+    nothing had to be filled in from the browser)."""
+    wave = make_wave()
+    first = ordered_items(questionnaire_for(wave))[0]
+    with live_server(app) as base:
+        page = browser.new_page(viewport=PHONES["360"])
+        page.goto(form_url(base, wave, "zh"))
+        page.locator("#district").select_option("310109")
+        page.get_by_role("button", name=NEXT["zh"]).click()
+        page.locator(f"label[for='q_{first.id}-8']").click()  # 9
+        page.get_by_role("button", name="English").click()
+        page.wait_for_load_state()
+        shown = (progress(page), page.locator(f"input[name='q_{first.id}']:checked").get_attribute(
+            "value"), page.locator("#resume-notice").is_visible())
+        page.close()
+    assert shown == ("Page 2 of 5", "9", False)
+
+
 def test_the_browser_never_keeps_the_invitation_code_or_the_tokens(browser, app):
     wave = make_wave(mode="invitation", districts=["310109"])
     code = generate_codes(wave, "310109", 1)[0]
@@ -233,44 +253,53 @@ def axe_violations(page) -> list[str]:
     return [f"{v['id']}: {v['nodes'][0]['target']}" for v in found]
 
 
-def resident_pages(base: str, lang: str) -> dict[str, str]:
-    """Every kind of page a resident can meet, by name: its URL (a form URL is paged through)."""
+def check_the_form(page, found: dict[str, list[str]], questionnaire, lang: str) -> None:
+    """axe on each page of the form, on the form re-shown with errors, on the thank-you page
+    and on the "already received" page that opening the form again then shows."""
+    address, number = page.url, 1
+    found["form page 1"] = axe_violations(page)
+    while page.locator("#page-next").is_visible():
+        page.locator("#page-next").click()
+        number += 1
+        found[f"form page {number}"] = axe_violations(page)
+    page.locator("#submit-answers").click()  # nothing answered: the errors are listed
+    page.wait_for_load_state()
+    found["form with errors"] = axe_violations(page)
+    answer_citizen_questionnaire(page, questionnaire, lang)
+    page.wait_for_url("**/thanks**")
+    found["thanks"] = axe_violations(page)
+    page.goto(address)
+    found["already received"] = axe_violations(page)
+
+
+def check_the_code_page(page, found: dict[str, list[str]]) -> None:
+    found["code entry"] = axe_violations(page)
+    page.locator("#code").fill("WRONG-CODE1")
+    page.locator("button.button").click()
+    page.wait_for_load_state()
+    found["code entry, wrong code"] = axe_violations(page)
+
+
+@pytest.mark.parametrize("width", PHONES)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_axe_finds_nothing_on_any_resident_page(browser, app, lang, width):
     suffix = "?lang=en" if lang == "en" else ""
     open_wave = make_wave(districts=["310109", "310110"])
     invitation = make_wave("2023", mode="invitation", districts=["310109"])
     closed = make_wave("2022", open=False)
     later = make_wave("2025", opens_at=utcnow() + timedelta(days=3),
                       closes_at=utcnow() + timedelta(days=30))
-    return {"landing": f"{base}/{suffix}", "form": f"{base}/s/{open_wave.id}{suffix}",
-            "code entry": f"{base}/s/{invitation.id}{suffix}",
-            "closed": f"{base}/s/{closed.id}{suffix}", "not open yet": f"{base}/s/{later.id}{suffix}",
-            "unknown": f"{base}/s/999999{suffix}",
-            "thanks": f"{base}/s/{open_wave.id}/thanks{suffix}"}
-
-
-@pytest.mark.parametrize("width", PHONES)
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_axe_finds_nothing_on_any_resident_page(browser, app, lang, width):
     found: dict[str, list[str]] = {}
     with live_server(app) as base:
         page = browser.new_page(viewport=PHONES[width])
-        for name, url in resident_pages(base, lang).items():
-            page.goto(url)
+        for name, path in [("landing", "/"), ("closed", f"/s/{closed.id}"),
+                           ("not open yet", f"/s/{later.id}"), ("unknown", "/s/999999")]:
+            page.goto(base + path + suffix)
             found[name] = axe_violations(page)
-            if name == "form":
-                number = 1
-                while page.locator("#page-next").is_visible():
-                    page.locator("#page-next").click()
-                    number += 1
-                    found[f"form page {number}"] = axe_violations(page)
-                page.locator("#submit-answers").click()  # nothing answered: errors listed
-                page.wait_for_load_state()
-                found["form with errors"] = axe_violations(page)
-            if name == "code entry":
-                page.locator("#code").fill("WRONG-CODE1")
-                page.locator("button.button").click()
-                page.wait_for_load_state()
-                found["code entry, wrong code"] = axe_violations(page)
+        page.goto(f"{base}/s/{invitation.id}{suffix}")
+        check_the_code_page(page, found)
+        page.goto(f"{base}/s/{open_wave.id}{suffix}")
+        check_the_form(page, found, questionnaire_for(open_wave), lang)
         page.close()
-    assert len(found) == 13
+    assert len(found) == 14
     assert {name: problems for name, problems in found.items() if problems} == {}
