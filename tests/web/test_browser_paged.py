@@ -239,10 +239,17 @@ def test_a_0_to_10_scale_fits_one_row(browser, app, width):
     with live_server(app) as base:
         page = browser.new_page(viewport=PHONES[width])
         page.goto(form_url(base, wave, "en"))
+        page.locator("#district").select_option("310109")
+        page.locator("#street").select_option("310109002")
         page.get_by_role("button", name=NEXT["en"]).click()
         boxes = scale_rows(page)[0]
         assert_scales_fit_one_row(page, PHONES[width]["width"])
+        reveal(page, page.locator("#submit-answers")).click()  # unanswered: beside a red bar
+        page.wait_for_load_state()
+        shown_with_errors = progress(page)
+        assert_scales_fit_one_row(page, PHONES[width]["width"])
         page.close()
+    assert shown_with_errors == "Page 2 of 5"
     assert len(boxes) == 11
 
 
