@@ -123,6 +123,25 @@ def test_a_resident_pages_through_the_form(browser, app, lang, width):
     assert complaints == []
 
 
+def test_without_javascript_the_form_is_one_page_with_streets_grouped_by_district(browser, app):
+    wave = make_wave(districts=["310109", "310110"])
+    with live_server(app) as base:
+        page = browser.new_page(viewport=PHONES["360"], java_script_enabled=False)
+        page.goto(form_url(base, wave, "zh"))
+        pages_shown = [p.is_visible() for p in page.locator(".form-page").all()]
+        paging = [page.locator(f"#{name}").is_visible()
+                  for name in ("form-progress", "page-back", "page-next", "resume-notice")]
+        submit = page.locator("#submit-answers").is_visible()
+        groups = page.locator("#street optgroup").evaluate_all(
+            "groups => groups.map(g => [g.label, g.querySelectorAll('option').length,"
+            " [...g.querySelectorAll('option')].every(o => o.value.startsWith("
+            "g.dataset.district))])")
+        page.close()
+    assert pages_shown == [True] * 5 and paging == [False] * 4 and submit
+    assert [label for label, _count, _own in groups] == ["虹口区", "杨浦区"]
+    assert all(count > 1 and own for _label, count, own in groups)
+
+
 def test_a_resident_who_comes_back_continues_where_they_left_off(browser, app):
     wave = make_wave()
     questionnaire = questionnaire_for(wave)
