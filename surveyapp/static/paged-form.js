@@ -129,15 +129,30 @@
       return -1;
     }
 
-    back.addEventListener("click", function () { show(current - 1, true); });
-    next.addEventListener("click", function () { show(current + 1, true); });
+    /* Next adds a browser history entry, so that a phone's own Back button goes to the page
+       before instead of leaving the form; the form's Back button only relabels the entry. */
+    function forward() {
+      show(current + 1, true);
+      history.pushState({ surveyPage: current }, "");
+    }
+    back.addEventListener("click", function () {
+      show(current - 1, true);
+      history.replaceState({ surveyPage: current }, "");
+    });
+    next.addEventListener("click", forward);
+    window.addEventListener("popstate", function (event) {
+      var state = event.state;  // null for a jump to an #anchor (an error link, the skip link)
+      if (state && typeof state.surveyPage === "number" && state.surveyPage !== current) {
+        show(state.surveyPage, true);
+      }
+    });
     /* Enter in a field before the last page goes on to the next page, not to the server. */
     form.addEventListener("keydown", function (event) {
       var target = event.target;
       if (event.key !== "Enter" || current === pages.length - 1 || target.tagName === "TEXTAREA" ||
           target.tagName === "BUTTON" || pageOf(target) < 0) { return; }
       event.preventDefault();
-      show(current + 1, true);
+      forward();
     });
     /* A link of the error summary opens the page of the answer it names. */
     document.addEventListener("click", function (event) {
@@ -148,7 +163,13 @@
     });
     progress.hidden = false;
     back.parentNode.classList.add("paged");
-    return { show: show, pageOf: pageOf };
+    return {
+      open: function (index, moveFocus) {  // not a step of the history: a fresh start here
+        show(index, moveFocus);
+        history.replaceState({ surveyPage: current }, "");
+      },
+      pageOf: pageOf
+    };
   }
 
   function start() {
@@ -174,7 +195,7 @@
 
     var firstError = document.querySelector(".error-summary a[href^='#']");
     var wrong = firstError && document.getElementById(firstError.getAttribute("href").slice(1));
-    pager.show(wrong && pager.pageOf(wrong) >= 0 ? pager.pageOf(wrong) : page, false);
+    pager.open(wrong && pager.pageOf(wrong) >= 0 ? pager.pageOf(wrong) : page, false);
 
     var notice = document.getElementById("resume-notice");
     if (restored && notice) {
@@ -186,7 +207,7 @@
         });
         updateStreets();
         notice.hidden = true;
-        pager.show(0, true);
+        pager.open(0, true);
       });
     }
   }

@@ -103,6 +103,10 @@ def test_a_resident_pages_through_the_form(browser, app, lang, width):
         street_kept = page.get_by_label(street_label).input_value()
         page.get_by_role("button", name=NEXT[lang]).click()
         answer_kept = page.locator(f"input[name='q_{first.id}']:checked").get_attribute("value")
+        page.get_by_role("button", name=NEXT[lang]).click()
+        page.go_back()  # the browser's own Back: the page before, the answers kept
+        after_browser_back = (progress(page), page.locator(
+            f"input[name='q_{first.id}']:checked").get_attribute("value"))
         page.get_by_role("button", name=BACK[lang]).click()
         answer_citizen_questionnaire(page, questionnaire, lang)
         page.wait_for_url(f"**/s/{wave.id}/thanks**")
@@ -115,6 +119,7 @@ def test_a_resident_pages_through_the_form(browser, app, lang, width):
     assert streets[0] == "" and all(code.startswith("310109") for code in streets[1:])
     assert 1 < len(streets) < all_streets  # Huangpu's streets are gone once Hongkou is chosen
     assert (street_kept, answer_kept) == ("310109002", "7")
+    assert after_browser_back == (second_page, "7")
     assert forgotten is None  # the thank-you page cleared what the browser kept
     stored = db.session.scalars(sa.select(Response)).one()
     assert (stored.language, stored.street_code) == (lang, "310109002")
@@ -199,6 +204,26 @@ def test_switching_language_on_a_page_comes_back_to_that_page(browser, app):
             "value"), page.locator("#resume-notice").is_visible())
         page.close()
     assert shown == ("Page 2 of 5", "9", False)
+
+
+def test_an_error_link_opens_the_page_of_its_question(browser, app):
+    """Submitted with answers missing: the form comes back on the page of the first error, and
+    the summary's link to a later question opens that question's page."""
+    wave = make_wave()
+    sex = next(d for d in questionnaire_for(wave).demographics if d.id == "sex")
+    with live_server(app) as base:
+        page = browser.new_page(viewport=PHONES["390"])
+        page.goto(form_url(base, wave, "en"))
+        page.locator("#district").select_option("310109")
+        page.locator("#street").select_option("310109002")
+        reveal(page, page.locator("#submit-answers")).click()
+        page.wait_for_load_state()
+        first_shown = progress(page)
+        page.locator(".error-summary a", has_text=sex.text.en).click()
+        shown = (progress(page), page.get_by_role("group", name=sex.text.en).is_visible())
+        page.close()
+    assert first_shown == "Page 2 of 5"
+    assert shown == ("Page 5 of 5", True)
 
 
 def test_the_browser_never_keeps_the_invitation_code_or_the_tokens(browser, app):
