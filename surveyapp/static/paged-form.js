@@ -203,7 +203,9 @@
       document.getElementById("resume-forget").addEventListener("click", function () {
         forget(wave);
         answerFields(form).forEach(function (field) {
-          if (field.type === "radio") { field.checked = false; } else { field.value = ""; }
+          if (field.type === "radio") { field.checked = false; }
+          else if (field.tagName === "SELECT") { field.selectedIndex = 0; }  // "Please choose"
+          else { field.value = ""; }
         });
         updateStreets();
         notice.hidden = true;
