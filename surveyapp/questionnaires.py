@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import yaml
+from flask_babel import gettext as _
 
 from surveyapp.bounded_parsers import UNSTORABLE, BoundedSafeLoader
 
@@ -40,11 +41,28 @@ _ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _CHOICE_VALUE = re.compile(r"[a-z0-9][a-z0-9_+\-]{0,39}")
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One problem: the file, where in it (a path such as ``items[3].scale``; may be empty)
+    and why. Kept structured so a page can show the place in words and a converter (XLSForm)
+    can map the path back to its own cells."""
+
+    source: str
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.path}: {self.reason}" if self.path else \
+            f"{self.source}: {self.reason}"
+
+
 class QuestionnaireError(ValueError):
     """Every problem found in one or more files, each as ``file: path: reason``."""
 
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
+    def __init__(self, problems: Iterable[str | Problem]):
+        problems = list(problems)
+        self.details = [p if isinstance(p, Problem) else Problem("", "", p) for p in problems]
+        self.problems = [str(problem) for problem in problems]
         super().__init__("\n".join(self.problems))
 
 
@@ -264,11 +282,31 @@ class Checker:
 
     def __init__(self, source_name: str):
         self.source = source_name
-        self.problems: list[str] = []
+        self.details: list[Problem] = []
+        # (what, name) -> (index in details, uses) of an unknown scale/dimension: one line
+        # per name however many items use it (one root cause, one line).
+        self.unknown_references: dict[tuple[str, str], tuple[int, int]] = {}
+
+    @property
+    def problems(self) -> list[str]:
+        return [str(problem) for problem in self.details]
 
     def problem(self, path: str, reason: str) -> None:
-        self.problems.append(f"{self.source}: {path}: {reason}" if path else
-                             f"{self.source}: {reason}")
+        self.details.append(Problem(self.source, path, reason))
+
+    def unknown_reference(self, path: str, what: str, name: str) -> None:
+        """Report an unknown name at its first use; later uses only raise its count."""
+        reason = (_("unknown scale '%(name)s'", name=name) if what == "scale" else
+                  _("unknown dimension '%(name)s'", name=name))
+        if (what, name) not in self.unknown_references:
+            self.unknown_references[what, name] = (len(self.details), 1)
+            self.problem(path, reason)
+            return
+        index, uses = self.unknown_references[what, name]
+        self.unknown_references[what, name] = (index, uses + 1)
+        first = self.details[index]
+        self.details[index] = Problem(first.source, first.path, reason + _(
+            " (and %(count)d more uses)", count=uses))
 
     def load_yaml(self, data: bytes) -> Any:
         """Parse UTF-8 YAML; syntax errors and duplicate keys are reported with their line."""
@@ -417,8 +455,8 @@ class Checker:
         return True
 
     def fail_if_problems(self) -> None:
-        if self.problems:
-            raise QuestionnaireError(self.problems)
+        if self.details:
+            raise QuestionnaireError(self.details)
 
 
 def join(path: str, key: str) -> str:
@@ -635,6 +673,10 @@ def _read_item(check: Checker, value: Any, path: str, refs: _References) -> Item
 _INVALID = object()
 
 
+def _loose(name: str) -> str:
+    return name.strip().casefold()
+
+
 def _read_reference(check: Checker, entry: dict[str, Any], key: str, path: str,
                     valid: Iterable[str], declared: set[Any]) -> Any:
     """The id an item refers to; None if absent, _INVALID (after reporting) if unusable."""
@@ -645,8 +687,10 @@ def _read_reference(check: Checker, entry: dict[str, Any], key: str, path: str,
     if name is None:
         return _INVALID
     if name not in valid:
-        if name not in declared:
-            check.problem(join(path, key), f"unknown {key} '{name}'")
+        # An entry declared with a bad id (reported already) explains the reference too,
+        # also when only letter case or spaces differ ('Sat10' declared, 'sat10' used).
+        if _loose(name) not in {_loose(d) for d in declared}:
+            check.unknown_reference(join(path, key), key, name)
         return _INVALID
     return name
 
