@@ -355,8 +355,8 @@ def test_one_root_cause_is_one_line():
     with pytest.raises(QuestionnaireError) as bad_id:
         parse_questionnaire(text.replace("- id: sat10", "- id: Sat10", 1), "citizen.yaml")
     assert bad_id.value.problems == [
-        "citizen.yaml: scales[0].id: 'Sat10' is not a valid id (lower-case letter, then a-z, "
-        "0-9 or _; at most 40)"]
+        ("citizen.yaml: scales[0].id: 'Sat10' is not a valid id (lower-case letter, then a-z, "
+        "0-9 or _; at most 40)")]
     with pytest.raises(QuestionnaireError) as missing:
         parse_questionnaire(text.replace("- id: sat10", "- id: satisfaction", 1), "citizen.yaml")
     uses = text.count("scale: sat10")

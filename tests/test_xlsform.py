@@ -136,7 +136,7 @@ def test_a_kobotoolbox_workbook_imports():
     assert [item.required for item in questionnaire.items] == [True, False, True]
     sat = questionnaire.scales["sat"]
     assert (sat.values, sat.dont_know.value) == ((1, 2, 3, 4, 5), 99)
-    assert questionnaire.scale_of("s_staff").values == tuple(range(0, 11))
+    assert questionnaire.scale_of("s_staff").values == tuple(range(11))
     assert questionnaire.dimensions[0].name.zh == "服务"
     assert [c.value for c in questionnaire.demographic("sex").choices] == ["male", "female"]
     assert questionnaire.comment.max_length == 500
@@ -150,20 +150,20 @@ def test_every_problem_is_placed_at_its_sheet_row_and_column():
         "bands": {"A2": 95},
     })
     assert problems_of(data) == [
-        "form.xlsx: sheet survey, row 4, column A: choice list 'sat100' is not in the choices "
-        "sheet",
+        ("form.xlsx: sheet survey, row 4, column A: choice list 'sat100' is not in the choices "
+        "sheet"),
         "form.xlsx: sheet survey, row 6, column E: 'maybe' is not yes or no",
         "form.xlsx: sheet choices, row 3, column B: expected an integer, got a string",
-        "form.xlsx: sheet survey, row 5, column B: 'Bad Id' is not a valid id (lower-case "
-        "letter, then a-z, 0-9 or _; at most 40)",
+        ("form.xlsx: sheet survey, row 5, column B: 'Bad Id' is not a valid id (lower-case "
+        "letter, then a-z, 0-9 or _; at most 40)"),
         "form.xlsx: sheet bands, row 1: no band covers 90-95",
     ]
 
 
 def test_a_missing_translation_is_placed_at_its_cell():
     data = edited(exported("government.yaml"), {"survey": {"D4": None}})
-    assert problems_of(data) == ["form.xlsx: sheet survey, row 4, column D: expected a "
-                                 "non-empty string, got nothing (null)"]
+    assert problems_of(data) == [("form.xlsx: sheet survey, row 4, column D: expected a "
+                                 "non-empty string, got nothing (null)")]
 
 
 def test_unsupported_question_types_and_structure_are_reported():
@@ -188,5 +188,5 @@ def test_missing_sheets_and_columns_are_named():
 
 def test_a_file_that_is_no_workbook_is_one_clear_problem():
     assert problems_of(b"schema_version: 1\n") == [
-        "form.xlsx: not an Excel workbook (.xlsx); save the XLSForm as .xlsx and upload it "
-        "again"]
+        ("form.xlsx: not an Excel workbook (.xlsx); save the XLSForm as .xlsx and upload it "
+        "again")]

@@ -12,10 +12,13 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from surveyapp.extensions import db
+from surveyapp.geography import District as GeographyDistrict
+from surveyapp.geography import Street as GeographyStreet
 from surveyapp.models.survey import District, QuestionnaireVersion, Response, Street, Wave
 from surveyapp.questionnaires import (
     Geography,
     Questionnaire,
+    Text,
     load_geography,
     parse_questionnaire,
 )
@@ -48,6 +51,14 @@ def sync_geography(geography: Geography) -> None:
             _upsert(streets, Street, street.code, district_code=district.code,
                     name_zh=street.name.zh, name_en=street.name.en)
     db.session.flush()
+
+
+def stored_districts() -> tuple[GeographyDistrict, ...]:
+    """The database's districts and streets as geography records (for an XLSForm's lists)."""
+    districts = db.session.scalars(sa.select(District).order_by(District.code))
+    return tuple(GeographyDistrict(d.code, Text(d.name_zh, d.name_en), tuple(
+        GeographyStreet(s.code, Text(s.name_zh, s.name_en), d.code) for s in d.streets))
+        for d in districts)
 
 
 def _upsert(existing: dict, model: type, code: str, **values: str) -> None:

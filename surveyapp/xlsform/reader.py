@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -145,10 +146,12 @@ def _placed(reader: _Reader, problem: Problem) -> Problem:
 
 def _load_sheets(reader: _Reader, data: bytes) -> dict[str, _Sheet]:
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises zipfile, KeyError and XML errors for a non-workbook
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        # what openpyxl raises for a file that is no workbook, or one with parts missing
         reader.problems.append(Problem(reader.source, "", _(
             "not an Excel workbook (.xlsx); save the XLSForm as .xlsx and upload it again")))
         return {}

@@ -5,6 +5,8 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext as _
+
 from surveyapp.questionnaires import Demographic, Questionnaire, Scale, Text
 from surveyapp.xlsform.columns import (
     BANDS,
@@ -85,8 +87,8 @@ def _item_rows(questionnaire: Questionnaire) -> list[dict[str, Any]]:
             rows.append({"type": "end_group"})
         if item.dimension != current and item.dimension is not None:
             if item.dimension in seen:
-                raise ExportError(f"items of dimension '{item.dimension}' are not consecutive; "
-                                  "an XLSForm group holds them together")
+                raise ExportError(_("items of dimension '%(id)s' are not consecutive; an "
+                                    "XLSForm group holds them together", id=item.dimension))
             seen.append(item.dimension)
             dimension = questionnaire.dimension(item.dimension)
             rows.append({"type": "begin_group", "name": dimension.id, **_labels(dimension.name),
@@ -97,8 +99,8 @@ def _item_rows(questionnaire: Questionnaire) -> list[dict[str, Any]]:
     if current is not None:
         rows.append({"type": "end_group"})
     if seen != [dimension.id for dimension in questionnaire.dimensions]:
-        raise ExportError("the dimensions' items are not in the dimensions' order; an XLSForm "
-                          "records the order of the groups only")
+        raise ExportError(_("the dimensions' items are not in the dimensions' order; an "
+                            "XLSForm records the order of the groups only"))
     return rows
 
 
