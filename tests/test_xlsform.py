@@ -149,13 +149,13 @@ def test_every_problem_is_placed_at_its_sheet_row_and_column():
         "choices": {"B3": "x"},
         "bands": {"A2": 95},
     })
-    assert problems_of(data) == [
+    assert problems_of(data) == [  # in workbook order, one per cell
         ("form.xlsx: sheet survey, row 4, column A: choice list 'sat100' is not in the choices "
-        "sheet"),
+         "sheet"),
+        ("form.xlsx: sheet survey, row 5, column B: 'Bad Id' is not a valid id (lower-case "
+         "letter, then a-z, 0-9 or _; at most 40)"),
         "form.xlsx: sheet survey, row 6, column E: 'maybe' is not yes or no",
         "form.xlsx: sheet choices, row 3, column B: expected an integer, got a string",
-        ("form.xlsx: sheet survey, row 5, column B: 'Bad Id' is not a valid id (lower-case "
-        "letter, then a-z, 0-9 or _; at most 40)"),
         "form.xlsx: sheet bands, row 1: no band covers 90-95",
     ]
 

@@ -279,8 +279,7 @@ def wave_quality(wave_id: int):
         "admin/quality.html", wave=wave, flags=flags, counts=quality.flag_counts(wave.id),
         manual_form=forms.ManualExclusionForm(), selection_form=forms.ExcludeSelectedForm(),
         describe_kind=quality.describe_kind, kind_name=quality.kind_name,
-        kinds=sorted({"speeder", "straightliner", "duplicate", "manual"}
-                     | {flag.kind for flag, _response in flags}),
+        kinds=quality.KINDS,
         places=_place_names(response for _flag, response in flags))
 
 

@@ -34,6 +34,7 @@ SPEEDER_RATIO = 1 / 3
 MIN_RESPONSES_FOR_MEDIAN = 10
 STRAIGHT_MIN_ITEMS = 5
 DUPLICATE_KEYS = ("district", "street", "sex", "age_group", "residence_years")
+KINDS = ("speeder", "straightliner", "duplicate", "manual")  # the review page's order
 
 
 class QualityError(ValueError):

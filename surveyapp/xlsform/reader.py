@@ -11,7 +11,6 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import yaml
@@ -36,6 +35,7 @@ from surveyapp.xlsform.columns import (
     TRANSLATED,
 )
 
+SHEET_ORDER = (SURVEY, CHOICES, SETTINGS, BANDS)
 MAX_ROWS = 5000  # per sheet: a questionnaire has dozens; this bounds a hostile upload
 DEFAULT_COMMENT_LENGTH = 500  # a Kobo text question has no length limit; ours needs one
 # Metadata a KoboToolbox form records by itself; they ask the resident nothing.
@@ -60,6 +60,12 @@ class Cell:
         return _("sheet %(sheet)s, row %(row)d, column %(column)s", sheet=self.sheet,
                  row=self.row, column=self.column)
 
+    def order(self) -> tuple[int, int, int, str]:
+        """Workbook order: sheet, row, then column (A before B, Z before AA)."""
+        column = self.column or ""
+        return (SHEET_ORDER.index(self.sheet) if self.sheet in SHEET_ORDER else -1,
+                self.row or 0, len(column), column)
+
 
 @dataclass
 class _Row:
@@ -81,14 +87,25 @@ class _Sheet:
     rows: list[_Row]
 
 
+
 @dataclass
 class _Reader:
     source: str
-    problems: list[Problem] = field(default_factory=list)
+    located: list[tuple[Cell, str]] = field(default_factory=list)
     cells: dict[str, Cell] = field(default_factory=dict)
 
     def problem(self, cell: Cell, reason: str) -> None:
-        self.problems.append(Problem(self.source, cell.describe(), reason))
+        self.located.append((cell, reason))
+
+    @property
+    def problems(self) -> list[Problem]:
+        """One problem per cell (the first found: later ones share its cause), in workbook
+        order, so a sheet reads top to bottom."""
+        first: dict[Cell, str] = {}
+        for cell, reason in self.located:
+            first.setdefault(cell, reason)
+        return [Problem(self.source, cell.describe(), reason)
+                for cell, reason in sorted(first.items(), key=lambda entry: entry[0].order())]
 
     def at(self, path: str, sheet: _Sheet, row: _Row, column: str | None = None) -> None:
         """Remember where ``path`` came from; a column the sheet lacks is at its header row."""
@@ -123,22 +140,18 @@ def read_xlsform(data: bytes, source_name: str) -> tuple[Questionnaire, str]:
     try:
         questionnaire = parse_questionnaire(text, source_name)
     except QuestionnaireError as error:  # reported with the sheet's own problems, at once
-        # A cell the sheet reading already faulted gets no second line for the same cause.
-        faulted = {problem.path for problem in reader.problems}
-        reader.problems += [placed for placed in map(partial(_placed, reader), error.details)
-                            if placed.path not in faulted]
+        for problem in error.details:
+            reader.problem(_cell_of(reader, problem.path), problem.reason)
     if reader.problems:
         raise QuestionnaireError(reader.problems)
     return questionnaire, text
 
 
-def _placed(reader: _Reader, problem: Problem) -> Problem:
-    """The validator's problem at the cell its path came from (or the nearest enclosing one)."""
-    path = problem.path
+def _cell_of(reader: _Reader, path: str) -> Cell:
+    """The cell a validator path came from (or the nearest enclosing one's)."""
     while path and path not in reader.cells:
         path = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", path) if re.search(r"[.\[]", path) else ""
-    cell = reader.cells.get(path, Cell(SURVEY))
-    return Problem(reader.source, cell.describe(), problem.reason)
+    return reader.cells.get(path, Cell(SURVEY))
 
 
 # --------------------------------------------------------------------------- the workbook
@@ -152,12 +165,12 @@ def _load_sheets(reader: _Reader, data: bytes) -> dict[str, _Sheet]:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
         # what openpyxl raises for a file that is no workbook, or one with parts missing
-        reader.problems.append(Problem(reader.source, "", _(
-            "not an Excel workbook (.xlsx); save the XLSForm as .xlsx and upload it again")))
-        return {}
+        raise QuestionnaireError([Problem(reader.source, "", _(
+            "not an Excel workbook (.xlsx); save the XLSForm as .xlsx and upload it again"))]) \
+            from None
     sheets = {}
     names = {name.strip().lower(): name for name in workbook.sheetnames}
-    for wanted in (SURVEY, CHOICES, SETTINGS, BANDS):
+    for wanted in SHEET_ORDER:
         if wanted not in names:
             reader.problem(Cell(wanted), _("the workbook has no '%(sheet)s' sheet",
                                            sheet=wanted))
