@@ -19,7 +19,7 @@ from surveyapp.blueprints.admin_problems import shown_problem
 from surveyapp.extensions import db
 from surveyapp.localtime import format_local, to_local, utc_offset, zone_label
 from surveyapp.models.margins import MarginSet
-from surveyapp.models.quality import QualityFlag
+from surveyapp.models.quality import FLAG_KINDS, QualityFlag
 from surveyapp.models.survey import District, QuestionnaireVersion, Street, Wave
 from surveyapp.models.survey import Response as SurveyResponse
 from surveyapp.questionnaires import QuestionnaireError, parse_questionnaire
@@ -279,7 +279,7 @@ def wave_quality(wave_id: int):
         "admin/quality.html", wave=wave, flags=flags, counts=quality.flag_counts(wave.id),
         manual_form=forms.ManualExclusionForm(), selection_form=forms.ExcludeSelectedForm(),
         describe_kind=quality.describe_kind, kind_name=quality.kind_name,
-        kinds=quality.KINDS,
+        kinds=FLAG_KINDS,
         places=_place_names(response for _flag, response in flags))
 
 

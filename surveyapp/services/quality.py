@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 
 from surveyapp.extensions import db
 from surveyapp.models.accounts import User
-from surveyapp.models.quality import FLAG_KINDS, QualityFlag
+from surveyapp.models.quality import QualityFlag
 from surveyapp.models.survey import Response
 from surveyapp.queries import RESPONSE_COLUMNS, responses_frame
 from surveyapp.services import audit
@@ -34,7 +34,6 @@ SPEEDER_RATIO = 1 / 3
 MIN_RESPONSES_FOR_MEDIAN = 10
 STRAIGHT_MIN_ITEMS = 5
 DUPLICATE_KEYS = ("district", "street", "sex", "age_group", "residence_years")
-KINDS = FLAG_KINDS  # in the order the review page explains them
 
 
 class QualityError(ValueError):
