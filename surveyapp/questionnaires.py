@@ -517,8 +517,9 @@ def load_questionnaires(directory: str | Path) -> list[Questionnaire]:
             continue
         key = (questionnaire.id, questionnaire.version)
         if key in seen:
-            problems.append(f"{path.name}: id: questionnaire '{key[0]}' version '{key[1]}' "
-                            f"is also defined in {seen[key]}")
+            problems.append(f"{path.name}: id: " + _(
+                "questionnaire '%(id)s' version '%(version)s' is also defined in %(file)s",
+                id=key[0], version=key[1], file=seen[key]))
             continue
         seen[key] = path.name
         loaded.append(questionnaire)

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from surveyapp.extensions import db
 from surveyapp.geography import District as GeographyDistrict
@@ -94,11 +95,11 @@ def sync_questionnaire(questionnaire: Questionnaire, source_text: str) -> Questi
         stored = QuestionnaireVersion(key=questionnaire.id, version=str(questionnaire.version))
         db.session.add(stored)
     elif has_responses(stored):
-        raise CatalogError(
-            f"{questionnaire.source_name}: questionnaire '{questionnaire.id}' version "
-            f"{questionnaire.version} changed after responses were stored for it; "
-            "give the edited file a new version number"
-        )
+        raise CatalogError(_(
+            "%(source)s: questionnaire '%(id)s' version %(version)s changed after responses "
+            "were stored for it; give the edited file a new version number",
+            source=questionnaire.source_name, id=questionnaire.id,
+            version=questionnaire.version))
     stored.content_hash = questionnaire.content_hash
     stored.source_text = source_text
     stored.title_zh = questionnaire.title.zh
