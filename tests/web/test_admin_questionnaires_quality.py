@@ -150,6 +150,7 @@ def test_a_refused_selection_changes_nothing(client, admin):
     post(client, url, {"flag": ids, "reason": ""})
     post(client, url, {"flag": [*ids, "99999"], "reason": "one is not of this wave"})
     post(client, url, {"reason": "nothing ticked"})
+    assert post(client, url, {"flag": ["x1"], "reason": "not a flag id"}).status_code == 302
     assert client.post(url, data={"flag": ids, "reason": "no token"}).status_code == 400
     assert excluded_flags() == [False, False]
     assert "response.exclude" not in {action for _who, action in audit_actions()}
