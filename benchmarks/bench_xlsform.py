@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from surveyapp.questionnaires import load_geography, load_questionnaire  # noqa: E402
-from surveyapp.xlsform.reader import read_xlsform  # noqa: E402
-from surveyapp.xlsform.writer import write_xlsform  # noqa: E402
+from surveyapp.questionnaires import load_geography, load_questionnaire
+from surveyapp.xlsform.reader import read_xlsform
+from surveyapp.xlsform.writer import write_xlsform
 
 FOLDER = Path(__file__).resolve().parents[1] / "questionnaires"
 
