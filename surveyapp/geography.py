@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
+
 from surveyapp.questionnaires import (
     Checker,
     Text,
@@ -114,9 +116,9 @@ def _read_street(check: Checker, value: Any, path: str, district_code: str | Non
     code = check.read_string(entry.get("code"), join(path, "code"))
     if code is not None and district_code is not None and not (
             code.startswith(district_code) and re.fullmatch(r"\d{3}", code[len(district_code):])):
-        check.problem(join(path, "code"), f"'{code}' does not belong to district "
-                                          f"{district_code} (expected {district_code} followed "
-                                          "by 3 digits, as a quoted string)")
+        check.problem(join(path, "code"), _(
+            "'%(code)s' does not belong to district %(district)s (expected %(district)s "
+            "followed by 3 digits, as a quoted string)", code=code, district=district_code))
         code = None
     name = check.read_text(entry.get("name"), join(path, "name"))
     if code is None or name is None:

@@ -21,6 +21,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import yaml
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from surveyapp.bounded_parsers import UNSTORABLE, BoundedSafeLoader
 
@@ -40,11 +42,28 @@ _ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _CHOICE_VALUE = re.compile(r"[a-z0-9][a-z0-9_+\-]{0,39}")
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One problem: the file, where in it (a path such as ``items[3].scale``; may be empty)
+    and why. Kept structured so a page can show the place in words and a converter (XLSForm)
+    can map the path back to its own cells."""
+
+    source: str
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.path}: {self.reason}" if self.path else \
+            f"{self.source}: {self.reason}"
+
+
 class QuestionnaireError(ValueError):
     """Every problem found in one or more files, each as ``file: path: reason``."""
 
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
+    def __init__(self, problems: Iterable[str | Problem]):
+        problems = list(problems)
+        self.details = [p if isinstance(p, Problem) else Problem("", "", p) for p in problems]
+        self.problems = [str(problem) for problem in problems]
         super().__init__("\n".join(self.problems))
 
 
@@ -221,7 +240,7 @@ class _StrictLoader(BoundedSafeLoader):
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
-        for key_node, _ in node.value:
+        for key_node, _value in node.value:
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, str) and key in seen:
                 self.duplicates.append((key_node.start_mark.line + 1, key))
@@ -248,8 +267,8 @@ def _quiet_if_missing(read: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _type_name(value: object) -> str:
-    names = {dict: "a mapping", list: "a list", str: "a string", bool: "true/false",
-             int: "an integer", float: "a number", type(None): "nothing (null)"}
+    names = {dict: _("a mapping"), list: _("a list"), str: _("a string"), bool: _("true/false"),
+             int: _("an integer"), float: _("a number"), type(None): _("nothing (null)")}
     return names.get(type(value), type(value).__name__)
 
 
@@ -264,18 +283,38 @@ class Checker:
 
     def __init__(self, source_name: str):
         self.source = source_name
-        self.problems: list[str] = []
+        self.details: list[Problem] = []
+        # (what, name) -> (index in details, uses) of an unknown scale/dimension: one line
+        # per name however many items use it (one root cause, one line).
+        self.unknown_references: dict[tuple[str, str], tuple[int, int]] = {}
+
+    @property
+    def problems(self) -> list[str]:
+        return [str(problem) for problem in self.details]
 
     def problem(self, path: str, reason: str) -> None:
-        self.problems.append(f"{self.source}: {path}: {reason}" if path else
-                             f"{self.source}: {reason}")
+        self.details.append(Problem(self.source, path, reason))
+
+    def unknown_reference(self, path: str, what: str, name: str) -> None:
+        """Report an unknown name at its first use; later uses only raise its count."""
+        reason = (_("unknown scale '%(name)s'", name=name) if what == "scale" else
+                  _("unknown dimension '%(name)s'", name=name))
+        if (what, name) not in self.unknown_references:
+            self.unknown_references[what, name] = (len(self.details), 1)
+            self.problem(path, reason)
+            return
+        index, uses = self.unknown_references[what, name]
+        self.unknown_references[what, name] = (index, uses + 1)
+        first = self.details[index]
+        self.details[index] = Problem(first.source, first.path, reason + _(
+            " (and %(count)d more uses)", count=uses))
 
     def load_yaml(self, data: bytes) -> Any:
         """Parse UTF-8 YAML; syntax errors and duplicate keys are reported with their line."""
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            self.problem("", f"not UTF-8 text (bad byte at offset {exc.start})")
+            self.problem("", _("not UTF-8 text (bad byte at offset %(offset)d)", offset=exc.start))
             return None
         loader = _StrictLoader(text)
         loader.duplicates = []
@@ -283,16 +322,17 @@ class Checker:
             document = loader.get_single_data()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            self.problem(where, f"invalid YAML: {exc.problem or exc.context}")
+            where = _("line %(line)d, column %(column)d", line=mark.line + 1,
+                      column=mark.column + 1) if mark else ""
+            self.problem(where, _("invalid YAML: %(reason)s", reason=exc.problem or exc.context))
             return None
         except yaml.YAMLError as exc:
-            self.problem("", f"invalid YAML: {exc}")
+            self.problem("", _("invalid YAML: %(reason)s", reason=exc))
             return None
         finally:
             loader.dispose()
         for line, key in loader.duplicates:
-            self.problem(f"line {line}", f"duplicate key '{key}'")
+            self.problem(_("line %(line)d", line=line), _("duplicate key '%(key)s'", key=key))
         return document
 
     @_quiet_if_missing
@@ -300,27 +340,29 @@ class Checker:
                      optional: Iterable[str] = ()) -> dict[str, Any] | None:
         """A mapping with exactly the allowed keys; reports unknown and missing keys."""
         if not isinstance(value, dict):
-            self.problem(path or "(top level)", f"expected a mapping, got {_type_name(value)}")
+            self.problem(path or _("(top level)"), _("expected a mapping, got %(got)s",
+                                                     got=_type_name(value)))
             return None
         required, optional = tuple(required), tuple(optional)
         allowed = required + optional
         for key in value:
             if key not in allowed:
-                self.problem(join(path, str(key)),
-                             f"unknown key (expected one of: {', '.join(allowed)})")
+                self.problem(join(path, str(key)), _("unknown key (expected one of: %(keys)s)",
+                                                     keys=", ".join(allowed)))
         for key in required:
             if key not in value:
-                self.problem(join(path, key), "missing (required)")
+                self.problem(join(path, key), _("missing (required)"))
         return {key: MISSING for key in required} | value
 
     @_quiet_if_missing
     def read_list(self, value: Any, path: str, min_length: int = 1) -> list[Any] | None:
         if not isinstance(value, list):
-            self.problem(path, f"expected a list, got {_type_name(value)}")
+            self.problem(path, _("expected a list, got %(got)s", got=_type_name(value)))
             return None
         if len(value) < min_length:
-            self.problem(path, f"expected at least {min_length} entr"
-                               f"{'y' if min_length == 1 else 'ies'}, got {len(value)}")
+            self.problem(path, ngettext("expected at least %(num)d entry, got %(got)d",
+                                        "expected at least %(num)d entries, got %(got)d",
+                                        min_length, got=len(value)))
             return None
         return value
 
@@ -328,25 +370,25 @@ class Checker:
     def read_string(self, value: Any, path: str, pattern: re.Pattern[str] | None = None,
                     expected: str = "") -> str | None:
         if not isinstance(value, str) or not value.strip():
-            self.problem(path, f"expected a non-empty string, got {_type_name(value)}")
+            self.problem(path, _("expected a non-empty string, got %(got)s", got=_type_name(value)))
             return None
         if UNSTORABLE.search(value):  # YAML's "\0" and "\ud800" escapes make them
-            self.problem(path, "contains a NUL character or a lone surrogate, which no text "
-                               "can hold; remove it")
+            self.problem(path, _("contains a NUL character or a lone surrogate, which no text "
+                                 "can hold; remove it"))
             return None
         if pattern is not None and not pattern.fullmatch(value):
-            self.problem(path, f"'{value}' is not {expected}")
+            self.problem(path, _("'%(value)s' is not %(expected)s", value=value, expected=expected))
             return None
         return value
 
     def read_id(self, value: Any, path: str) -> str | None:
-        return self.read_string(value, path, _ID,
-                                "a valid id (lower-case letter, then a-z, 0-9 or _; at most 40)")
+        return self.read_string(value, path, _ID, _(
+            "a valid id (lower-case letter, then a-z, 0-9 or _; at most 40)"))
 
     @_quiet_if_missing
     def read_int(self, value: Any, path: str) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(path, f"expected an integer, got {_type_name(value)}")
+            self.problem(path, _("expected an integer, got %(got)s", got=_type_name(value)))
             return None
         return value
 
@@ -355,14 +397,14 @@ class Checker:
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if not number or not math.isfinite(value):
             got = value if isinstance(value, float) else _type_name(value)
-            self.problem(path, f"expected a finite number, got {got}")
+            self.problem(path, _("expected a finite number, got %(got)s", got=got))
             return None
         return float(value)
 
     @_quiet_if_missing
     def read_bool(self, value: Any, path: str) -> bool | None:
         if not isinstance(value, bool):
-            self.problem(path, f"expected true or false, got {_type_name(value)}")
+            self.problem(path, _("expected true or false, got %(got)s", got=_type_name(value)))
             return None
         return value
 
@@ -370,8 +412,8 @@ class Checker:
     def read_text(self, value: Any, path: str) -> Text | None:
         """A ``{zh: ..., en: ...}`` mapping; both languages are required."""
         if not isinstance(value, dict):
-            self.problem(path, "expected a text in both languages, {zh: ..., en: ...}, "
-                               f"got {_type_name(value)}")
+            self.problem(path, _("expected a text in both languages, {zh: ..., en: ...}, "
+                                 "got %(got)s", got=_type_name(value)))
             return None
         mapping = self.read_mapping(value, path, LANGUAGES)
         if mapping is None:
@@ -398,8 +440,9 @@ class Checker:
                 continue
             entry_key = key(entry)
             if entry_key in first_seen:
-                self.problem(entry_path, f"duplicate {what} '{entry_key}' "
-                                         f"(already used by {path}[{first_seen[entry_key]}])")
+                self.problem(entry_path, _("duplicate %(what)s '%(key)s' (already used by "
+                                           "%(path)s[%(index)d])", what=what, key=entry_key,
+                                           path=path, index=first_seen[entry_key]))
                 continue
             first_seen[entry_key] = index
             result[index] = entry
@@ -411,14 +454,15 @@ class Checker:
             return True
         version = self.read_int(document["schema_version"], "schema_version")
         if version is not None and version != SCHEMA_VERSION:
-            self.problem("schema_version", f"unsupported version {version} "
-                                           f"(this surveyapp reads version {SCHEMA_VERSION})")
+            self.problem("schema_version", _("unsupported version %(version)d (this surveyapp "
+                                             "reads version %(supported)d)", version=version,
+                                             supported=SCHEMA_VERSION))
             return False
         return True
 
     def fail_if_problems(self) -> None:
-        if self.problems:
-            raise QuestionnaireError(self.problems)
+        if self.details:
+            raise QuestionnaireError(self.details)
 
 
 def join(path: str, key: str) -> str:
@@ -473,8 +517,9 @@ def load_questionnaires(directory: str | Path) -> list[Questionnaire]:
             continue
         key = (questionnaire.id, questionnaire.version)
         if key in seen:
-            problems.append(f"{path.name}: id: questionnaire '{key[0]}' version '{key[1]}' "
-                            f"is also defined in {seen[key]}")
+            problems.append(f"{path.name}: id: " + _(
+                "questionnaire '%(id)s' version '%(version)s' is also defined in %(file)s",
+                id=key[0], version=key[1], file=seen[key]))
             continue
         seen[key] = path.name
         loaded.append(questionnaire)
@@ -505,10 +550,10 @@ def _read_fields(check: Checker, top: dict[str, Any]) -> dict[str, Any]:
         "intro": check.read_text(top.get("intro"), "intro"),
     }
     scales = check.read_entries(top.get("scales"), "scales", lambda v, p: _read_scale(check, v, p),
-                                key=lambda s: s.id, what="scale id")
+                                key=lambda s: s.id, what=_("scale id"))
     dimensions = check.read_entries(top.get("dimensions"), "dimensions",
                                     lambda v, p: _read_dimension(check, v, p),
-                                    key=lambda d: d.id, what="dimension id")
+                                    key=lambda d: d.id, what=_("dimension id"))
     references = _References(
         scales={scale.id: scale for scale in scales.values()},
         dimensions={dimension.id for dimension in dimensions.values()},
@@ -517,7 +562,7 @@ def _read_fields(check: Checker, top: dict[str, Any]) -> dict[str, Any]:
     )
     items = check.read_entries(top.get("items"), "items",
                                lambda v, p: _read_item(check, v, p, references),
-                               key=lambda i: i.id, what="item id")
+                               key=lambda i: i.id, what=_("item id"))
     overall = _read_overall_item(check, top, items)
     _check_dimensions_used(check, top.get("items"), dimensions)
     return header | {
@@ -556,8 +601,8 @@ def _read_version(check: Checker, value: Any) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
-        check.problem("version", f"write the version as a quoted string (e.g. '{value}'), "
-                                 "a bare number loses trailing zeros")
+        check.problem("version", _("write the version as a quoted string (e.g. '%(value)s'), "
+                                   "a bare number loses trailing zeros", value=value))
         return None
     return check.read_string(value, "version")
 
@@ -576,13 +621,14 @@ def _read_scale(check: Checker, value: Any, path: str) -> Scale | None:
         return None
     values = [point.value for point in points]
     if values != list(range(values[0], values[0] + len(values))):
-        check.problem(join(path, "points"), "point values must be consecutive integers, "
-                                            f"lowest first (got {values})")
+        check.problem(join(path, "points"), _("point values must be consecutive integers, "
+                                              "lowest first (got %(values)s)", values=values))
         return None
     if dont_know is not None and values[0] <= dont_know.value <= values[-1]:
         check.problem(join(path, "dont_know.value"),
-                      f"{dont_know.value} lies inside the scale's range {values[0]}-{values[-1]}; "
-                      "the don't-know value must be outside it (e.g. 0 or 99)")
+                      _("%(value)d lies inside the scale's range %(low)d-%(high)d; the "
+                        "don't-know value must be outside it (e.g. 0 or 99)",
+                        value=dont_know.value, low=values[0], high=values[-1]))
         return None
     return Scale(id=scale_id, points=tuple(points), dont_know=dont_know)
 
@@ -604,7 +650,8 @@ def _read_dimension(check: Checker, value: Any, path: str) -> Dimension | None:
     name = check.read_text(dimension.get("name"), join(path, "name"))
     weight = check.read_number(dimension.get("weight", 1.0), join(path, "weight"))
     if weight is not None and weight <= 0:
-        check.problem(join(path, "weight"), f"must be a positive number, got {weight:g}")
+        check.problem(join(path, "weight"), _("must be a positive number, got %(got)s",
+                                                   got=f"{weight:g}"))
         weight = None
     if dimension_id is None or name is None or weight is None:
         return None
@@ -618,7 +665,8 @@ def _read_item(check: Checker, value: Any, path: str, refs: _References) -> Item
         return None
     item_id = check.read_id(item.get("id"), join(path, "id"))
     if item_id in RESERVED_IDS:
-        check.problem(join(path, "id"), f"'{item_id}' is reserved for a response field")
+        check.problem(join(path, "id"), _("'%(id)s' is reserved for a response field",
+                                               id=item_id))
         item_id = None
     text = check.read_text(item.get("text"), join(path, "text"))
     scale = _read_reference(check, item, "scale", path, refs.scales, refs.declared_scales)
@@ -635,6 +683,10 @@ def _read_item(check: Checker, value: Any, path: str, refs: _References) -> Item
 _INVALID = object()
 
 
+def _loose(name: str) -> str:
+    return name.strip().casefold()
+
+
 def _read_reference(check: Checker, entry: dict[str, Any], key: str, path: str,
                     valid: Iterable[str], declared: set[Any]) -> Any:
     """The id an item refers to; None if absent, _INVALID (after reporting) if unusable."""
@@ -645,8 +697,10 @@ def _read_reference(check: Checker, entry: dict[str, Any], key: str, path: str,
     if name is None:
         return _INVALID
     if name not in valid:
-        if name not in declared:
-            check.problem(join(path, key), f"unknown {key} '{name}'")
+        # An entry declared with a bad id (reported already) explains the reference too,
+        # also when only letter case or spaces differ ('Sat10' declared, 'sat10' used).
+        if _loose(name) not in {_loose(d) for d in declared}:
+            check.unknown_reference(join(path, key), key, name)
         return _INVALID
     return name
 
@@ -658,16 +712,16 @@ def _read_overall_item(check: Checker, top: dict[str, Any], items: dict[int, Ite
     overall = check.read_string(top["overall_item"], "overall_item")
     items_by_id = {item.id: item for item in items.values()}
     if overall in items_by_id and items_by_id[overall].dimension is not None:
-        check.problem("overall_item", f"item '{overall}' must have no dimension "
-                                      "(the overall item is scored on its own)")
+        check.problem("overall_item", _("item '%(id)s' must have no dimension (the overall "
+                                        "item is scored on its own)", id=overall))
         return None
     if overall is not None and overall not in _declared_ids(top["items"]):
-        check.problem("overall_item", f"unknown item '{overall}'")
+        check.problem("overall_item", _("unknown item '%(id)s'", id=overall))
         return None
     for index, item in items.items():
         if overall is not None and item.dimension is None and item.id != overall:
-            check.problem(f"items[{index}].dimension",
-                          "missing; only the overall item (overall_item) may have no dimension")
+            check.problem(f"items[{index}].dimension", _(
+                "missing; only the overall item (overall_item) may have no dimension"))
     return overall
 
 
@@ -679,16 +733,17 @@ def _check_dimensions_used(check: Checker, raw_items: Any,
     used = {entry.get("dimension") for entry in raw_items if isinstance(entry, dict)}
     for index, dimension in dimensions.items():
         if dimension.id not in used:
-            check.problem(f"dimensions[{index}]", f"no item belongs to dimension '{dimension.id}'")
+            check.problem(f"dimensions[{index}]", _("no item belongs to dimension '%(id)s'",
+                                                     id=dimension.id))
 
 
 def _read_demographics(check: Checker, value: Any) -> tuple[Demographic, ...]:
     demographics = check.read_entries(value, "demographics",
                                       lambda v, p: _read_demographic(check, v, p),
-                                      key=lambda d: d.id, what="demographic id")
+                                      key=lambda d: d.id, what=_("demographic id"))
     ids = _declared_ids(value)
     if "street" in ids and "district" not in ids:
-        check.problem("demographics", "a 'street' question needs a 'district' question too")
+        check.problem("demographics", _("a 'street' question needs a 'district' question too"))
     return tuple(demographics.values())
 
 
@@ -698,8 +753,9 @@ def _read_demographic(check: Checker, value: Any, path: str) -> Demographic | No
         return None
     demographic_id = check.read_string(entry.get("id"), join(path, "id"))
     if demographic_id is not None and demographic_id not in DEMOGRAPHIC_IDS:
-        check.problem(join(path, "id"), f"unknown demographic '{demographic_id}' "
-                                        f"(expected one of: {', '.join(DEMOGRAPHIC_IDS)})")
+        check.problem(join(path, "id"), _("unknown demographic '%(id)s' (expected one of: "
+                                          "%(ids)s)", id=demographic_id,
+                                          ids=", ".join(DEMOGRAPHIC_IDS)))
         demographic_id = None
     text = check.read_text(entry.get("text"), join(path, "text"))
     kind = _read_kind(check, entry.get("kind"), join(path, "kind"), demographic_id)
@@ -714,12 +770,13 @@ def _read_demographic(check: Checker, value: Any, path: str) -> Demographic | No
 def _read_kind(check: Checker, value: Any, path: str, demographic_id: str | None) -> str | None:
     kind = check.read_string(value, path)
     if kind is not None and kind not in DEMOGRAPHIC_KINDS:
-        check.problem(path, f"unknown kind '{kind}' (expected one of: "
-                            f"{', '.join(DEMOGRAPHIC_KINDS)})")
+        check.problem(path, _("unknown kind '%(kind)s' (expected one of: %(kinds)s)",
+                              kind=kind, kinds=", ".join(DEMOGRAPHIC_KINDS)))
         return None
     expected = demographic_id if demographic_id in ("district", "street") else "choice"
     if kind is not None and demographic_id is not None and kind != expected:
-        check.problem(path, f"the '{demographic_id}' question must have kind '{expected}'")
+        check.problem(path, _("the '%(id)s' question must have kind '%(kind)s'",
+                              id=demographic_id, kind=expected))
         return None
     return kind
 
@@ -728,16 +785,16 @@ def _read_choices(check: Checker, value: Any, path: str,
                   kind: str | None) -> tuple[Choice, ...] | None:
     if kind in ("district", "street"):
         if value is not None:
-            check.problem(path, f"not allowed for kind '{kind}' "
-                                "(the choices come from the geography file)")
+            check.problem(path, _("not allowed for kind '%(kind)s' (the choices come from "
+                                  "the geography file)", kind=kind))
             return None
         return ()
     if value is None:
         if kind == "choice":
-            check.problem(path, "missing (required for kind 'choice')")
+            check.problem(path, _("missing (required for kind 'choice')"))
         return None
     choices = check.read_entries(value, path, lambda v, p: _read_choice(check, v, p),
-                                 key=lambda c: c.value, what="choice value", min_length=2)
+                                 key=lambda c: c.value, what=_("choice value"), min_length=2)
     return tuple(choices.values())
 
 
@@ -746,7 +803,7 @@ def _read_choice(check: Checker, value: Any, path: str) -> Choice | None:
     if choice is None:
         return None
     code = check.read_string(choice.get("value"), join(path, "value"), _CHOICE_VALUE,
-                             "a valid code (a-z or 0-9 first, then a-z, 0-9, _, + or -)")
+                             _("a valid code (a-z or 0-9 first, then a-z, 0-9, _, + or -)"))
     label = check.read_text(choice.get("label"), join(path, "label"))
     return Choice(code, label) if code is not None and label is not None else None
 
@@ -758,7 +815,8 @@ def _read_comment(check: Checker, value: Any) -> Comment | None:
     text = check.read_text(comment.get("text"), "comment.text")
     max_length = check.read_int(comment.get("max_length"), "comment.max_length")
     if max_length is not None and max_length <= 0:
-        check.problem("comment.max_length", f"must be a positive integer, got {max_length}")
+        check.problem("comment.max_length", _("must be a positive integer, got %(got)d",
+                                               got=max_length))
         return None
     return Comment(text, max_length) if text is not None and max_length is not None else None
 
@@ -782,8 +840,8 @@ def _read_band(check: Checker, value: Any, path: str) -> Band | None:
     if lower is None or upper is None or label is None:
         return None
     if not (0 <= lower < upper <= 100):
-        check.problem(path, f"{lower:g}-{upper:g} is not a range within 0-100 "
-                            "(need 0 <= lower < upper <= 100)")
+        check.problem(path, _("%(range)s is not a range within 0-100 (need 0 <= lower < "
+                              "upper <= 100)", range=f"{lower:g}-{upper:g}"))
         return None
     return Band(lower, upper, label)
 
@@ -795,9 +853,9 @@ def _check_band_coverage(check: Checker, bands: list[Band]) -> None:
     edges.append((bands[-1].upper, 100.0))
     for end, start in edges:
         if start > end:
-            check.problem("bands", f"no band covers {end:g}-{start:g}")
+            check.problem("bands", _("no band covers %(range)s", range=f"{end:g}-{start:g}"))
         elif start < end:
-            check.problem("bands", f"bands overlap on {start:g}-{end:g}")
+            check.problem("bands", _("bands overlap on %(range)s", range=f"{start:g}-{end:g}"))
 
 
 _GEOGRAPHY_NAMES = frozenset({"District", "Geography", "Street", "load_geography",

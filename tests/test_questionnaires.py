@@ -346,3 +346,19 @@ def test_cli_check_is_registered_on_the_surveyapp_command(monkeypatch):
                                        str(QUESTIONNAIRE_DIR / "citizen.yaml")])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("OK ")
+
+
+def test_one_root_cause_is_one_line():
+    """A scale declared with a bad id, or a scale that is missing, is one problem, not one per
+    item that uses it (citizen.yaml gave 13 lines for 'Sat10')."""
+    text = (QUESTIONNAIRE_DIR / "citizen.yaml").read_text(encoding="utf-8")
+    with pytest.raises(QuestionnaireError) as bad_id:
+        parse_questionnaire(text.replace("- id: sat10", "- id: Sat10", 1), "citizen.yaml")
+    assert bad_id.value.problems == [
+        ("citizen.yaml: scales[0].id: 'Sat10' is not a valid id (lower-case letter, then a-z, "
+        "0-9 or _; at most 40)")]
+    with pytest.raises(QuestionnaireError) as missing:
+        parse_questionnaire(text.replace("- id: sat10", "- id: satisfaction", 1), "citizen.yaml")
+    uses = text.count("scale: sat10")
+    assert missing.value.problems == [
+        f"citizen.yaml: items[0].scale: unknown scale 'sat10' (and {uses - 1} more uses)"]

@@ -9,26 +9,35 @@ import io
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from surveyapp.auth import role_required
 from surveyapp.blueprints import admin_forms as forms
+from surveyapp.blueprints.admin_problems import shown_problem
 from surveyapp.extensions import db
 from surveyapp.localtime import format_local, to_local, utc_offset, zone_label
 from surveyapp.models.margins import MarginSet
-from surveyapp.models.quality import QualityFlag
+from surveyapp.models.quality import FLAG_KINDS, QualityFlag
 from surveyapp.models.survey import District, QuestionnaireVersion, Street, Wave
 from surveyapp.models.survey import Response as SurveyResponse
 from surveyapp.questionnaires import QuestionnaireError, parse_questionnaire
 from surveyapp.reports.safety import csv_text
 from surveyapp.services import accounts, audit, progress, quality, tokens
-from surveyapp.services.catalog import CatalogError, questionnaire_of, sync_questionnaire
+from surveyapp.services.catalog import (
+    CatalogError,
+    questionnaire_of,
+    stored_districts,
+    sync_questionnaire,
+)
 from surveyapp.services.invitations import InvitationError, generate_codes
 from surveyapp.services.margins import import_margins_csv
 from surveyapp.services.wave_results import ranked_margin_sets
 from surveyapp.services.wave_schedule import close_wave, open_wave
 from surveyapp.services.waves import WaveError, create_wave, pin_margin_set
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 # Admin pages show stored UTC times in the service's zone: {{ wave.opens_at|local_time }}.
@@ -144,13 +153,11 @@ def questionnaires():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            text = upload.read().decode("utf-8")
-            version = sync_questionnaire(parse_questionnaire(text, upload.filename or "upload"),
-                                         text)
+            version = _store_upload(upload.read(), upload.filename or "upload")
         except UnicodeDecodeError:
-            problems = ["文件：需要 UTF-8 编码 / file: expected UTF-8 text"]
+            problems = [_("file: expected UTF-8 text (YAML) or an .xlsx workbook (XLSForm)")]
         except QuestionnaireError as error:
-            problems = error.problems
+            problems = [shown_problem(problem) for problem in error.details]
         except CatalogError as error:
             problems = [str(error)]
         else:
@@ -164,6 +171,32 @@ def questionnaires():
         QuestionnaireVersion.key, QuestionnaireVersion.created_at.desc()))
     return render_template("admin/questionnaires.html", form=form, problems=problems,
                            versions=list(versions)), 422 if problems else 200
+
+
+def _store_upload(data: bytes, filename: str) -> QuestionnaireVersion:
+    """A YAML file as it is; an XLSForm workbook (.xlsx, a zip) as the YAML it converts to."""
+    if filename.lower().endswith(".xlsx") or data.startswith(b"PK\x03\x04"):
+        from surveyapp.xlsform.reader import read_xlsform
+
+        return sync_questionnaire(*read_xlsform(data, filename))
+    text = data.decode("utf-8")
+    return sync_questionnaire(parse_questionnaire(text, filename), text)
+
+
+@bp.get("/questionnaires/<int:version_id>/xlsform")
+def questionnaire_xlsform(version_id: int):
+    """The stored version as an XLSForm workbook, to edit in Excel or load into KoboToolbox."""
+    from surveyapp.xlsform.writer import ExportError, write_xlsform
+
+    version = db.session.get(QuestionnaireVersion, version_id) or abort(404)
+    try:
+        data = write_xlsform(questionnaire_of(version), stored_districts())
+    except ExportError as error:
+        flash(str(error), "error")
+        return redirect(url_for("admin.questionnaires"))
+    name = f"{version.key}-{version.version}.xlsx"
+    return Response(data, mimetype=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.route("/margins", methods=["GET", "POST"])
@@ -221,9 +254,10 @@ def _codes_csv(wave: Wave, district: str, street: str, codes: list[str]) -> Resp
     """The only copy of the plain codes, as a download (cells made formula-safe)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["wave", "district", "street", "code"])
-    for code in codes:
-        writer.writerow([csv_text(wave.label), district, street, code])
+    writer.writerow(["wave", "district", "street", "code", "url"])
+    form_url = url_for("survey.form", wave_id=wave.id, _external=True)
+    for code in codes:  # the code rides in the #fragment, which never reaches a server log
+        writer.writerow([csv_text(wave.label), district, street, code, f"{form_url}#code={code}"])
     name = f"invitations-{wave.id}-{district}{'-' + street if street else ''}.csv"
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -240,11 +274,13 @@ def wave_progress(wave_id: int):
 @bp.get("/waves/<int:wave_id>/quality")
 def wave_quality(wave_id: int):
     wave = _wave_or_404(wave_id)
+    flags = quality.flags_for_wave(wave.id)
     return render_template(
-        "admin/quality.html", wave=wave, flags=quality.flags_for_wave(wave.id),
-        counts=quality.flag_counts(wave.id), manual_form=forms.ManualExclusionForm(),
-        ratio=quality.SPEEDER_RATIO, min_items=quality.STRAIGHT_MIN_ITEMS,
-        min_timed=quality.MIN_RESPONSES_FOR_MEDIAN)
+        "admin/quality.html", wave=wave, flags=flags, counts=quality.flag_counts(wave.id),
+        manual_form=forms.ManualExclusionForm(), selection_form=forms.ExcludeSelectedForm(),
+        describe_kind=quality.describe_kind, kind_name=quality.kind_name,
+        kinds=FLAG_KINDS,
+        places=_place_names(response for _flag, response in flags))
 
 
 @bp.post("/waves/<int:wave_id>/quality/detect")
@@ -274,6 +310,26 @@ def exclude_response(wave_id: int):
             flash("已排除 Excluded", "success")
     else:
         flash("答卷编号与理由均为必填 / response id and reason are required", "error")
+    return redirect(url_for("admin.wave_quality", wave_id=wave.id))
+
+
+@bp.post("/waves/<int:wave_id>/quality/exclude-selected")
+def exclude_selected(wave_id: int):
+    """Exclude the ticked flagged responses with one reason; any bad part changes nothing."""
+    wave = _wave_or_404(wave_id)
+    form = forms.ExcludeSelectedForm()
+    if not form.validate_on_submit():
+        flash(_("reason: say why (required)") if form.flag.data else
+              _("responses: select at least one"), "error")
+        return redirect(url_for("admin.wave_quality", wave_id=wave.id))
+    try:
+        changed = quality.exclude_flags(form.flag.data, wave.id, current_user, form.reason.data)
+    except quality.QualityError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Excluded %(count)d responses", count=changed), "success")
     return redirect(url_for("admin.wave_quality", wave_id=wave.id))
 
 
@@ -368,6 +424,18 @@ def _version_choices() -> list[tuple[int, str]]:
 def _district_choices() -> list[tuple[str, str]]:
     districts = db.session.scalars(sa.select(District).order_by(District.code))
     return [_place_choice(d) for d in districts]
+
+
+def _place_names(responses) -> dict[str, District | Street]:
+    """The districts and streets the responses name, by code, to show names beside codes."""
+    responses = list(responses)
+    districts = {r.district_code for r in responses}
+    streets = {r.street_code for r in responses if r.street_code}
+    places: dict[str, District | Street] = {d.code: d for d in db.session.scalars(
+        sa.select(District).where(District.code.in_(districts)))}
+    places |= {s.code: s for s in db.session.scalars(
+        sa.select(Street).where(Street.code.in_(streets)))}
+    return places
 
 
 def _place_choice(place: District | Street) -> SelectChoice:

@@ -101,7 +101,8 @@ class ConfirmForm(FlaskForm):
 
 
 class QuestionnaireUploadForm(FlaskForm):
-    file = FileField("问卷文件 (YAML) Questionnaire file (YAML)", validators=[FileRequired(REQUIRED)])
+    file = FileField("问卷文件（YAML 或 XLSForm .xlsx） Questionnaire file (YAML or XLSForm .xlsx)",
+                     validators=[FileRequired(REQUIRED)])
 
 
 class MarginsUploadForm(FlaskForm):
@@ -128,6 +129,13 @@ class ReasonForm(FlaskForm):
 class ManualExclusionForm(ReasonForm):
     response_id = StringField("答卷编号 Response id", validators=[DataRequired(REQUIRED),
                                                                Length(max=36)])
+
+
+class ExcludeSelectedForm(ReasonForm):
+    """Ticked flags of the review table (their ids), excluded together with one reason."""
+
+    flag = SelectMultipleField(coerce=int, validate_choice=False,
+                               validators=[DataRequired(REQUIRED)])
 
 
 class UserForm(FlaskForm):

@@ -34,6 +34,7 @@ from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import QuestionnaireVersion, Wave, as_utc
 from surveyapp.services.access import sees_all_districts
 from surveyapp.services.audit import record_download
+from surveyapp.services.catalog import questionnaire_of, stored_districts
 from surveyapp.services.disclosure import (
     DEFAULT_TIME_PRECISION,
     TIME_PRECISIONS,
@@ -168,6 +169,24 @@ def questionnaires():
         QuestionnaireVersion.key, QuestionnaireVersion.id))
     return jsonify([{"key": q.key, "version": q.version, "content_hash": q.content_hash,
                      "title": {"zh": q.title_zh, "en": q.title_en}} for q in rows])
+
+
+@bp.get("/questionnaires/<key>/<version>/xlsform")
+def questionnaire_xlsform(key: str, version: str):
+    """A stored version as an XLSForm workbook, the same file the admin page offers."""
+    from surveyapp.xlsform.writer import ExportError, write_xlsform
+
+    stored = db.session.scalar(sa.select(QuestionnaireVersion).where(
+        QuestionnaireVersion.key == key, QuestionnaireVersion.version == version))
+    if stored is None:
+        raise ApiError(404, "not_found", f"questionnaire {key!r} version {version!r}: "
+                       + _("no such questionnaire version"))
+    try:
+        data = write_xlsform(questionnaire_of(stored), stored_districts())
+    except ExportError as error:
+        raise ApiError(422, "export_failed", str(error)) from error
+    return Response(data, mimetype=RESULT_FORMATS["xlsx"], headers={
+        "Content-Disposition": f'attachment; filename="{key}-{version}.xlsx"'})
 
 
 @bp.get("/runs")

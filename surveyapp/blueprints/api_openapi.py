@@ -292,6 +292,19 @@ def openapi_document() -> dict:
                 "200": _json({"type": "array",
                               "items": {"$ref": "#/components/schemas/Questionnaire"}},
                              "Questionnaire versions"), **ERRORS}}},
+            "/questionnaires/{key}/{version}/xlsform": {"get": {
+                "summary": "A stored questionnaire version as an XLSForm workbook (survey, "
+                           "choices, settings and bands sheets; pyxform's format)",
+                "parameters": [
+                    {"name": "key", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "version", "in": "path", "required": True,
+                     "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": {"description": "The workbook", "content": {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                            "schema": {"type": "string", "format": "binary"}}}},
+                    **ERRORS, "404": _error_response("No such questionnaire version")}}},
             "/runs": {
                 "get": {"summary": "Estimate runs (bureau users: their own)", "responses": {
                     "200": _json({"type": "array", "items": {"$ref": "#/components/schemas/Run"}},

@@ -10,12 +10,16 @@ from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from surveyapp.extensions import db
+from surveyapp.geography import District as GeographyDistrict
+from surveyapp.geography import Street as GeographyStreet
 from surveyapp.models.survey import District, QuestionnaireVersion, Response, Street, Wave
 from surveyapp.questionnaires import (
     Geography,
     Questionnaire,
+    Text,
     load_geography,
     parse_questionnaire,
 )
@@ -48,6 +52,14 @@ def sync_geography(geography: Geography) -> None:
             _upsert(streets, Street, street.code, district_code=district.code,
                     name_zh=street.name.zh, name_en=street.name.en)
     db.session.flush()
+
+
+def stored_districts() -> tuple[GeographyDistrict, ...]:
+    """The database's districts and streets as geography records (for an XLSForm's lists)."""
+    districts = db.session.scalars(sa.select(District).order_by(District.code))
+    return tuple(GeographyDistrict(d.code, Text(d.name_zh, d.name_en), tuple(
+        GeographyStreet(s.code, Text(s.name_zh, s.name_en), d.code) for s in d.streets))
+        for d in districts)
 
 
 def _upsert(existing: dict, model: type, code: str, **values: str) -> None:
@@ -83,11 +95,11 @@ def sync_questionnaire(questionnaire: Questionnaire, source_text: str) -> Questi
         stored = QuestionnaireVersion(key=questionnaire.id, version=str(questionnaire.version))
         db.session.add(stored)
     elif has_responses(stored):
-        raise CatalogError(
-            f"{questionnaire.source_name}: questionnaire '{questionnaire.id}' version "
-            f"{questionnaire.version} changed after responses were stored for it; "
-            "give the edited file a new version number"
-        )
+        raise CatalogError(_(
+            "%(source)s: questionnaire '%(id)s' version %(version)s changed after responses "
+            "were stored for it; give the edited file a new version number",
+            source=questionnaire.source_name, id=questionnaire.id,
+            version=questionnaire.version))
     stored.content_hash = questionnaire.content_hash
     stored.source_text = source_text
     stored.title_zh = questionnaire.title.zh

@@ -14,11 +14,14 @@ writes an audit entry with who, when and why; estimation drops responses with an
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from surveyapp.extensions import db
 from surveyapp.models.accounts import User
@@ -42,6 +45,32 @@ class Finding:
     response_id: str
     kind: str
     detail: str
+
+
+def kind_name(kind: str) -> str:
+    """A flag's kind as a word ("Speeder"); an unknown kind stays as it is."""
+    names = {"speeder": _("Speeder"), "straightliner": _("Straight-liner"),
+             "duplicate": _("Duplicate"), "manual": _("Excluded by hand")}
+    return names.get(kind, kind)
+
+
+def describe_kind(kind: str) -> str:
+    """A kind with the rule and thresholds this module applies: "Speeder: took less than 1/3
+    of the wave's median time ..."."""
+    ratio = str(Fraction(SPEEDER_RATIO).limit_denominator(100))
+    rules = {
+        "speeder": _("took less than %(ratio)s of the wave's median time (judged once "
+                     "%(count)d responses are timed)", ratio=ratio,
+                     count=MIN_RESPONSES_FOR_MEDIAN),
+        "straightliner": _("the same answer to every rated item, at least %(count)d "
+                           "answered", count=STRAIGHT_MIN_ITEMS),
+        "duplicate": _("same district, street, demographics and answers as an earlier "
+                       "response (the earliest is kept)"),
+        "manual": _("an administrator excluded it and gave the reason"),
+    }
+    if kind not in rules:
+        return kind
+    return _("%(name)s: %(rule)s", name=kind_name(kind), rule=rules[kind])
 
 
 def find_speeders(frame: pd.DataFrame) -> list[Finding]:
@@ -139,6 +168,32 @@ def set_excluded(flag: QualityFlag, excluded: bool, actor: User | None, reason: 
     audit.record(actor, "response.exclude" if excluded else "response.include",
                  f"response:{flag.response_id}", f"[{flag.kind}] {reason}")
     db.session.flush()
+
+
+def exclude_flags(flag_ids: Sequence[int], wave_id: int, actor: User | None,
+                  reason: str) -> int:
+    """Exclude several flagged responses of one wave with one reason; how many changed.
+
+    Everything is checked before anything changes: an unknown flag, one of another wave or
+    a missing reason refuses the whole request.
+    """
+    if not (reason or "").strip():
+        raise QualityError(_("reason: say why (required)"))
+    wanted = set(flag_ids)
+    if not wanted:
+        raise QualityError(_("responses: select at least one"))
+    flags = db.session.scalars(
+        sa.select(QualityFlag).join(Response, Response.id == QualityFlag.response_id)
+        .where(QualityFlag.id.in_(wanted), Response.wave_id == wave_id)
+        .order_by(QualityFlag.id)).all()
+    missing = wanted - {flag.id for flag in flags}
+    if missing:
+        raise QualityError(_("responses: no flag %(ids)s in this wave",
+                             ids=", ".join(map(str, sorted(missing)))))
+    changed = [flag for flag in flags if not flag.excluded]
+    for flag in changed:
+        set_excluded(flag, True, actor, reason)
+    return len(changed)
 
 
 def exclude_manually(response_id: str, wave_id: int, actor: User | None, reason: str) -> QualityFlag:

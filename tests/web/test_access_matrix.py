@@ -73,6 +73,8 @@ ENDPOINTS = {
     "admin.wave_quality": Access("admin"),
     "admin.detect_quality": Access("admin"),
     "admin.exclude_response": Access("admin"),
+    "admin.exclude_selected": Access("admin"),
+    "admin.questionnaire_xlsform": Access("admin"),
     "admin.set_flag": Access("admin"),
     "admin.users": Access("admin"),
     "admin.api_tokens": Access("admin"),
@@ -87,6 +89,7 @@ ENDPOINTS = {
     "bureau.city_download": Access("city", "report"),
     "api.waves": Access("api"),
     "api.questionnaires": Access("api"),
+    "api.questionnaire_xlsform": Access("api"),
     "api.runs": Access("api"),
     "api.submit_run": Access("api-submit", "run"),
     "api.run_detail": Access("api-own", "run"),
@@ -210,6 +213,8 @@ def url_for_rule(rule, world: World, district: str) -> str:
         "wave_id": world.wave_both.id, "district": district, "flag_id": world.flag_id,
         "user_id": world.victim_id, "run_id": world.run_id, "label": world.wave_own_only.label,
         "chart_id": "trend", "fmt": "csv", "token_id": world.victim_token_id,
+        "version_id": world.wave_both.questionnaire_version_id, "key": "citizen",
+        "version": world.wave_both.questionnaire_version.version,
     }
     for name in rule.arguments:
         if name not in values:

@@ -196,7 +196,7 @@ def test_questionnaire_upload_lists_every_problem(client, admin):
                     {"file": (io.BytesIO(broken.encode()), "broken.yaml")},
                     content_type="multipart/form-data")
     page = response.get_data(as_text=True)
-    assert response.status_code == 422 and "Not stored: 2 problem(s)" in page
+    assert response.status_code == 422 and "未保存：发现 2 个问题" in page
     assert "likert7" in page and "version" in page
 
 
@@ -244,8 +244,10 @@ def test_invitation_codes_download_as_csv(client, admin):
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["wave", "district", "street", "code"] and len(rows) == 4
+    assert rows[0] == ["wave", "district", "street", "code", "url"] and len(rows) == 4
     assert all(re.fullmatch(r"[2-9A-Z]{5}-[2-9A-Z]{5}", row[3]) for row in rows[1:])
+    assert [row[4] for row in rows[1:]] == [f"http://localhost/s/{made.id}#code={row[3]}"
+                                            for row in rows[1:]]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(InvitationCode)) == 3
     assert audit_actions() == [("chen", "invitations.generate")]
 
@@ -279,7 +281,7 @@ def test_quality_review_exclude_and_reinclude_with_reasons(client, admin):
     flag = db.session.scalar(sa.select(QualityFlag))
     assert (flag.response_id, flag.kind) == (liner.id, "straightliner")
     page = client.get(f"/admin/waves/{made.id}/quality").get_data(as_text=True)
-    assert liner.id in page and "straightliner" in page
+    assert liner.id in page and "直线作答" in page
 
     post(client, f"/admin/quality/flags/{flag.id}/exclude", {"reason": ""})
     db.session.refresh(flag)

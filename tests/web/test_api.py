@@ -327,3 +327,21 @@ def test_api_runs_a_median_and_a_calibrated_ratio(client, tokens):
     conforms(run, "Run")
     assert run["spec"]["outcomes"][0] == {"quantile": "index", "p": 0.5, "name": "median_index"}
     assert run["spec"]["weighting"]["calfun"] == "raking"
+
+
+def test_a_questionnaire_version_downloads_as_xlsform(client, tokens):
+    from surveyapp.xlsform.reader import read_xlsform
+
+    listed = client.get("/api/v1/questionnaires", headers=auth(tokens["bureau"])).get_json()
+    entry = next(q for q in listed if q["key"] == "citizen")
+    url = f"/api/v1/questionnaires/citizen/{entry['version']}/xlsform"
+    response = client.get(url, headers=auth(tokens["bureau"]))
+    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    questionnaire, _text = read_xlsform(response.data, "api.xlsx")
+    assert (questionnaire.id, questionnaire.version) == ("citizen", entry["version"])
+    missing = client.get("/api/v1/questionnaires/citizen/0.0/xlsform",
+                         headers=auth(tokens["analyst"], "en"))
+    assert missing.status_code == 404
+    assert missing.get_json()["message"] == ("questionnaire 'citizen' version '0.0': no such "
+                                             "questionnaire version")
+    error_conforms(missing, "/questionnaires/{key}/{version}/xlsform")

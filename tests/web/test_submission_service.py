@@ -142,7 +142,7 @@ def test_a_version_with_responses_is_immutable(app):
     edited = edited_citizen(app)
     make_response(make_wave())
 
-    with pytest.raises(CatalogError, match="changed after responses were stored"):
+    with pytest.raises(CatalogError, match="已有答卷，内容不能再改"):  # the default language
         sync_questionnaire(parse_questionnaire(edited, "citizen.yaml"), edited)
     stored = db.session.scalar(sa.select(QuestionnaireVersion).where(
         QuestionnaireVersion.key == "citizen"))
