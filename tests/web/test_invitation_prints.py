@@ -232,3 +232,26 @@ def test_admin_posters_refused_for_an_invitation_wave(app, admin_client):
     wave = make_wave(mode="invitation")
     response = admin_client.get(f"/admin/waves/{wave.id}/posters.pdf", follow_redirects=True)
     assert "print letters instead" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("base", "link"), [
+    ("https://survey.example.gov.cn", "https://survey.example.gov.cn/s/7#code=ABCDE-FGHJK"),
+    ("https://www.example.gov.cn/survey", "https://www.example.gov.cn/survey/s/7#code=ABCDE-FGHJK"),
+])
+def test_links_use_the_public_address_in_and_outside_requests(app, monkeypatch, base, link):
+    from surveyapp.survey_links import invitation_url
+
+    monkeypatch.setitem(app.config, "SURVEYAPP_PUBLIC_URL", base)
+    assert invitation_url(7, "ABCDE-FGHJK") == link
+    with app.test_request_context("/admin/", base_url="http://intranet.local"):
+        assert invitation_url(7, "ABCDE-FGHJK") == link
+
+
+@pytest.mark.parametrize("value", ["survey.example.gov.cn", "ftp://x.cn", "https://x.cn/?a=1"])
+def test_the_public_address_is_checked_at_start_up(monkeypatch, value):
+    from surveyapp.config import load_config
+
+    monkeypatch.setenv("SURVEYAPP_SECRET_KEY", "test-secret")
+    monkeypatch.setenv("SURVEYAPP_PUBLIC_URL", value)
+    with pytest.raises(ValueError, match="SURVEYAPP_PUBLIC_URL: expected an address"):
+        load_config()
