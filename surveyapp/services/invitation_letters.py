@@ -45,6 +45,8 @@ def street_posters(wave: Wave, district_code: str | None = None) -> list[Notice]
     if wave.mode != "open":
         raise InvitationError(f"wave: wave {wave.label} collects by invitation; a poster's "
                               "link would admit no one: print letters instead")
+    if wave.status() == "closed":
+        raise InvitationError(f"wave: wave {wave.label} is closed; its link takes no answers")
     districts = wave.districts
     if district_code is not None:
         districts = [d for d in districts if d.code == district_code]

@@ -144,11 +144,15 @@ def test_posters_one_per_street_with_the_waves_link(app, client, runner, public_
     assert "扫码参加调查" in text and "Scan to take part" in text
 
 
-def test_posters_are_for_open_waves_only(app, runner, public_url, tmp_path):
-    wave = make_wave(mode="invitation")
+@pytest.mark.parametrize(("mode", "is_open", "why"), [
+    ("invitation", True, "print letters instead"), ("open", False, "is closed")])
+def test_posters_are_for_open_waves_still_collecting(app, runner, public_url, tmp_path, mode,
+                                                    is_open, why):
+    wave = make_wave(mode=mode, open=is_open)
     result = runner.invoke(invitations, ["posters", "--wave", wave.label,
                                          "--out", str(tmp_path / "p.pdf")])
-    assert result.exit_code == 1 and "print letters instead" in result.output
+    assert result.exit_code == 1 and why in result.output
+    assert not (tmp_path / "p.pdf").exists()
 
 
 @needs_poppler
@@ -172,7 +176,7 @@ def test_a_long_name_stays_inside_its_letter(app, public_url, tmp_path):
     wave = make_wave(mode="invitation")
     district = db.session.get(District, HONGKOU)
     district.name_zh = "很长的名字" * 16
-    district.name_en = "A Very Long Name " * 5
+    district.name_en = ("A Very Long Name " * 5)[:80]  # the column holds 80 characters
     letters = invitation_letters(wave, district, None, ["ABCDE-FGHJK", "KMNPQ-RSTVW"])
     pdf = tmp_path / "letters.pdf"
     pdf.write_bytes(build_letters(letters))
