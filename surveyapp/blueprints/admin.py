@@ -240,12 +240,14 @@ def invitations(wave_id: int):
         except InvitationError as error:
             db.session.rollback()
             _field_error(form, error)
-        else:
-            audit.record(current_user, "invitations.generate", f"wave:{wave.id}",
-                         f"{len(codes)} codes for {form.district.data} {form.street.data or ''}")
-            db.session.commit()
+        else:  # the download is made before the commit: codes stored are codes handed out
             download = letters_download if form.letters.data else _codes_csv
-            return download(wave, form.district.data, form.street.data or "", codes)
+            response = download(wave, form.district.data, form.street.data or "", codes)
+            audit.record(current_user, "invitations.generate", f"wave:{wave.id}",
+                         f"{len(codes)} codes for {form.district.data} {form.street.data or ''}"
+                         + ("; letters" if form.letters.data else ""))
+            db.session.commit()
+            return response
     return render_template("admin/invitations.html", wave=wave, form=form)
 
 

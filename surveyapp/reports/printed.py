@@ -33,27 +33,39 @@ class PrintPDF(FPDF):
         self.set_title(title)
         self.set_lang("zh-CN")
         self.set_creator("surveyapp")
+        self.fits: dict[tuple, tuple[float, list[str]]] = {}  # fitted(): the lines of a text
 
 
-def fitted(pdf: FPDF, text: str, x: float, y: float, w: float, h: float,
+def fitted(pdf: PrintPDF, text: str, x: float, y: float, w: float, h: float,
            sizes: tuple[float, ...], color: tuple[int, int, int] = BLACK,
            align: str = "L", wrap: str = "CHAR") -> float:
     """Set ``text`` in the box (x, y, w, h) at the largest of ``sizes`` (points) that fits;
     at the smallest, the lines that fit. Returns the y under the text. ``wrap``: "CHAR"
     breaks Chinese between any two characters, "WORD" English at spaces."""
+    key = (text, w, h, sizes, wrap)
+    if key not in pdf.fits:  # every letter repeats most texts: break them into lines once
+        pdf.fits[key] = _fit(pdf, text, w, h, sizes, wrap)
+    size, lines = pdf.fits[key]
+    pdf.set_font(FONT, size=size)
     pdf.set_text_color(*color)
-    for size in sizes:
-        pdf.set_font(FONT, size=size)
-        height = size * PT * LINE
-        lines = pdf.multi_cell(w, height, text, align=align, wrapmode=wrap, dry_run=True,
-                               output="LINES")
-        if len(lines) * height <= h:
-            break
-    lines = lines[:max(1, int(h // height))]
+    height = size * PT * LINE
     for number, line in enumerate(lines):
         pdf.set_xy(x, y + number * height)
         pdf.cell(w, height, line, align=align)
     return y + len(lines) * height
+
+
+def _fit(pdf: FPDF, text: str, w: float, h: float, sizes: tuple[float, ...],
+         wrap: str) -> tuple[float, list[str]]:
+    for size in sizes:
+        pdf.set_font(FONT, size=size)
+        height = size * PT * LINE
+        if pdf.get_string_width(text) <= w - 2 * pdf.c_margin and height <= h:
+            return size, [text]
+        lines = pdf.multi_cell(w, height, text, wrapmode=wrap, dry_run=True, output="LINES")
+        if len(lines) * height <= h:
+            return size, lines
+    return size, lines[:max(1, int(h // height))]
 
 
 def draw_qr(pdf: FPDF, data: str, x: float, y: float, size: float) -> None:
