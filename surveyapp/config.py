@@ -10,6 +10,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from surveyapp.private_files import write_once
@@ -104,6 +105,17 @@ def _rate_limits() -> dict[str, Any]:
     }
 
 
+def _public_url() -> str:
+    """SURVEYAPP_PUBLIC_URL without its trailing '/', checked here so a typo stops start-up."""
+    value = os.environ.get("SURVEYAPP_PUBLIC_URL", "").strip().rstrip("/")
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.netloc
+                  or parts.query or parts.fragment):
+        raise ValueError(f"SURVEYAPP_PUBLIC_URL: expected an address such as "
+                         f"https://survey.example.gov.cn; got {value!r}")
+    return value
+
+
 def _proof_of_work() -> dict[str, Any]:
     """The optional proof-of-work of open waves (surveyapp.services.proof_of_work): off by
     default; SURVEYAPP_POW_MAX_NUMBER sets its work (the browser tries half of it on average)."""
@@ -129,6 +141,8 @@ def load_config() -> dict[str, Any]:
             "SURVEYAPP_QUESTIONNAIRE_DIR", str(PROJECT_ROOT / "questionnaires")
         ),
         "SURVEYAPP_STORAGE_URL": os.environ.get("SURVEYAPP_STORAGE_URL", ""),  # "": instance/store
+        # The address residents reach, for printed links and QR codes (surveyapp.survey_links).
+        "SURVEYAPP_PUBLIC_URL": _public_url(),
         "SURVEYAPP_SUPPRESS_BELOW": int(os.environ.get("SURVEYAPP_SUPPRESS_BELOW", "30")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("SURVEYAPP_MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -4,9 +4,6 @@ Every view is admin-only; each state change is one commit, with an audit entry s
 """
 from __future__ import annotations
 
-import csv
-import io
-
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -15,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from surveyapp.auth import role_required
 from surveyapp.blueprints import admin_forms as forms
+from surveyapp.blueprints.admin_prints import letters_download
 from surveyapp.blueprints.admin_problems import shown_problem
 from surveyapp.extensions import db
 from surveyapp.localtime import format_local, to_local, utc_offset, zone_label
@@ -23,7 +21,6 @@ from surveyapp.models.quality import FLAG_KINDS, QualityFlag
 from surveyapp.models.survey import District, QuestionnaireVersion, Street, Wave
 from surveyapp.models.survey import Response as SurveyResponse
 from surveyapp.questionnaires import QuestionnaireError, parse_questionnaire
-from surveyapp.reports.safety import csv_text
 from surveyapp.services import accounts, audit, progress, quality, tokens
 from surveyapp.services.catalog import (
     CatalogError,
@@ -31,6 +28,7 @@ from surveyapp.services.catalog import (
     stored_districts,
     sync_questionnaire,
 )
+from surveyapp.services.invitation_letters import codes_csv
 from surveyapp.services.invitations import InvitationError, generate_codes
 from surveyapp.services.margins import import_margins_csv
 from surveyapp.services.wave_results import ranked_margin_sets
@@ -242,24 +240,21 @@ def invitations(wave_id: int):
         except InvitationError as error:
             db.session.rollback()
             _field_error(form, error)
-        else:
+        else:  # the download is made before the commit: codes stored are codes handed out
+            download = letters_download if form.letters.data else _codes_csv
+            response = download(wave, form.district.data, form.street.data or "", codes)
             audit.record(current_user, "invitations.generate", f"wave:{wave.id}",
-                         f"{len(codes)} codes for {form.district.data} {form.street.data or ''}")
+                         f"{len(codes)} codes for {form.district.data} {form.street.data or ''}"
+                         + ("; letters" if form.letters.data else ""))
             db.session.commit()
-            return _codes_csv(wave, form.district.data, form.street.data or "", codes)
+            return response
     return render_template("admin/invitations.html", wave=wave, form=form)
 
 
 def _codes_csv(wave: Wave, district: str, street: str, codes: list[str]) -> Response:
-    """The only copy of the plain codes, as a download (cells made formula-safe)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["wave", "district", "street", "code", "url"])
-    form_url = url_for("survey.form", wave_id=wave.id, _external=True)
-    for code in codes:  # the code rides in the #fragment, which never reaches a server log
-        writer.writerow([csv_text(wave.label), district, street, code, f"{form_url}#code={code}"])
+    """The only copy of the plain codes, as a download."""
     name = f"invitations-{wave.id}-{district}{'-' + street if street else ''}.csv"
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+    return Response(codes_csv(wave, district, street, codes), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

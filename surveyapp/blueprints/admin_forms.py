@@ -11,6 +11,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -120,6 +121,8 @@ class InvitationForm(FlaskForm):
     street = SelectField("街道（可选） Street (optional)", validators=[Optional()])
     count = IntegerField("数量 Number of codes", validators=[
         InputRequired(REQUIRED), NumberRange(1, 100_000, "1-100000")])
+    letters = SubmitField("生成并下载邀请函（PDF 和 CSV，zip） Generate and download letters "
+                          "(PDF and CSV, zip)")
 
 
 class ReasonForm(FlaskForm):

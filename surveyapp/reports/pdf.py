@@ -6,8 +6,7 @@ earlier wave in plain words, the rank and city mean, the dimension table, and un
 story. Then the other charts, the item table, the streets (or, city-wide, the ranked districts)
 and the method.
 
-Text is set in Noto Sans CJK SC, taken from the ``noto-cjk-sans-otc`` package and embedded as a
-subset (fpdf2 reads the CFF outlines of the .ttc directly), so Chinese renders on any reader.
+Text is set in Noto Sans CJK SC (surveyapp.reports.fonts), so Chinese renders on any reader.
 All text goes through plain cells, never markdown or HTML, so names from uploads cannot inject
 markup.
 """
@@ -16,11 +15,11 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-import noto_cjk_sans_otc
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 from PIL import Image as PILImage
 
+from surveyapp.reports.fonts import FONT, add_cjk_font
 from surveyapp.reports.model import Change, Chart, Report, ScoreRow
 from surveyapp.reports.wording import (
     date,
@@ -35,8 +34,6 @@ from surveyapp.reports.wording import (
     verdict,
 )
 
-FONT = "noto"
-SIMPLIFIED_CHINESE_FACE = 2  # index of "Noto Sans CJK SC" in NotoSansCJK-Regular.ttc
 NAVY = (31, 78, 121)
 GREY = (110, 110, 110)
 LIGHT = (235, 241, 247)
@@ -57,8 +54,7 @@ class _ReportPDF(FPDF):
         self.report = report
         self.set_margins(16, 14, 16)
         self.set_auto_page_break(auto=True, margin=16)
-        self.add_font(FONT, "", str(noto_cjk_sans_otc.FONT_PATH),
-                      collection_font_number=SIMPLIFIED_CHINESE_FACE)
+        add_cjk_font(self)
         self.set_title(title(report))
         self.set_lang("zh-CN" if report.lang == "zh" else "en")
         self.set_creator("surveyapp")

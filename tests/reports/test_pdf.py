@@ -9,7 +9,8 @@ import noto_cjk_sans_otc
 import pytest
 from fontTools.ttLib import TTCollection
 
-from surveyapp.reports.pdf import SIMPLIFIED_CHINESE_FACE, build_pdf
+from surveyapp.reports.fonts import SIMPLIFIED_CHINESE_FACE
+from surveyapp.reports.pdf import build_pdf
 from surveyapp.reports.tables import report_tables
 from surveyapp.reports.wording import LABELS
 from tests.reports.sample import sample_report

@@ -69,6 +69,7 @@ ENDPOINTS = {
     "admin.margins": Access("admin"),
     "admin.questionnaires": Access("admin"),
     "admin.invitations": Access("admin"),
+    "admin_prints.posters": Access("admin"),
     "admin.wave_progress": Access("admin"),
     "admin.wave_quality": Access("admin"),
     "admin.detect_quality": Access("admin"),
