@@ -14,7 +14,7 @@ from surveyapp.models.survey import Street
 from surveyapp.reports.safety import csv_text
 from surveyapp.services.report_cache import report_document
 from surveyapp.services.reporting import build_city_report, build_district_report
-from tests.reports.sample import INJECTION
+from tests.reports.sample import INJECTION, csv_tables, csv_zip
 from tests.web.factories import HONGKOU
 from tests.web.report_data import (
     SUPPRESS_BELOW,
@@ -118,16 +118,19 @@ def test_streets_below_the_threshold_are_marked_and_never_shown(waves):
     expected = design.mean("index", by="street").loc[waves.shown_street]
     assert shown["Score"] == pytest.approx(expected["estimate"], rel=1e-9)
     assert hidden["Responses"] == 4
-    assert hidden["Score"] == f"fewer than {SUPPRESS_BELOW} responses: not shown"
-    assert hidden["Std. error"] is None and hidden["95% CI low"] is None
+    assert hidden["Note"] == f"fewer than {SUPPRESS_BELOW} responses: not shown"
+    assert hidden["Score"] is None and hidden["Std. error"] is None
+    assert hidden["95% CI low"] is None
     complement = streets[waves.complement_street]
     assert complement["Responses"] == 10
-    assert complement["Score"] == "withheld so that a smaller street cannot be derived"
-    assert complement["Std. error"] is None and complement["95% CI low"] is None
+    assert complement["Note"] == "withheld so that a smaller street cannot be derived"
+    assert complement["Score"] is None and complement["95% CI low"] is None
+    assert shown["Note"] is None and isinstance(shown["Score"], float)
     by_street = design.mean("index", by="street")
-    csv = report_document(waves.current, HONGKOU, "en", "csv").decode("utf-8-sig")
+    files = csv_zip(report_document(waves.current, HONGKOU, "en", "csv"))
+    text = b"".join(files.values()).decode("utf-8", errors="replace")
     for street in (waves.hidden_street, waves.complement_street):
-        assert f"{by_street.loc[street, 'estimate']:.4f}" not in csv
+        assert f"{by_street.loc[street, 'estimate']:.4f}" not in text
 
 
 def test_the_suppressed_street_cannot_be_derived_from_the_district_figure(waves):
@@ -167,8 +170,8 @@ def test_uploaded_names_stay_text_in_excel_and_csv(waves):
     sheet = load_workbook(io.BytesIO(document))["Scores by street"]
     cell = next(c for c in sheet["B"] if c.value == INJECTION)
     assert cell.data_type == "s"
-    csv = report_document(waves.current, HONGKOU, "en", "csv").decode("utf-8-sig")
-    assert csv_text(INJECTION).replace('"', '""') in csv
+    streets = csv_tables(report_document(waves.current, HONGKOU, "en", "csv"))["streets"]
+    assert csv_text(INJECTION) in {row["Street"] for row in streets}
 
 
 def test_city_report_ranks_districts_with_their_changes(waves):
