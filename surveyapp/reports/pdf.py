@@ -306,19 +306,22 @@ def _districts_table(pdf: FPDF, report: Report) -> None:
 def _streets_table(pdf: FPDF, report: Report) -> None:
     lang, limit = report.lang, report.method.suppress_below
     headers = [label("col_street", lang), label("col_n", lang), label("col_score", lang),
-               label("col_ci", lang)]
+               label("col_ci", lang), label("col_note", lang)]
     suppressed = FontFace(color=GREY)
-    with _table(pdf, [60, 22, 40, 50]) as table:
+    with _table(pdf, [44, 16, 16, 30, 62]) as table:
         table.row(headers)
         for street in report.streets:
             line = table.row()
             line.cell(street.label)
             line.cell(f"{street.n:,}")
-            if street.estimate is None:
-                line.cell(street_mark(street.n, limit, lang), style=suppressed, colspan=2)
+            if street.estimate is None:  # no figure: dashes, and why in the note column
+                line.cell("–", style=suppressed)
+                line.cell("–", style=suppressed)
+                line.cell(street_mark(street.n, limit, lang), style=suppressed)
             else:
                 line.cell(score(street.estimate.value))
                 line.cell(interval(street.estimate.ci_low, street.estimate.ci_high))
+                line.cell("")
     pdf.ln(1)
     _text(pdf, 8, label("suppressed_note", lang, limit=limit), GREY, 5)
 
