@@ -220,8 +220,8 @@ def test_every_problem_is_reported_with_file_path_and_reason():
     (lambda d: d["scales"][0].pop("points"), "scales[0].points: missing (required)"),
     (lambda d: d.update(bands=[]), "bands: expected at least 1 entry, got 0"),
     (lambda d: d["bands"][1]["label"].update(zh=d["bands"][0]["label"]["zh"]),
-     "bands[1].label.zh: the label '满意' is already used by bands[0]; each band needs its own "
-     "label"),
+     ("bands[1].label.zh: the label '满意' is already used by bands[0]; each band needs its "
+      "own label")),
     (lambda d: d["bands"][1].update(upper=90), "bands: bands overlap on 80-90"),
     (lambda d: d["bands"][0].update(upper=120),
      "bands[0]: 80-120 is not a range within 0-100 (need 0 <= lower < upper <= 100)"),

@@ -101,12 +101,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "m_wave_dates": ("测评期", "Wave open"),
     "m_questionnaire": ("问卷及版本", "Questionnaire and version"),
     "questionnaire_version": ("{title}（{version}版）", "{title}, version {version}"),
-    "m_time_zone": ("时间", "Times"),
-    "m_time_zone_text": ("所有日期和时间均为{zone}", "All dates and times are {zone}"),
     "m_reverse": ("反向计分", "Reverse-scored items"),
     "m_reverse_text": (
-        "标有“（反向计分）”的题目为负面表述（如“经常遇到假冒伪劣商品”），计分时已反转"
-        "（选最高一档得0分，最低一档得100分），因此与其他题目一样，得分越高表示情况越好。",
+        ("标有“（反向计分）”的题目为负面表述（如“经常遇到假冒伪劣商品”），计分时已反转"
+         "（选最高一档得0分，最低一档得100分），因此与其他题目一样，得分越高表示情况越好。"),
         ("Items marked \"(reverse-scored)\" are worded negatively (e.g. \"I often come across "
          "counterfeit goods\"); their answers are reversed in scoring (the top answer scores 0, "
          "the bottom one 100), so that, as for every other item, a higher score is better."),
@@ -122,8 +120,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "col_table": ("表", "Table"),
     "row_changes": ("各行与往期比较", "Changes by row"),
     "csv_readme": (
-        "每个CSV文件是一张表：第一行为列名，其后每行一条记录；编码为带BOM的UTF-8，可直接用Excel打开。"
-        "得分保留四位小数（报告中显示两位）；空白单元格表示不予显示的数值，原因见该表的“备注”列。",
+        ("每个CSV文件是一张表：第一行为列名，其后每行一条记录；编码为带BOM的UTF-8，可直接用Excel"
+         "打开。得分保留四位小数（报告中显示两位）；空白单元格表示不予显示的数值，原因见该表的"
+         "“备注”列。"),
         ("Each CSV file holds one table: a header row, then one record per row; UTF-8 with a "
          "byte-order mark, so Excel opens it directly. Scores have four decimals (the report "
          "shows two); an empty cell is a figure that is not shown, and the table's Note column "
