@@ -90,3 +90,15 @@ def test_report_tables_fit_at_1280_and_axe_finds_nothing(browser, app, waves, la
         page.context.close()
     assert overflowing == []
     assert found == []
+
+
+def test_the_report_index_passes_axe(browser, app, waves):
+    with live_server(app) as base:
+        page = _signed_in_page(browser, app, base, "analyst", [])
+        page.goto(f"{base}/bureau/")
+        assert page.locator("a.card-list, .card-list a").count() >= 1
+        found = axe_violations(page)
+        if SCREENSHOTS:
+            page.screenshot(path=os.path.join(SCREENSHOTS, "report-index.png"), full_page=True)
+        page.context.close()
+    assert found == []
