@@ -50,12 +50,14 @@ def _table_csv(table: Table) -> bytes:
 
 def _readme(report: Report, tables: tuple[Table, ...], names: list[str]) -> str:
     lang = report.lang
+    colon = "：" if lang == "zh" else ": "
     lines = [title(report), questionnaire_version(report),
-             f"{label('wave', lang)}: {report.wave}",
-             zoned(f"{label('m_generated', lang)}: {report.generated_at:%Y-%m-%d %H:%M}", report),
+             f"{label('wave', lang)}{colon}{report.wave}",
+             zoned(f"{label('m_generated', lang)}{colon}{report.generated_at:%Y-%m-%d %H:%M}",
+                   report),
              "", label("csv_readme", lang), ""]
     for name, table in zip(names, tables):
-        lines.append(f"{name}: {table.title}")
+        lines.append(f"{name}{colon}{table.title}")
         lines.append("    " + " | ".join(table.headers))
     return "\r\n".join(lines) + "\r\n"
 
