@@ -17,8 +17,8 @@ from flask import current_app
 from surveyapp.models.survey import as_utc
 
 DISPLAY_FORMAT = "%Y-%m-%d %H:%M"
-# Chinese readers know their zone as Beijing time, not by its tz database name.
-ZONE_NAMES = {"Asia/Shanghai": "北京时间 Beijing time"}
+# Chinese readers know their zone as Beijing time, not by its tz database name: (zh, en).
+ZONE_NAMES = {"Asia/Shanghai": ("北京时间", "Beijing time")}
 
 
 class LocalTimeError(ValueError):
@@ -59,15 +59,18 @@ def format_local(moment: datetime, seconds: bool = False) -> str:
     return text
 
 
-def zone_label() -> str:
-    """The zone as pages name it.
+def zone_label(lang: str | None = None) -> str:
+    """The zone as pages name it, in both languages or in ``lang`` ("zh"/"en") only.
 
-    '北京时间 Beijing time, UTC+08:00'; a zone with DST: 'Europe/London, UTC+00:00/+01:00'.
+    '北京时间 Beijing time, UTC+08:00' ('Beijing time, UTC+08:00' for "en"); a zone with DST:
+    'Europe/London, UTC+00:00/+01:00'.
     """
     zone = local_zone()
     offsets = "/".join(utc_offset(o).removeprefix("UTC" if i else "")
                        for i, o in enumerate(_offsets_this_year(zone)))
-    return f"{ZONE_NAMES.get(zone.key, zone.key)}, {offsets}"
+    names = ZONE_NAMES.get(zone.key, (zone.key, zone.key))
+    name = " ".join(dict.fromkeys(names)) if lang is None else names[lang == "en"]
+    return f"{name}, {offsets}"
 
 
 def utc_offset(offset: timedelta) -> str:

@@ -170,6 +170,17 @@ class Band:
         return self.lower <= score < self.upper or score == self.upper == 100
 
 
+# The band table of a questionnaire that declares none (questionnaires/README.md, "bands"): the
+# city's cut-offs of 2017-2024, which every shipped questionnaire states explicitly too.
+DEFAULT_BANDS = (
+    Band(90.0, 100.0, Text("满意", "Satisfied")),
+    Band(80.0, 90.0, Text("比较满意", "Fairly satisfied")),
+    Band(60.0, 80.0, Text("一般", "Neutral")),
+    Band(40.0, 60.0, Text("不太满意", "Fairly dissatisfied")),
+    Band(0.0, 40.0, Text("不满意", "Dissatisfied")),
+)
+
+
 @dataclass(frozen=True)
 class Questionnaire:
     schema_version: int
@@ -478,7 +489,8 @@ def content_hash(data: bytes) -> str:
 
 
 _TOP_REQUIRED = ("schema_version", "id", "version", "title", "intro", "scales", "dimensions",
-                 "items", "overall_item", "demographics", "bands")
+                 "items", "overall_item", "demographics")
+_TOP_OPTIONAL = ("comment", "bands")
 
 
 def read_source(path: str | Path) -> tuple[bytes, str]:
@@ -532,7 +544,7 @@ def _parse(data: bytes, source_name: str) -> Questionnaire:
     check = Checker(source_name)
     document = check.load_yaml(data)
     check.fail_if_problems()
-    top = check.read_mapping(document, "", _TOP_REQUIRED, ("comment",))
+    top = check.read_mapping(document, "", _TOP_REQUIRED, _TOP_OPTIONAL)
     if top is None or not check.read_schema_version(top):
         check.fail_if_problems()
     fields = _read_fields(check, top)
@@ -573,7 +585,8 @@ def _read_fields(check: Checker, top: dict[str, Any]) -> dict[str, Any]:
         "demographics": _read_demographics(check, top.get("demographics")),
         "comment": _read_comment(check, top["comment"]) if top.get("comment") is not None
         else None,
-        "bands": _read_bands(check, top.get("bands")),
+        "bands": _read_bands(check, top["bands"]) if top.get("bands") is not None
+        else DEFAULT_BANDS,
     }
 
 
@@ -822,12 +835,32 @@ def _read_comment(check: Checker, value: Any) -> Comment | None:
 
 
 def _read_bands(check: Checker, value: Any) -> tuple[Band, ...]:
+    """The questionnaire's band table, best band first whatever order the file gives."""
     bands = [_read_band(check, raw, f"bands[{i}]")
              for i, raw in enumerate(check.read_list(value, "bands") or ())]
     valid = sorted((band for band in bands if band is not None), key=lambda band: band.lower)
     if valid and len(valid) == len(bands):
         _check_band_coverage(check, valid)
-    return tuple(band for band in bands if band is not None)
+    _check_band_labels(check, bands)
+    return tuple(reversed(valid))
+
+
+def _check_band_labels(check: Checker, bands: list[Band | None]) -> None:
+    """Two bands with one label would print the same word for different scores (and a
+    ``band:`` outcome of an estimate spec could not say which it means)."""
+    for lang in LANGUAGES:
+        first_seen: dict[str, int] = {}
+        for index, band in enumerate(bands):
+            if band is None:
+                continue
+            text = _loose(getattr(band.label, lang))
+            if text in first_seen:
+                check.problem(f"bands[{index}].label.{lang}", _(
+                    "the label '%(label)s' is already used by bands[%(index)d]; each band "
+                    "needs its own label", label=getattr(band.label, lang),
+                    index=first_seen[text]))
+            else:
+                first_seen[text] = index
 
 
 def _read_band(check: Checker, value: Any, path: str) -> Band | None:

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from analysis.scoring import DimensionRule, ItemRule, score
 from surveyapp.cli.questionnaires import questionnaires as questionnaires_cli
 from surveyapp.questionnaires import (
+    DEFAULT_BANDS,
     QuestionnaireError,
     Text,
     load_questionnaire,
@@ -160,7 +161,7 @@ def test_every_problem_is_reported_with_file_path_and_reason():
     broken["bands"][0]["lower"] = 85
     assert problems_of(broken, "citizen.yaml") == [
         ("citizen.yaml: colour: unknown key (expected one of: schema_version, id, version, title, "
-        "intro, scales, dimensions, items, overall_item, demographics, bands, comment)"),
+        "intro, scales, dimensions, items, overall_item, demographics, comment, bands)"),
         "citizen.yaml: intro: missing (required)",
         "citizen.yaml: title.en: missing (required)",
         ("citizen.yaml: scales[0].dont_know.value: 3 lies inside the scale's range 1-5; "
@@ -217,7 +218,10 @@ def test_every_problem_is_reported_with_file_path_and_reason():
     (lambda d: d["comment"].pop("max_length"), "comment.max_length: missing (required)"),
     (lambda d: d["items"][0].pop("scale"), "items[0].scale: missing (required)"),
     (lambda d: d["scales"][0].pop("points"), "scales[0].points: missing (required)"),
-    (lambda d: d.pop("bands"), "bands: missing (required)"),
+    (lambda d: d.update(bands=[]), "bands: expected at least 1 entry, got 0"),
+    (lambda d: d["bands"][1]["label"].update(zh=d["bands"][0]["label"]["zh"]),
+     ("bands[1].label.zh: the label '满意' is already used by bands[0]; each band needs its "
+      "own label")),
     (lambda d: d["bands"][1].update(upper=90), "bands: bands overlap on 80-90"),
     (lambda d: d["bands"][0].update(upper=120),
      "bands[0]: 80-120 is not a range within 0-100 (need 0 <= lower < upper <= 100)"),
@@ -277,6 +281,26 @@ def test_content_hash_changes_with_any_byte(tmp_path):
     path = tmp_path / "mini.yaml"
     path.write_bytes(text.encode())
     assert load_questionnaire(path).content_hash == first.content_hash
+
+
+def test_a_questionnaire_without_bands_gets_the_documented_default():
+    without = copy.deepcopy(MINIMAL)
+    without.pop("bands")
+    questionnaire = parse_questionnaire(yaml.safe_dump(without, allow_unicode=True), "q.yaml")
+    assert questionnaire.bands == DEFAULT_BANDS
+    shipped = load_questionnaire(QUESTIONNAIRE_DIR / "citizen.yaml")
+    assert shipped.bands == DEFAULT_BANDS  # today's cut-offs: the default changes nothing
+    assert [b.lower for b in DEFAULT_BANDS] == [90, 80, 60, 40, 0]  # best first
+
+
+def test_bands_come_best_first_whatever_the_file_order():
+    reordered = copy.deepcopy(MINIMAL)
+    reordered["bands"] = [{"lower": 0, "upper": 60, "label": {"zh": "不满意", "en": "Poor"}},
+                          {"lower": 80, "upper": 100, "label": {"zh": "满意", "en": "Good"}},
+                          {"lower": 60, "upper": 80, "label": {"zh": "比较满意", "en": "Fair"}}]
+    questionnaire = parse_questionnaire(yaml.safe_dump(reordered, allow_unicode=True), "q.yaml")
+    assert [b.label.en for b in questionnaire.bands] == ["Good", "Fair", "Poor"]
+    assert questionnaire.band_for(80).label.zh == "满意"  # >= 80 满意, as the national monitor
 
 
 @pytest.mark.parametrize(("score", "english"), [

@@ -11,8 +11,11 @@ import pytest
 from pyxform.xls2xform import convert
 
 from surveyapp.questionnaires import (
+    DEFAULT_BANDS,
+    Band,
     Questionnaire,
     QuestionnaireError,
+    Text,
     load_geography,
     load_questionnaire,
 )
@@ -175,13 +178,33 @@ def test_unsupported_question_types_and_structure_are_reported():
            "dimension" in problems
 
 
-def test_missing_sheets_and_columns_are_named():
+def test_the_bands_sheet_carries_the_questionnaires_own_bands():
+    document = load_questionnaire(QUESTIONNAIRE_DIR / "citizen.yaml")
+    national = dataclasses.replace(document, bands=(
+        Band(80, 100, Text("满意", "Satisfied")), Band(60, 80, Text("比较满意", "Fairly satisfied")),
+        Band(0, 60, Text("不满意", "Dissatisfied"))))
+    data = write_xlsform(national, DISTRICTS)
+    rows = list(openpyxl.load_workbook(io.BytesIO(data))["bands"].iter_rows(values_only=True))
+    assert rows[1:] == [(80, 100, "满意", "Satisfied"), (60, 80, "比较满意", "Fairly satisfied"),
+                        (0, 60, "不满意", "Dissatisfied")]
+    assert read_xlsform(data, "form.xlsx")[0].bands == national.bands
+
+
+def test_without_a_bands_sheet_the_default_bands_apply():
     workbook = openpyxl.load_workbook(io.BytesIO(exported("citizen.yaml")))
     del workbook["bands"]
     out = io.BytesIO()
     workbook.save(out)
+    assert read_xlsform(out.getvalue(), "form.xlsx")[0].bands == DEFAULT_BANDS
+
+
+def test_missing_sheets_and_columns_are_named():
+    workbook = openpyxl.load_workbook(io.BytesIO(exported("citizen.yaml")))
+    del workbook["choices"]
+    out = io.BytesIO()
+    workbook.save(out)
     assert problems_of(out.getvalue()) == [
-        "form.xlsx: sheet bands: the workbook has no 'bands' sheet"]
+        "form.xlsx: sheet choices: the workbook has no 'choices' sheet"]
     renamed = edited(exported("citizen.yaml"), {"settings": {"D1": "title_english"}})
     assert problems_of(renamed) == ["form.xlsx: sheet settings, row 1: no 'form_title_en' column"]
 

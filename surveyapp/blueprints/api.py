@@ -32,6 +32,7 @@ from surveyapp.extensions import csrf, db
 from surveyapp.i18n import CONTENT_LANGUAGE, current_language
 from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import QuestionnaireVersion, Wave, as_utc
+from surveyapp.questionnaires import Questionnaire
 from surveyapp.services.access import sees_all_districts
 from surveyapp.services.audit import record_download
 from surveyapp.services.catalog import questionnaire_of, stored_districts
@@ -168,7 +169,14 @@ def questionnaires():
     rows = db.session.scalars(sa.select(QuestionnaireVersion).order_by(
         QuestionnaireVersion.key, QuestionnaireVersion.id))
     return jsonify([{"key": q.key, "version": q.version, "content_hash": q.content_hash,
-                     "title": {"zh": q.title_zh, "en": q.title_en}} for q in rows])
+                     "title": {"zh": q.title_zh, "en": q.title_en},
+                     "bands": _bands_json(questionnaire_of(q))} for q in rows])
+
+
+def _bands_json(questionnaire: Questionnaire) -> list[dict]:
+    """The band table the reports apply to this version (its own, or the default)."""
+    return [{"lower": b.lower, "upper": b.upper, "label": {"zh": b.label.zh, "en": b.label.en}}
+            for b in questionnaire.bands]
 
 
 @bp.get("/questionnaires/<key>/<version>/xlsform")

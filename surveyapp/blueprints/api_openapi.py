@@ -82,10 +82,20 @@ SCHEMAS = {
         },
     },
     "Questionnaire": {
-        "type": "object", "required": ["key", "version", "content_hash", "title"],
+        "type": "object", "required": ["key", "version", "content_hash", "title", "bands"],
         "properties": {"key": {"type": "string"}, "version": {"type": "string"},
                        "content_hash": {"type": "string"},
                        "title": {"type": "object", "properties": {
+                           "zh": {"type": "string"}, "en": {"type": "string"}}},
+                       "bands": {"type": "array", "description":
+                                 "The questionnaire's band table, best band first: scores "
+                                 "lower <= s < upper (the top band includes 100)",
+                                 "items": {"$ref": "#/components/schemas/Band"}}},
+    },
+    "Band": {
+        "type": "object", "required": ["lower", "upper", "label"],
+        "properties": {"lower": {"type": "number"}, "upper": {"type": "number"},
+                       "label": {"type": "object", "properties": {
                            "zh": {"type": "string"}, "en": {"type": "string"}}}},
     },
     "EstimateSpec": {

@@ -28,6 +28,7 @@ from surveyapp.reports.wording import (
     street_mark,
     title,
     verdict,
+    zoned,
 )
 from surveyapp.services import audit, report_cache
 from surveyapp.services.access import (
@@ -53,7 +54,7 @@ def _report_words() -> dict:
     """How the bureau templates write figures and words: the same helpers as the PDF."""
     return {"label": label, "zh_en": page.bilingual, "change_view": page.change_view,
             "change_tag": page.change_tag, "estimate_text": estimate_text, "interval": interval,
-            "verdict": verdict, "score": score, "date": date,
+            "verdict": verdict, "score": score, "date": date, "zoned": zoned,
             "street_mark": street_mark}
 
 

@@ -20,7 +20,7 @@ FORMATS = ("pdf", "xlsx", "csv")
 @click.option("--district", help="District code, e.g. 310109 (Hongkou).")
 @click.option("--city", is_flag=True, help="The city-wide report instead of a district's.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="pdf",
-              show_default=True)
+              show_default=True, help="csv: a zip of one CSV file per table with a README.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--questionnaire", help="Questionnaire key (citizen, public_service, ...), needed "
                                       "when several waves share the label.")

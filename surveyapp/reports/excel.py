@@ -1,7 +1,9 @@
 """The report as an Excel workbook: one sheet per table, numbers stored as numbers.
 
 Headers are bold on a tinted row, frozen, with a filter; scores carry a two-decimal number format
-but keep full precision; significant changes are highlighted. A last sheet holds the charts.
+but keep full precision; significant changes are highlighted; a figure not shown is an empty
+cell, explained in its table's note column. A last sheet holds the charts: the trend and the
+district comparison as native Excel charts over their figures, and every chart as a picture.
 """
 from __future__ import annotations
 
@@ -9,12 +11,13 @@ import io
 import re
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from surveyapp.reports.model import Report
+from surveyapp.reports.model import Chart, Report
 from surveyapp.reports.safety import excel_text, is_formula_like
 from surveyapp.reports.tables import Cell, Table, report_tables
 from surveyapp.reports.wording import label, title
@@ -26,6 +29,7 @@ HIGHLIGHT_FILL = PatternFill("solid", fgColor="FFF2CC")
 HIGHLIGHT_FONT = Font(bold=True)
 SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 CHART_ROWS = 26  # rows one chart image occupies at the default row height
+NATIVE_CHARTS = ("trend", "districts")  # drawn as Excel charts too, from Chart.points
 
 
 def build_workbook(report: Report) -> bytes:
@@ -96,11 +100,58 @@ def _fit_columns(sheet: Worksheet, table: Table) -> None:
 
 
 def _write_charts(sheet: Worksheet, report: Report) -> None:
+    """Each chart: its title; for the trend and the district comparison, the plotted figures
+    with a native Excel chart drawn from them (editable, restylable); then the PNG picture."""
     row = 1
     for chart in report.charts:
         sheet.cell(row=row, column=1, value=excel_text(chart.title)).font = Font(bold=True, size=12)
+        row += 1
+        if chart.id in NATIVE_CHARTS and chart.points:
+            row = _native_chart(sheet, row, chart, report)
         image = Image(io.BytesIO(chart.png))
         scale = 640 / image.width
         image.width, image.height = 640, int(image.height * scale)
-        sheet.add_image(image, f"A{row + 1}")
+        sheet.add_image(image, f"A{row}")
         row += max(CHART_ROWS, image.height // 20 + 3)
+    for column, width in zip("ABCD", (24, 12, 14, 14)):
+        sheet.column_dimensions[column].width = width
+
+
+def _native_chart(sheet: Worksheet, top: int, chart: Chart, report: Report) -> int:
+    """The chart's points as a table at ``top`` and an openpyxl chart beside it; the next free
+    row below both."""
+    lang = report.lang
+    name_key = "wave" if chart.id == "trend" else "col_district"
+    headers = (label(name_key, lang), label("col_score", lang), label("col_ci_low", lang),
+               label("col_ci_high", lang))
+    for column, header in enumerate(headers, start=1):
+        cell = sheet.cell(row=top, column=column, value=header)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+    for offset, point in enumerate(chart.points, start=1):
+        sheet.cell(row=top + offset, column=1, value=excel_text(point.label))
+        for column, value in enumerate((point.value, point.ci_low, point.ci_high), start=2):
+            sheet.cell(row=top + offset, column=column, value=value).number_format = "0.00"
+    last = top + len(chart.points)
+    native = LineChart() if chart.id == "trend" else BarChart()
+    if chart.id == "trend":
+        for column in (2, 3, 4):
+            native.add_data(Reference(sheet, min_col=column, min_row=top, max_row=last),
+                            titles_from_data=True)
+        native.series[1].graphicalProperties.line.dashStyle = "dash"
+        native.series[2].graphicalProperties.line.dashStyle = "dash"
+    else:
+        native.type = "bar"  # horizontal: long district names stay readable
+        native.add_data(Reference(sheet, min_col=2, min_row=top, max_row=last),
+                        titles_from_data=True)
+        native.y_axis.scaling.orientation = "minMax"
+        native.x_axis.scaling.orientation = "maxMin"  # best first, as in the table
+        native.legend = None
+    native.set_categories(Reference(sheet, min_col=1, min_row=top + 1, max_row=last))
+    native.title = excel_text(chart.title)
+    native.y_axis.title = label("col_score", lang)
+    native.y_axis.number_format = "0"
+    native.x_axis.delete = native.y_axis.delete = False
+    native.width, native.height = 17, max(7.5, 0.45 * len(chart.points) + 2)
+    sheet.add_chart(native, f"F{top}")
+    chart_rows = int(native.height / 0.53) + 2  # default row height: about 0.53 cm
+    return top + max(len(chart.points) + 2, chart_rows)

@@ -3,6 +3,7 @@
 The reporting service (surveyapp/services/reporting.py) fills these frozen dataclasses from the
 analysis engine; the PDF, Excel and CSV builders only lay them out. All texts are already in the
 report's language. A suppressed street carries no estimate at all, so no builder can leak it.
+Times are aware datetimes in the service's zone (Beijing time), named by ``Method.time_zone``.
 """
 from __future__ import annotations
 
@@ -103,6 +104,16 @@ class Weighting:
 
 
 @dataclass(frozen=True)
+class BandRow:
+    """One satisfaction band of the questionnaire: scores ``lower <= s < upper`` (the top band
+    includes 100), its label in the report's language."""
+
+    label: str
+    lower: float
+    upper: float
+
+
+@dataclass(frozen=True)
 class Count:
     """A number of responses behind one unit (a street, or a district in the city report)."""
 
@@ -112,7 +123,12 @@ class Count:
 
 @dataclass(frozen=True)
 class Method:
-    """Everything a reader needs to judge the figures."""
+    """Everything a reader needs to judge the figures.
+
+    ``questionnaire_version`` is the version as people know it ("2024.1"); ``bands`` the
+    questionnaire's band table, best first; ``time_zone`` names the zone of every time shown
+    ("北京时间, UTC+08:00"); ``reverse_scored`` says whether any item is reverse-scored.
+    """
 
     n: int
     counts: tuple[Count, ...]
@@ -126,18 +142,32 @@ class Method:
     wave_opens: datetime | None
     wave_closes: datetime | None
     questionnaire_version: str
-    questionnaire_hash: str
     suppress_below: int
     confidence: float = 0.95
+    bands: tuple[BandRow, ...] = ()
+    time_zone: str = ""
+    reverse_scored: bool = False
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    """One plotted estimate (a wave of the trend, a district of the comparison), so that a
+    spreadsheet can draw the chart natively from the same figures as the PNG."""
+
+    label: str
+    value: float
+    ci_low: float
+    ci_high: float
 
 
 @dataclass(frozen=True)
 class Chart:
-    """A rendered chart (PNG bytes) with its caption."""
+    """A rendered chart (PNG bytes) with its caption and the points it plots."""
 
     id: str
     title: str
     png: bytes
+    points: tuple[ChartPoint, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -81,8 +81,9 @@ def has_significant_change(report: Report) -> bool:
 
 
 def method_tables(report: Report) -> tuple[Table, ...]:
-    """The method and weighting tables, shared with the spreadsheets, for the page's last part."""
-    return tuple(t for t in report_tables(report) if t.id in ("method", "margins"))
+    """The method, band and weighting tables, shared with the spreadsheets, for the page's
+    last part."""
+    return tuple(t for t in report_tables(report) if t.id in ("method", "bands", "margins"))
 
 
 def lead_chart(report: Report) -> tuple[Chart | None, tuple[Chart, ...]]:
@@ -91,10 +92,17 @@ def lead_chart(report: Report) -> tuple[Chart | None, tuple[Chart, ...]]:
     return lead, tuple(c for c in report.charts if c is not lead)
 
 
+def side_by_side(report: Report) -> bool:
+    """Whether the dimension table fits beside the lead chart at 1280 px in both languages:
+    with one change column it does; with more it takes the full width, the chart below."""
+    return len(report.earlier_waves) <= 1
+
+
 def page_parts(report: Report) -> dict[str, object]:
     """What the report template needs beyond the report itself, computed once here."""
     lead, more = lead_chart(report)
     lead_heading = bilingual("trend" if lead is None or lead.id == "trend" else "chart_districts")
     return {"lead_chart": lead, "lead_heading": lead_heading, "more_charts": more, "item_groups": item_groups(report.items),
             "marked": has_significant_change(report), "score_columns": score_columns(report),
-            "dimension_heading": dimension_heading(report), "method_tables": method_tables(report)}
+            "dimension_heading": dimension_heading(report), "method_tables": method_tables(report),
+            "side_by_side": side_by_side(report)}

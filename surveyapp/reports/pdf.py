@@ -22,16 +22,19 @@ from PIL import Image as PILImage
 from surveyapp.reports.fonts import FONT, add_cjk_font
 from surveyapp.reports.model import Change, Chart, Report, ScoreRow
 from surveyapp.reports.wording import (
+    band_range,
     date,
     estimate_text,
     interval,
     label,
+    questionnaire_version,
     score,
     signed,
     street_mark,
     timestamp,
     title,
     verdict,
+    zoned,
 )
 
 NAVY = (31, 78, 121)
@@ -132,8 +135,7 @@ def _table(pdf: FPDF, widths: Sequence[float], headings: bool = True):
 
 def _title_block(pdf: FPDF, report: Report) -> None:
     lang = report.lang
-    _text(pdf, 9, f"{label('wave', lang)} {report.wave} · {report.questionnaire} · "
-                  f"{report.method.questionnaire_version}", GREY)
+    _text(pdf, 9, f"{label('wave', lang)} {report.wave} · {questionnaire_version(report)}", GREY)
     pdf.ln(1)
     _text(pdf, 26, report.area, NAVY, 13)
     _text(pdf, 14, label("subtitle", lang, questionnaire=report.questionnaire, wave=report.wave),
@@ -300,19 +302,22 @@ def _districts_table(pdf: FPDF, report: Report) -> None:
 def _streets_table(pdf: FPDF, report: Report) -> None:
     lang, limit = report.lang, report.method.suppress_below
     headers = [label("col_street", lang), label("col_n", lang), label("col_score", lang),
-               label("col_ci", lang)]
+               label("col_ci", lang), label("col_note", lang)]
     suppressed = FontFace(color=GREY)
-    with _table(pdf, [60, 22, 40, 50]) as table:
+    with _table(pdf, [44, 16, 16, 30, 62]) as table:
         table.row(headers)
         for street in report.streets:
             line = table.row()
             line.cell(street.label)
             line.cell(f"{street.n:,}")
-            if street.estimate is None:
-                line.cell(street_mark(street.n, limit, lang), style=suppressed, colspan=2)
+            if street.estimate is None:  # no figure: dashes, and why in the note column
+                line.cell("–", style=suppressed)
+                line.cell("–", style=suppressed)
+                line.cell(street_mark(street.n, limit, lang), style=suppressed)
             else:
                 line.cell(score(street.estimate.value))
                 line.cell(interval(street.estimate.ci_low, street.estimate.ci_high))
+                line.cell("")
     pdf.ln(1)
     _text(pdf, 8, label("suppressed_note", lang, limit=limit), GREY, 5)
 
@@ -337,16 +342,22 @@ def _method(pdf: FPDF, report: Report) -> None:
         (label("m_deff", lang), f"{m.deff:.2f}"),
         (label("m_neff", lang), f"{m.effective_n:,.0f}"),
         (label("m_excluded", lang), f"{m.excluded:,}"),
-        (label("m_dates", lang), f"{timestamp(m.first_response)} – {timestamp(m.last_response)}"),
-        (label("m_wave_dates", lang), f"{date(m.wave_opens)} – {date(m.wave_closes)}"),
-        (label("m_questionnaire", lang),
-         f"{m.questionnaire_version} ({m.questionnaire_hash[:12]})"),
+        (label("m_dates", lang),
+         zoned(f"{timestamp(m.first_response)} – {timestamp(m.last_response)}", report)),
+        (label("m_wave_dates", lang), zoned(f"{date(m.wave_opens)} – {date(m.wave_closes)}",
+                                            report)),
+        (label("m_questionnaire", lang), questionnaire_version(report)),
         (label("m_confidence", lang), f"{m.confidence:.0%}"),
     ]
     if report.kind == "district":
         rows.append((label("m_suppress", lang), str(m.suppress_below)))
-    rows.append((label("m_generated", lang), timestamp(report.generated_at)))
+    if m.reverse_scored:
+        rows.append((label("m_reverse", lang), label("m_reverse_text", lang)))
+    rows.append((label("m_generated", lang), zoned(timestamp(report.generated_at), report)))
     _key_value_table(pdf, rows)
+    if m.bands:
+        _section(pdf, label("bands", lang), room=40)
+        _key_value_table(pdf, [(b.label, band_range(b, lang)) for b in m.bands])
     counts_key = "m_counts_street" if report.kind == "district" else "m_counts_district"
     _section(pdf, label(counts_key, lang), room=30)
     _key_value_table(pdf, [(c.label, f"{c.n:,}") for c in m.counts])

@@ -9,7 +9,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 from surveyapp.reports.model import Change, Estimate, Report, ScoreRow, StreetRow
-from surveyapp.reports.wording import date, label, street_mark, timestamp, verdict
+from surveyapp.reports.wording import (
+    band_range,
+    date,
+    label,
+    questionnaire_version,
+    street_mark,
+    timestamp,
+    verdict,
+    zoned,
+)
 
 CellKind = Literal["text", "count", "score", "p"]
 
@@ -31,18 +40,28 @@ class Table:
     rows: tuple[tuple[Cell, ...], ...]
 
 
-def report_tables(report: Report) -> tuple[Table, ...]:
-    """The tables of ``report`` in reading order."""
+def report_tables(report: Report, tidy: bool = False) -> tuple[Table, ...]:
+    """The tables of ``report`` in reading order.
+
+    ``tidy`` (the CSV edition) gives every table one observation per row: the score tables
+    lose their change columns (one set per earlier wave), which go to one long table instead.
+    """
     tables = [_summary(report), _changes(report)]
     heading = report.dimension_heading
-    tables.append(_score_table("dimensions", heading, report, report.dimensions, "col_dimension"))
+    changes = not tidy
+    tables.append(_score_table("dimensions", heading, report, report.dimensions, "col_dimension",
+                               changes))
     items = label("items", report.lang)
-    tables.append(_score_table("items", items, report, report.items, "col_item"))
+    tables.append(_score_table("items", items, report, report.items, "col_item", changes))
     if report.kind == "district":
         tables.append(_streets(report))
     else:
-        tables.append(_districts(report))
+        tables.append(_districts(report, changes))
+    if tidy and report.earlier_waves:
+        tables.append(_row_changes(report))
     tables.append(_method(report))
+    if report.method.bands:
+        tables.append(_bands(report))
     if report.method.weighting.margins:
         tables.append(_margins(report))
     return tuple(tables)
@@ -93,7 +112,7 @@ def _summary(report: Report) -> Table:
     ]
     if head.rank is not None:
         rows.append((_text(label("col_rank", lang)), Cell(head.rank, "count")))
-        rows.append((_text(label("col_district", lang)), Cell(head.rank_of, "count")))
+        rows.append((_text(label("ranked_of", lang)), Cell(head.rank_of, "count")))
     if head.city_mean is not None:
         rows.append((_text(label("city_mean", lang)), _score(head.city_mean.value)))
         rows.append((_text(label("city_mean", lang) + " – " + label("col_ci_low", lang)),
@@ -117,41 +136,62 @@ def _changes(report: Report) -> Table:
 
 
 def _score_table(table_id: str, title: str, report: Report, rows: tuple[ScoreRow, ...],
-                 name_key: str) -> Table:
+                 name_key: str, changes: bool = True) -> Table:
     lang = report.lang
     with_group = any(r.group for r in rows)
     headers = (label("col_code", lang),
                *((label("col_dimension", lang),) if with_group else ()),
                label(name_key, lang), *_estimate_headers(lang), label("band", lang),
-               *_change_headers(report))
+               *(_change_headers(report) if changes else ()))
     body = tuple(
         (_text(r.code), *((_text(r.group),) if with_group else ()), _text(r.label),
          *_estimate_cells(r.estimate), _text(r.band),
-         *(cell for c in r.changes for cell in _change_cells(c, lang)))
+         *(cell for c in r.changes if changes for cell in _change_cells(c, lang)))
         for r in rows
     )
     return Table(table_id, title, headers, body)
 
 
+def _row_changes(report: Report) -> Table:
+    """Every row's change against every earlier wave, one comparison per row (tidy)."""
+    lang = report.lang
+    parts = [(report.dimension_heading, report.dimensions), (label("items", lang), report.items)]
+    if report.kind == "city":  # a district report publishes no other district's changes
+        parts.append((label("districts", lang), report.districts))
+    headers = (label("col_table", lang), label("col_code", lang), label("col_name", lang),
+               *(label(k, lang) for k in ("col_compared_with", "col_diff", "col_diff_ci_low",
+                                          "col_diff_ci_high", "col_p_value",
+                                          "col_is_significant")))
+    rows = tuple(
+        (_text(part), _text(r.code), _text(r.label), _text(c.earlier_wave),
+         *_change_cells(c, lang))
+        for part, score_rows in parts for r in score_rows for c in r.changes if c is not None)
+    return Table("row_changes", label("row_changes", lang), headers, rows)
+
+
 def _streets(report: Report) -> Table:
     lang, limit = report.lang, report.method.suppress_below
-    headers = (label("col_code", lang), label("col_street", lang), *_estimate_headers(lang))
+    headers = (label("col_code", lang), label("col_street", lang), *_estimate_headers(lang),
+               label("col_note", lang))
     return Table("streets", label("streets", lang), headers,
                  tuple(_street_cells(s, lang, limit) for s in report.streets))
 
 
 def _street_cells(street: StreetRow, lang, limit: int) -> tuple[Cell, ...]:
+    """A withheld street leaves its score columns empty and says why in the note column, so
+    the score columns hold numbers only."""
     if street.estimate is None:
-        marker = _text(street_mark(street.n, limit, lang))
-        return (_text(street.code), _text(street.label), Cell(street.n, "count"), marker,
-                _text(None), _text(None), _text(None))
-    return (_text(street.code), _text(street.label), *_estimate_cells(street.estimate))
+        empty = _score(None)
+        return (_text(street.code), _text(street.label), Cell(street.n, "count"),
+                empty, empty, empty, empty, _text(street_mark(street.n, limit, lang)))
+    return (_text(street.code), _text(street.label), *_estimate_cells(street.estimate),
+            _text(None))
 
 
-def _districts(report: Report) -> Table:
+def _districts(report: Report, changes: bool = True) -> Table:
     lang = report.lang
     table = _score_table("districts", label("districts", lang), report, report.districts,
-                         "col_district")
+                         "col_district", changes)
     ranked = tuple((Cell(rank, "count"), *row) for rank, row in enumerate(table.rows, start=1))
     return Table(table.id, table.title, (label("col_rank", lang), *table.headers), ranked)
 
@@ -176,19 +216,30 @@ def _method(report: Report) -> Table:
         (_text(label("m_deff", lang)), _score(m.deff)),
         (_text(label("m_neff", lang)), _score(m.effective_n)),
         (_text(label("m_excluded", lang)), Cell(m.excluded, "count")),
-        (_text(label("m_dates", lang)),
-         _text(f"{timestamp(m.first_response)} – {timestamp(m.last_response)}")),
+        (_text(label("m_dates", lang)), _text(zoned(
+            f"{timestamp(m.first_response)} – {timestamp(m.last_response)}", report))),
         (_text(label("m_wave_dates", lang)),
-         _text(f"{date(m.wave_opens)} – {date(m.wave_closes)}")),
-        (_text(label("m_questionnaire", lang)),
-         _text(f"{m.questionnaire_version} ({m.questionnaire_hash[:12]})")),
+         _text(zoned(f"{date(m.wave_opens)} – {date(m.wave_closes)}", report))),
+        (_text(label("m_questionnaire", lang)), _text(questionnaire_version(report))),
         (_text(label("m_confidence", lang)), _text(f"{m.confidence:.0%}")),
     ]
     if report.kind == "district":
         rows.append((_text(label("m_suppress", lang)), Cell(m.suppress_below, "count")))
-    rows.append((_text(label("m_generated", lang)), _text(timestamp(report.generated_at))))
+    if m.reverse_scored:
+        rows.append((_text(label("m_reverse", lang)), _text(label("m_reverse_text", lang))))
+    rows.append((_text(label("m_generated", lang)),
+                 _text(zoned(timestamp(report.generated_at), report))))
     headers = (label("col_item_label", lang), label("col_value", lang))
     return Table("method", label("method", lang), headers, tuple(rows))
+
+
+def _bands(report: Report) -> Table:
+    """The questionnaire's band table, best band first, as the reports apply it."""
+    lang = report.lang
+    headers = tuple(label(k, lang) for k in ("band", "col_lower", "col_upper", "col_band_range"))
+    rows = tuple((_text(b.label), _score(b.lower), _score(b.upper), _text(band_range(b, lang)))
+                 for b in report.method.bands)
+    return Table("bands", label("bands", lang), headers, rows)
 
 
 def _margins(report: Report) -> Table:

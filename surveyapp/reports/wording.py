@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from surveyapp.reports.model import Change, Estimate, Language, Report
+from surveyapp.reports.model import BandRow, Change, Estimate, Language, Report
 
 LABELS: dict[str, tuple[str, str]] = {
     "district_title": ("{area}{questionnaire}结果报告", "{area}: {questionnaire} results"),
@@ -24,6 +24,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "not_sig": ("无显著变化", "No significant change"),
     "significance_mark": ("* 变化在5%水平上显著。", "* change significant at the 5% level."),
     "rank": ("在{of}个区中排名第{rank}", "Ranked {rank} of {of} districts"),
+    "ranked_of": ("参与排名的区数", "Districts ranked"),
     "city_mean": ("全市平均", "City mean"),
     "dimensions": ("分维度得分", "Dimension scores"),
     "sectors": ("分行业得分", "Sector scores"),
@@ -98,7 +99,35 @@ LABELS: dict[str, tuple[str, str]] = {
     "m_excluded": ("排除的问卷（数据质量）", "Responses excluded (data quality)"),
     "m_dates": ("答卷时间", "Responses submitted"),
     "m_wave_dates": ("测评期", "Wave open"),
-    "m_questionnaire": ("问卷版本", "Questionnaire version"),
+    "m_questionnaire": ("问卷及版本", "Questionnaire and version"),
+    "questionnaire_version": ("{title}（{version}版）", "{title}, version {version}"),
+    "m_reverse": ("反向计分", "Reverse-scored items"),
+    "m_reverse_text": (
+        ("标有“（反向计分）”的题目为负面表述（如“经常遇到假冒伪劣商品”），计分时已反转"
+         "（选最高一档得0分，最低一档得100分），因此与其他题目一样，得分越高表示情况越好。"),
+        ("Items marked \"(reverse-scored)\" are worded negatively (e.g. \"I often come across "
+         "counterfeit goods\"); their answers are reversed in scoring (the top answer scores 0, "
+         "the bottom one 100), so that, as for every other item, a higher score is better."),
+    ),
+    "reverse_mark": ("（反向计分）", " (reverse-scored)"),
+    "bands": ("等级划分", "Bands"),
+    "col_band_range": ("得分范围", "Score range"),
+    "col_lower": ("下限（含）", "From (inclusive)"),
+    "col_upper": ("上限（不含，100除外）", "Below (100 inclusive)"),
+    "band_range": ("{lower} ≤ 得分 < {upper}", "{lower} ≤ score < {upper}"),
+    "band_range_top": ("{lower} ≤ 得分 ≤ {upper}", "{lower} ≤ score ≤ {upper}"),
+    "col_note": ("备注", "Note"),
+    "col_table": ("表", "Table"),
+    "row_changes": ("各行与往期比较", "Changes by row"),
+    "csv_readme": (
+        ("每个CSV文件是一张表：第一行为列名，其后每行一条记录；编码为带BOM的UTF-8，可直接用Excel"
+         "打开。得分保留四位小数（报告中显示两位）；空白单元格表示不予显示的数值，原因见该表的"
+         "“备注”列。"),
+        ("Each CSV file holds one table: a header row, then one record per row; UTF-8 with a "
+         "byte-order mark, so Excel opens it directly. Scores have four decimals (the report "
+         "shows two); an empty cell is a figure that is not shown, and the table's Note column "
+         "says why."),
+    ),
     "m_suppress": ("街道结果显示下限", "Street results suppressed below"),
     "m_counts_street": ("各街道（镇）样本量", "Responses by street"),
     "m_counts_district": ("各区样本量", "Responses by district"),
@@ -171,19 +200,42 @@ def verdict(change: Change, lang: Language) -> str:
             return f"较{w}变化{d}分（95%置信区间{lo}～{hi}，{p}），变化显著：确有{trend}。"
         return (f"较{w}变化{d}分（95%置信区间{lo}～{hi}，{p}），变化不显著："
                 "在抽样误差范围内，不能认为有实际变化。")
+    # Starts with a word: a sentence opening with "+" or "-" is taken for a formula by
+    # spreadsheets and gets a guarding apostrophe (surveyapp.reports.safety).
     trend = "a real improvement" if change.difference > 0 else "a real decline"
     if change.significant:
-        return f"{d} points on {w} (95% CI {lo} to {hi}, {p}): significant, {trend}."
-    return (f"{d} points on {w} (95% CI {lo} to {hi}, {p}): not significant, "
+        return f"Change on {w}: {d} points (95% CI {lo} to {hi}, {p}): significant, {trend}."
+    return (f"Change on {w}: {d} points (95% CI {lo} to {hi}, {p}): not significant, "
             "within sampling error; no real change is shown.")
 
 
 def timestamp(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "–"
+    """A moment as the report holds it (already in the service's zone, named in the method)."""
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "–"
 
 
 def date(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d") if moment else "–"
+
+
+def zoned(text: str, report: Report) -> str:
+    """``text`` with the zone its times are in: "2024-09-01 – 2024-11-30（北京时间, UTC+08:00）"."""
+    zone = report.method.time_zone
+    if not zone:
+        return text
+    return f"{text}（{zone}）" if report.lang == "zh" else f"{text} ({zone})"
+
+
+def band_range(band: BandRow, lang: Language) -> str:
+    """"80 ≤ 得分 < 90"; the top band includes 100."""
+    key = "band_range_top" if band.upper == 100 else "band_range"
+    return label(key, lang, lower=f"{band.lower:g}", upper=f"{band.upper:g}")
+
+
+def questionnaire_version(report: Report) -> str:
+    """The questionnaire as people know it: "市民质量满意度测评（2024.1版）"."""
+    return label("questionnaire_version", report.lang, title=report.questionnaire,
+                 version=report.method.questionnaire_version)
 
 
 def title(report: Report) -> str:

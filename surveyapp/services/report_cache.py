@@ -50,8 +50,9 @@ BUILDERS: dict[str, Callable[[Report], bytes]] = {
 MEDIA_TYPES = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
+    "csv": "application/zip",  # one CSV file per table and a README (surveyapp.reports.csv)
 }
+EXTENSIONS = {"pdf": "pdf", "xlsx": "xlsx", "csv": "zip"}
 CITY_KEY = "city"
 _INPUT_SLOTS = 2  # analysed waves (a 100k wave with its earlier wave: ~200 MB)
 _REPORT_SLOTS = 40  # report contents (charts included: ~0.3 MB each)
@@ -189,6 +190,8 @@ def _store(path: Path, document: bytes) -> None:
 
 
 def download_name(wave: Wave, district: str | None, lang: str, fmt: str) -> str:
-    """The file name offered to the browser, e.g. ``report-2024-310109-zh.pdf``."""
+    """The file name offered to the browser, e.g. ``report-2024-310109-zh.pdf``; the CSV
+    edition is a zip (``report-2024-310109-zh-csv.zip``)."""
     label = re.sub(r"[^A-Za-z0-9.-]+", "_", wave.label)  # ASCII: safe in any HTTP header
-    return f"report-{label}-{district or CITY_KEY}-{lang}.{fmt}"
+    kind = "-csv" if fmt == "csv" else ""
+    return f"report-{label}-{district or CITY_KEY}-{lang}{kind}.{EXTENSIONS[fmt]}"

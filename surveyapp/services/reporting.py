@@ -22,12 +22,23 @@ from matplotlib.figure import Figure
 from analysis.drivers import key_drivers
 from analysis.plots import district_comparison_chart, importance_performance_chart, trend_chart
 from analysis.trends import difference
+from surveyapp.exports.codebook import FIXED_LABELS
 from surveyapp.extensions import db
-from surveyapp.models.survey import District, QuestionnaireVersion, Response, Wave, utcnow
-from surveyapp.questionnaires import Questionnaire, load_geography
+from surveyapp.localtime import to_local, zone_label
+from surveyapp.models.survey import (
+    District,
+    QuestionnaireVersion,
+    Response,
+    Street,
+    Wave,
+    utcnow,
+)
+from surveyapp.questionnaires import Item, Questionnaire, load_geography
 from surveyapp.reports.model import (
+    BandRow,
     Change,
     Chart,
+    ChartPoint,
     Count,
     Estimate,
     Headline,
@@ -205,7 +216,7 @@ def _report(inputs: ReportInputs, kind: str, lang: Language, area: str, code: st
         earlier_waves=tuple(e.wave.label for e in inputs.earlier), headline=headline,
         dimension_heading=heading, dimensions=_dimension_rows(inputs, domain, lang),
         items=_item_rows(inputs, domain, lang), streets=streets, districts=districts,
-        charts=charts, method=method, generated_at=utcnow())
+        charts=charts, method=method, generated_at=to_local(utcnow()))
 
 
 # ----------------------------------------------------------------------------- rows
@@ -259,11 +270,16 @@ def _dimension_rows(inputs: ReportInputs, domain: str, lang: Language) -> tuple[
 
 def _item_rows(inputs: ReportInputs, domain: str, lang: Language) -> tuple[ScoreRow, ...]:
     q = inputs.current.questionnaire
-    rows = (_score_row(inputs, f"item_{item.id}", domain, item.id, item.text.get(lang), lang,
+    rows = (_score_row(inputs, f"item_{item.id}", domain, item.id, _item_label(item, lang), lang,
                        q.dimension(item.dimension).name.get(lang) if item.dimension
                        else label("overall_group", lang))
             for item in q.items)
     return tuple(row for row in rows if row is not None)
+
+
+def _item_label(item: Item, lang: Language) -> str:
+    """The item's text, marked "（反向计分）/ (reverse-scored)" when its scale runs backwards."""
+    return item.text.get(lang) + (label("reverse_mark", lang) if item.reverse else "")
 
 
 def _district_rows(inputs: ReportInputs, names: dict[str, str], lang: Language, limit: int,
@@ -345,13 +361,16 @@ def _method(results: WaveResults, frame: pd.DataFrame, district: str | None,
         design=label("design_text", lang, design=wave.design.describe(lang)), deff=deff,
         effective_n=n / deff if deff > 0 else float(n), excluded=excluded,
         first_response=_python_time(submitted.min()), last_response=_python_time(submitted.max()),
-        wave_opens=wave.opens_at, wave_closes=wave.closes_at,
-        questionnaire_version=f"{q.id} {q.version}", questionnaire_hash=q.content_hash,
-        suppress_below=limit, confidence=LEVEL)
+        wave_opens=to_local(wave.opens_at), wave_closes=to_local(wave.closes_at),
+        questionnaire_version=q.version, suppress_below=limit, confidence=LEVEL,
+        bands=tuple(BandRow(b.label.get(lang), b.lower, b.upper)
+                    for b in sorted(q.bands, key=lambda b: -b.lower)),
+        time_zone=zone_label(lang), reverse_scored=any(item.reverse for item in q.items))
 
 
 def _python_time(value) -> datetime | None:
-    return None if pd.isna(value) else value.to_pydatetime()
+    """A submission time from the frame (UTC) in the service's zone."""
+    return None if pd.isna(value) else to_local(value.to_pydatetime())
 
 
 def _weighting(results: WaveResults, district: str | None, lang: Language) -> Weighting:
@@ -375,11 +394,17 @@ def _weighting(results: WaveResults, district: str | None, lang: Language) -> We
 
 def _margin_labels(q: Questionnaire, variable: str, category: str,
                    lang: Language) -> tuple[str, str]:
+    """A margin's variable by its short label ("性别 / Sex", not the question's wording) and
+    its category by name: a choice label, or a district's or street's name."""
+    short = FIXED_LABELS.get(variable)
+    name = short[lang == "en"] if short else variable
     question = q.demographic(variable)
-    if question is None:
-        return variable, category
-    choice = next((c for c in question.choices if c.value == category), None)
-    return question.text.get(lang), choice.label.get(lang) if choice else category
+    choice = next((c for c in question.choices if c.value == category), None) if question else None
+    if choice is not None:
+        return name, choice.label.get(lang)
+    place = {"district": District, "street": Street}.get(variable)
+    found = db.session.get(place, category) if place else None
+    return name, found.name(lang) if found else category
 
 
 # ----------------------------------------------------------------------------- charts
@@ -391,9 +416,10 @@ def _charts(inputs: ReportInputs, domain: str, names: dict[str, str], frame: pd.
     """The report's charts, drawn from the rows it publishes: ``districts`` and ``city``
     (None when withheld) as the disclosure policy left them."""
     current = inputs.current
+    trend = _trend(inputs, domain)
     charts = [Chart("trend", label("chart_trend", lang),
-                    _png(trend_chart(_trend(inputs, domain), lang=lang,
-                                     title=label("chart_trend", lang))))]
+                    _png(trend_chart(trend, lang=lang, title=label("chart_trend", lang))),
+                    _points(trend))]
     table = pd.DataFrame([{"estimate": r.estimate.value, "ci_low": r.estimate.ci_low,
                            "ci_high": r.estimate.ci_high, "n": r.estimate.n} for r in districts],
                          index=[r.label for r in districts])
@@ -402,7 +428,8 @@ def _charts(inputs: ReportInputs, domain: str, names: dict[str, str], frame: pd.
         charts.append(Chart("districts", label("chart_districts", lang), _png(
             district_comparison_chart(table, highlight=highlight,
                                       city_mean=None if city is None else city.value,
-                                      lang=lang, title=label("chart_districts", lang)))))
+                                      lang=lang, title=label("chart_districts", lang))),
+            _points(table)))
     drivers = _drivers_chart(current.questionnaire, frame, lang)
     if drivers is not None:
         charts.append(drivers)
@@ -417,6 +444,12 @@ def _trend(inputs: ReportInputs, domain: str) -> pd.DataFrame:
         if _has_estimate(table, domain):
             rows[results.wave.label] = table.loc[domain, ["estimate", "ci_low", "ci_high"]]
     return pd.DataFrame(rows).T.astype(float)
+
+
+def _points(table: pd.DataFrame) -> tuple[ChartPoint, ...]:
+    """The rows of a chart's table (estimate, ci_low, ci_high by label), in plotted order."""
+    return tuple(ChartPoint(str(name), float(row["estimate"]), float(row["ci_low"]),
+                            float(row["ci_high"])) for name, row in table.iterrows())
 
 
 def _drivers_chart(q: Questionnaire, frame: pd.DataFrame, lang: Language) -> Chart | None:

@@ -11,7 +11,9 @@ Offices author in Excel and exchange forms with KoboToolbox / ODK. The mapping, 
   filtered by the chosen district); the comment as ``text`` with a ``string-length`` constraint;
 * ``choices``: one list per scale (its points lowest first, then the don't-know answer) and
   per choice demographic;
-* ``bands`` (a sheet pyxform ignores): lower, upper, labels.
+* ``bands`` (a sheet pyxform ignores): the questionnaire's band table, one row per band
+  (lower, upper, labels), best band first; without the sheet, or with no rows in it, the
+  default bands apply (questionnaires/README.md).
 
 Texts sit in ``label::Chinese (zh)`` and ``label::English (en)`` columns. pyxform accepts the
 extra columns and sheet, so an exported file is a valid XLSForm (tests convert it).

@@ -36,6 +36,9 @@ from surveyapp.xlsform.columns import (
 )
 
 SHEET_ORDER = (SURVEY, CHOICES, SETTINGS, BANDS)
+# Without a bands sheet (or with no rows in it) the questionnaire gets the default band table
+# (surveyapp.questionnaires.DEFAULT_BANDS), as a YAML file without ``bands`` does.
+OPTIONAL_SHEETS = (BANDS,)
 MAX_ROWS = 5000  # per sheet: a questionnaire has dozens; this bounds a hostile upload
 DEFAULT_COMMENT_LENGTH = 500  # a Kobo text question has no length limit; ours needs one
 # Metadata a KoboToolbox form records by itself; they ask the resident nothing.
@@ -171,6 +174,8 @@ def _load_sheets(reader: _Reader, data: bytes) -> dict[str, _Sheet]:
     sheets = {}
     names = {name.strip().lower(): name for name in workbook.sheetnames}
     for wanted in SHEET_ORDER:
+        if wanted not in names and wanted in OPTIONAL_SHEETS:
+            continue
         if wanted not in names:
             reader.problem(Cell(wanted), _("the workbook has no '%(sheet)s' sheet",
                                            sheet=wanted))
@@ -228,7 +233,8 @@ def _document(reader: _Reader, sheets: dict[str, _Sheet]) -> dict[str, Any]:
     survey = _Survey(reader, sheets[SURVEY], sheets[CHOICES], lists)
     survey.read()
     document |= survey.parts()
-    document["bands"] = _bands(reader, sheets[BANDS])
+    if BANDS in sheets and sheets[BANDS].rows:
+        document["bands"] = _bands(reader, sheets[BANDS])
     return document
 
 
@@ -244,6 +250,8 @@ _SPELLED = {"label::zh": "label::Chinese (zh)", "label::en": "label::English (en
 def _check_columns(reader: _Reader, sheets: dict[str, _Sheet]) -> None:
     """Missing columns are found before anything is read, each once at its sheet's header."""
     for name, columns in REQUIRED_COLUMNS.items():
+        if name not in sheets:  # an optional sheet left out
+            continue
         present = set(sheets[name].letters) | ({"form_id"} if name == SETTINGS and
                                                "id_string" in sheets[name].letters else set())
         for column in columns:

@@ -1,14 +1,19 @@
 """A hand-built report, shaped like Hongkou's 2019 results, for testing the builders alone."""
 from __future__ import annotations
 
+import csv
 import io
+import zipfile
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from matplotlib.figure import Figure
 
 from surveyapp.reports.model import (
+    BandRow,
     Change,
     Chart,
+    ChartPoint,
     Count,
     Estimate,
     Headline,
@@ -21,8 +26,16 @@ from surveyapp.reports.model import (
 )
 
 INJECTION = '=HYPERLINK("http://evil.example/","click")'
+BANDS = (("满意", "Satisfied", 90, 100), ("比较满意", "Fairly satisfied", 80, 90),
+         ("一般", "Neutral", 60, 80), ("不太满意", "Fairly dissatisfied", 40, 60),
+         ("不满意", "Dissatisfied", 0, 40))
 STREETS_ZH = ["欧阳路街道", "曲阳路街道", "广中路街道", "嘉兴路街道", "凉城新村街道", "四川北路街道",
               "北外滩街道", INJECTION]
+
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+TREND = tuple(ChartPoint(w, v, v - 0.6, v + 0.6)
+              for w, v in (("2017", 88.89), ("2018", 90.07), ("2019", 90.24)))
 
 
 def _png() -> bytes:
@@ -74,7 +87,11 @@ def sample_report(lang: str = "zh", kind: str = "district", weighted: bool = Tru
         excluded=12, first_response=datetime(2019, 9, 2, 8, 0),
         last_response=datetime(2019, 10, 30, 17, 5),
         wave_opens=datetime(2019, 9, 1), wave_closes=datetime(2019, 10, 31),
-        questionnaire_version="citizen v1", questionnaire_hash="ab" * 32, suppress_below=30)
+        questionnaire_version="2019.1", suppress_below=30,
+        bands=tuple(BandRow(zh_label if zh else en_label, lower, upper)
+                    for zh_label, en_label, lower, upper in BANDS),
+        time_zone="北京时间, UTC+08:00" if zh else "Beijing time, UTC+08:00",
+        reverse_scored=True)
     headline = Headline(_estimate(90.24, 2400), "满意" if zh else "satisfied",
                         _changes(("2018", 0.17, False), ("2017", 1.35, True)),
                         3 if kind == "district" else None, 16 if kind == "district" else None,
@@ -87,5 +104,22 @@ def sample_report(lang: str = "zh", kind: str = "district", weighted: bool = Tru
         earlier_waves=("2018", "2017"), headline=headline,
         dimension_heading="分维度得分" if zh else "Dimension scores",
         dimensions=dimensions, items=items, streets=streets if kind == "district" else (),
-        districts=districts, charts=(Chart("trend", "趋势" if zh else "Trend", _png()),),
-        method=method, generated_at=datetime(2019, 11, 5, 9, 30))
+        districts=districts, charts=(Chart("trend", "趋势" if zh else "Trend", _png(), TREND),
+                                       Chart("districts", "各区" if zh else "Districts", _png(),
+                                             tuple(ChartPoint(r.label, r.estimate.value,
+                                                              r.estimate.ci_low, r.estimate.ci_high)
+                                                   for r in districts))),
+        method=method, generated_at=datetime(2019, 11, 5, 9, 30, tzinfo=BEIJING))
+
+
+def csv_zip(document: bytes) -> dict[str, bytes]:
+    """The files of a report's CSV edition (a zip) by name, as raw bytes."""
+    with zipfile.ZipFile(io.BytesIO(document)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def csv_tables(document: bytes) -> dict[str, list[dict[str, str]]]:
+    """Each CSV table of a report's CSV edition by its id ("streets"), as rows of header: value."""
+    return {name.split("_", 1)[1].removesuffix(".csv"):
+            list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+            for name, data in csv_zip(document).items() if name.endswith(".csv")}

@@ -60,6 +60,18 @@ def make_report_waves() -> ReportWaves:
     return ReportWaves(earlier, current, streets[0], streets[1], streets[2])
 
 
+def add_older_wave(label: str, days_ago: int, seed: int) -> Wave:
+    """One more closed wave before 2023, with responses in both districts, so that a report
+    compares with two earlier waves (one change column each)."""
+    now = utcnow()
+    wave = make_wave(label, districts=[HONGKOU, YANGPU], opens_at=now - timedelta(days=days_ago),
+                     closes_at=now - timedelta(days=days_ago - 60))
+    streets = [s.code for s in db.session.get(District, HONGKOU).streets]
+    _respond(wave, HONGKOU, streets[0], EARLIER_RESPONSES, seed=seed)
+    _respond(wave, YANGPU, None, EARLIER_RESPONSES, seed=seed + 100)
+    return wave
+
+
 def store_test_margins(wave: Wave, name: str = "census-test") -> None:
     """Margins for both districts: every sex and age group, each variable summing alike."""
     rows = []

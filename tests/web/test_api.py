@@ -120,6 +120,10 @@ def test_waves_and_questionnaires_are_scoped(client, tokens):
     assert "citizen" in {q["key"] for q in questionnaires}
     for entry in questionnaires:
         conforms(entry, "Questionnaire")
+    citizen = next(q for q in questionnaires if q["key"] == "citizen")
+    assert citizen["bands"][0] == {"lower": 90, "upper": 100,
+                                   "label": {"zh": "满意", "en": "Satisfied"}}
+    assert [b["lower"] for b in citizen["bands"]] == [90, 80, 60, 40, 0]  # best first
 
 
 def test_submit_a_spec_get_results_and_download_them(client, tokens):

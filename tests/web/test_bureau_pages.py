@@ -55,12 +55,14 @@ def test_district_page_shows_the_headline_charts_and_downloads(hongkou, waves):
 def test_english_page_and_downloads(hongkou, waves):
     page = hongkou.get(f"/bureau/{waves.current.id}/{HONGKOU}?lang=en").get_data(as_text=True)
     assert "Hongkou" in page and "Satisfaction index" in page
-    for fmt, media in (("pdf", "application/pdf"), ("csv", "text/csv"),
-                       ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")):
+    for fmt, media, name in (
+            ("pdf", "application/pdf", "en.pdf"), ("csv", "application/zip", "en-csv.zip"),
+            ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             "en.xlsx")):
         response = hongkou.get(f"/bureau/{waves.current.id}/{HONGKOU}/report.{fmt}?lang=en")
-        assert response.status_code == 200 and response.mimetype == media
+        assert response.status_code == 200 and response.headers["Content-Type"] == media
         disposition = response.headers["Content-Disposition"]
-        assert f'filename="report-2024-{HONGKOU}-en.{fmt}"' in disposition
+        assert f'filename="report-2024-{HONGKOU}-{name}"' in disposition
     assert response.data.startswith(b"PK")  # the workbook is a zip
     pdf = hongkou.get(f"/bureau/{waves.current.id}/{HONGKOU}/report.pdf?lang=zh")
     assert pdf.data.startswith(b"%PDF")

@@ -4,18 +4,21 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+from datetime import datetime
 
 import pytest
 from openpyxl import load_workbook
 
 from analysis.trends import difference
 from surveyapp.extensions import db
+from surveyapp.localtime import from_local
 from surveyapp.models.survey import Street
 from surveyapp.reports.safety import csv_text
+from surveyapp.reports.wording import date
 from surveyapp.services.report_cache import report_document
 from surveyapp.services.reporting import build_city_report, build_district_report
-from tests.reports.sample import INJECTION
-from tests.web.factories import HONGKOU
+from tests.reports.sample import INJECTION, csv_tables, csv_zip
+from tests.web.factories import HONGKOU, questionnaire_for
 from tests.web.report_data import (
     SUPPRESS_BELOW,
     YANGPU,
@@ -118,16 +121,19 @@ def test_streets_below_the_threshold_are_marked_and_never_shown(waves):
     expected = design.mean("index", by="street").loc[waves.shown_street]
     assert shown["Score"] == pytest.approx(expected["estimate"], rel=1e-9)
     assert hidden["Responses"] == 4
-    assert hidden["Score"] == f"fewer than {SUPPRESS_BELOW} responses: not shown"
-    assert hidden["Std. error"] is None and hidden["95% CI low"] is None
+    assert hidden["Note"] == f"fewer than {SUPPRESS_BELOW} responses: not shown"
+    assert hidden["Score"] is None and hidden["Std. error"] is None
+    assert hidden["95% CI low"] is None
     complement = streets[waves.complement_street]
     assert complement["Responses"] == 10
-    assert complement["Score"] == "withheld so that a smaller street cannot be derived"
-    assert complement["Std. error"] is None and complement["95% CI low"] is None
+    assert complement["Note"] == "withheld so that a smaller street cannot be derived"
+    assert complement["Score"] is None and complement["95% CI low"] is None
+    assert shown["Note"] is None and isinstance(shown["Score"], float)
     by_street = design.mean("index", by="street")
-    csv = report_document(waves.current, HONGKOU, "en", "csv").decode("utf-8-sig")
+    files = csv_zip(report_document(waves.current, HONGKOU, "en", "csv"))
+    text = b"".join(files.values()).decode("utf-8", errors="replace")
     for street in (waves.hidden_street, waves.complement_street):
-        assert f"{by_street.loc[street, 'estimate']:.4f}" not in csv
+        assert f"{by_street.loc[street, 'estimate']:.4f}" not in text
 
 
 def test_the_suppressed_street_cannot_be_derived_from_the_district_figure(waves):
@@ -167,8 +173,8 @@ def test_uploaded_names_stay_text_in_excel_and_csv(waves):
     sheet = load_workbook(io.BytesIO(document))["Scores by street"]
     cell = next(c for c in sheet["B"] if c.value == INJECTION)
     assert cell.data_type == "s"
-    csv = report_document(waves.current, HONGKOU, "en", "csv").decode("utf-8-sig")
-    assert csv_text(INJECTION).replace('"', '""') in csv
+    streets = csv_tables(report_document(waves.current, HONGKOU, "en", "csv"))["streets"]
+    assert csv_text(INJECTION) in {row["Street"] for row in streets}
 
 
 def test_city_report_ranks_districts_with_their_changes(waves):
@@ -186,3 +192,33 @@ def test_city_report_ranks_districts_with_their_changes(waves):
     rows = _sheet(document, "Districts ranked")
     assert [r["Code"] for r in rows] == ranked and [r["Rank"] for r in rows] == [1, 2]
     assert {YANGPU, HONGKOU} == set(ranked)
+
+
+def test_the_report_names_things_as_people_know_them(waves):
+    """Beijing dates, the questionnaire's title and version, short variable names, reverse
+    scoring marked, and the questionnaire's own bands."""
+    waves.current.opens_at = from_local(datetime(2024, 9, 1, 0, 0))  # 2024-08-31 16:00 UTC
+    db.session.commit()
+    store_test_margins(waves.current)
+    questionnaire = questionnaire_for(waves.current)
+    for lang, variables, mark in (("en", {"Sex", "Age group"}, " (reverse-scored)"),
+                                  ("zh", {"性别", "年龄组"}, "（反向计分）")):
+        report = build_district_report(waves.current, HONGKOU, lang)
+        method = report.method
+        assert date(method.wave_opens) == "2024-09-01"
+        assert method.time_zone == ("Beijing time" if lang == "en" else "北京时间") + \
+            ", UTC+08:00"
+        assert method.questionnaire_version == questionnaire.version
+        assert {m.variable for m in method.weighting.margins} == variables
+        assert {m.category for m in method.weighting.margins} >= (
+            {"Male", "Female"} if lang == "en" else {"男", "女"})
+        marked = {r.code for r in report.items if r.label.endswith(mark)}
+        assert marked == {i.id for i in questionnaire.items if i.reverse} and marked
+        assert method.reverse_scored
+        assert [(b.lower, b.upper) for b in method.bands] == [
+            (b.lower, b.upper) for b in questionnaire.bands]
+    files = csv_tables(report_document(waves.current, HONGKOU, "zh", "csv"))
+    method_rows = {row["项目"]: row["数值"] for row in files["method"]}
+    assert method_rows["测评期"].startswith("2024-09-01 – ")
+    assert method_rows["问卷及版本"] == f"{questionnaire.title.zh}（{questionnaire.version}版）"
+    assert len(files["bands"]) == len(questionnaire.bands)

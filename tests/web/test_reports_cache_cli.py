@@ -12,6 +12,7 @@ from surveyapp.extensions import db
 from surveyapp.models.quality import QualityFlag
 from surveyapp.services import report_cache
 from surveyapp.services.report_cache import BUILDERS, data_version, report_document
+from tests.reports.sample import csv_tables
 from tests.web.factories import HONGKOU, make_response
 from tests.web.report_data import SUPPRESS_BELOW, make_report_waves, store_test_margins
 
@@ -34,9 +35,9 @@ def _cached_files(app, wave) -> list[Path]:
 
 
 def _responses(document: bytes) -> int:
-    """The method section's count of valid responses, read from the CSV edition."""
-    lines = document.decode("utf-8-sig").splitlines()
-    return int(next(line for line in lines if line.startswith("Valid responses,")).split(",")[1])
+    """The method section's count of valid responses, read from the CSV edition (a zip)."""
+    method = csv_tables(document)["method"]
+    return int(next(row["Value"] for row in method if row["Figure"] == "Valid responses"))
 
 
 @pytest.fixture
