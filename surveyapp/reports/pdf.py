@@ -13,6 +13,7 @@ markup.
 from __future__ import annotations
 
 import io
+import secrets
 from collections.abc import Sequence
 
 from fpdf import FPDF
@@ -61,6 +62,10 @@ class _ReportPDF(FPDF):
         self.set_title(title(report))
         self.set_lang("zh-CN" if report.lang == "zh" else "en")
         self.set_creator("surveyapp")
+        # The page-count placeholder is unguessable, so a district or street named "{nb}"
+        # prints as itself and not as the page count.
+        self.page_count_alias = f"{{nb:{secrets.token_hex(8)}}}"
+        self.alias_nb_pages(self.page_count_alias)
 
     def footer(self) -> None:
         self.set_y(-11)
@@ -68,7 +73,7 @@ class _ReportPDF(FPDF):
         self.set_text_color(*GREY)
         self.cell(0, 4, title(self.report), align="L")
         self.set_x(self.l_margin)
-        self.cell(0, 4, f"{self.page_no()} / {{nb}}", align="R")
+        self.cell(0, 4, f"{self.page_no()} / {self.page_count_alias}", align="R")
 
 
 def build_pdf(report: Report) -> bytes:

@@ -1,6 +1,7 @@
 """The PDF renders to pages that carry the district's name and score as real, embedded text."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 from pathlib import Path
@@ -77,6 +78,14 @@ def test_font_is_embedded_and_no_character_is_missing(tmp_path):
 def test_text_from_uploads_is_printed_literally(tmp_path):
     _, text = _render(sample_report("en"), tmp_path, layout=False)
     assert '=HYPERLINK("http://evil.example/","click")' in text.replace("\n", "")
+
+
+def test_a_name_like_the_page_count_placeholder_prints_as_itself(tmp_path):
+    report = sample_report("en")
+    report = dataclasses.replace(report, area="{nb} District")
+    pages, text = _render(report, tmp_path, layout=False)
+    assert "{nb} District" in text
+    assert f"{len(pages)}/{len(pages)}" in text.replace(" ", "")
 
 
 @pytest.mark.skipif(shutil.which("pdfimages") is None, reason="needs poppler's pdfimages")
