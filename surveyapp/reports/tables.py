@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from surveyapp.reports.model import Change, Estimate, Report, ScoreRow, StreetRow
+from surveyapp.reports.small_area import SmallAreaRow
 from surveyapp.reports.wording import date, label, street_mark, timestamp, verdict
 
 CellKind = Literal["text", "count", "score", "p"]
@@ -42,6 +43,8 @@ def report_tables(report: Report) -> tuple[Table, ...]:
         tables.append(_streets(report))
     else:
         tables.append(_districts(report))
+    if report.small_area is not None:
+        tables.append(_small_area(report))
     tables.append(_method(report))
     if report.method.weighting.margins:
         tables.append(_margins(report))
@@ -146,6 +149,27 @@ def _street_cells(street: StreetRow, lang, limit: int) -> tuple[Cell, ...]:
         return (_text(street.code), _text(street.label), Cell(street.n, "count"), marker,
                 _text(None), _text(None), _text(None))
     return (_text(street.code), _text(street.label), *_estimate_cells(street.estimate))
+
+
+def _small_area(report: Report) -> Table:
+    section, lang = report.small_area, report.lang
+    keys = ("col_code", "col_street", "col_n", "col_direct", "col_se", "col_ci_low",
+            "col_ci_high", "col_basis", "col_model", "col_rmse", "col_model_ci_low",
+            "col_model_ci_high")
+    return Table("small_area", label("small_area", lang), tuple(label(k, lang) for k in keys),
+                 tuple(_small_area_cells(row) for row in section.rows))
+
+
+def _small_area_cells(row: SmallAreaRow) -> tuple[Cell, ...]:
+    d, m = row.direct, row.model
+    direct = ((Cell(d.value, "score"), Cell(d.se, "score"), Cell(d.ci_low, "score"),
+               Cell(d.ci_high, "score")) if d else
+              (Cell(row.direct_note), Cell(None), Cell(None), Cell(None)))
+    model = ((Cell(m.value, "score"), Cell(m.rmse, "score"), Cell(m.ci_low, "score"),
+              Cell(m.ci_high, "score")) if m else
+             (Cell(row.model_note), Cell(None), Cell(None), Cell(None)))
+    return (Cell(row.code), Cell(row.label), Cell(row.n, "count"), *direct, Cell(row.basis),
+            *model)
 
 
 def _districts(report: Report) -> Table:
