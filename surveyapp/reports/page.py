@@ -85,6 +85,11 @@ def method_tables(report: Report) -> tuple[Table, ...]:
     return tuple(t for t in report_tables(report) if t.id in ("method", "margins"))
 
 
+def small_area_table(report: Report) -> Table | None:
+    """The small-area table, shared with the spreadsheets (None when the report has none)."""
+    return next((t for t in report_tables(report) if t.id == "small_area"), None)
+
+
 def lead_chart(report: Report) -> tuple[Chart | None, tuple[Chart, ...]]:
     """The chart shown beside the dimension table, as on the PDF's page one, and the others."""
     lead = next(iter(report.lead_charts()), None)
@@ -97,4 +102,5 @@ def page_parts(report: Report) -> dict[str, object]:
     lead_heading = bilingual("trend" if lead is None or lead.id == "trend" else "chart_districts")
     return {"lead_chart": lead, "lead_heading": lead_heading, "more_charts": more, "item_groups": item_groups(report.items),
             "marked": has_significant_change(report), "score_columns": score_columns(report),
-            "dimension_heading": dimension_heading(report), "method_tables": method_tables(report)}
+            "dimension_heading": dimension_heading(report), "method_tables": method_tables(report),
+            "small_area_table": small_area_table(report)}

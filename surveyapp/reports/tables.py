@@ -12,7 +12,7 @@ from surveyapp.reports.model import Change, Estimate, Report, ScoreRow, StreetRo
 from surveyapp.reports.small_area import SmallAreaRow
 from surveyapp.reports.wording import date, label, street_mark, timestamp, verdict
 
-CellKind = Literal["text", "count", "score", "p"]
+CellKind = Literal["text", "count", "score", "p", "model"]  # model: one decimal
 
 
 @dataclass(frozen=True)
@@ -165,8 +165,8 @@ def _small_area_cells(row: SmallAreaRow) -> tuple[Cell, ...]:
     direct = ((Cell(d.value, "score"), Cell(d.se, "score"), Cell(d.ci_low, "score"),
                Cell(d.ci_high, "score")) if d else
               (Cell(row.direct_note), Cell(None), Cell(None), Cell(None)))
-    model = ((Cell(m.value, "score"), Cell(m.rmse, "score"), Cell(m.ci_low, "score"),
-              Cell(m.ci_high, "score")) if m else
+    model = ((Cell(m.value, "model"), Cell(m.rmse, "model"), Cell(m.ci_low, "model"),
+              Cell(m.ci_high, "model")) if m else
              (Cell(row.model_note), Cell(None), Cell(None), Cell(None)))
     return (Cell(row.code), Cell(row.label), Cell(row.n, "count"), *direct, Cell(row.basis),
             *model)

@@ -11,14 +11,15 @@ auxiliaries are
   that wave had fewer than MIN_DIRECT_N responses there, its district's index then.
 
 An auxiliary constant over the fitted streets (a wave of one district, no earlier wave) is left
-out. Streets with fewer than MIN_DIRECT_N responses have no usable design variance; they are
+out, and a wave with fewer than MIN_STREETS such streets gets no model. Streets with fewer
+than MIN_DIRECT_N responses have no usable design variance; they are
 predicted synthetically (x'beta, MSE A + x'Qx) and their few responses are not used at all.
 
 Disclosure (surveyapp.services.disclosure; what leaves is decided in `published_streets`):
 the model figure of a street whose direct estimate is withheld is
 ``gamma y + (1 - gamma) x'beta``; with gamma, beta and the MSE's parts a reader could solve it
 for the withheld y. So shrinkage factors, coefficients, the model variance and synthetic parts
-stay with analysts (`analyst_view`); published model figures and their intervals are rounded
+stay with analysts (`analyst_json`); published model figures and their intervals are rounded
 to PUBLISHED_DECIMALS; and a withheld street's model figure is itself withheld when the
 street's own responses carry more than MAX_OWN_WEIGHT of it (the figure would then be mostly
 the withheld direct value).
@@ -39,6 +40,7 @@ from surveyapp.services.disclosure import withheld
 from surveyapp.services.wave_results import CITY, WaveResults
 
 MIN_DIRECT_N = 5  # fewer responses: no usable design variance, synthetic estimate only
+MIN_STREETS = 6  # fewer fitted streets: the REML model variance would rest on too little
 MAX_OWN_WEIGHT = 0.5  # a withheld street's model figure may lean on its own responses this much
 PUBLISHED_DECIMALS = 1
 LEVEL = 0.95
@@ -92,6 +94,12 @@ def fit_streets(current: WaveResults, previous: WaveResults | None,
     y = direct["estimate"].astype(float)
     se = direct["se"].astype(float)
     usable = (n >= MIN_DIRECT_N) & np.isfinite(y) & np.isfinite(se) & (se > 0)
+    if usable.sum() < MIN_STREETS:
+        raise SmallAreaError(_(
+            "wave %(wave)s: no small-area model for the streets (%(reason)s)",
+            wave=current.wave.label,
+            reason=f"{int(usable.sum())} streets with {MIN_DIRECT_N}+ responses, "
+                   f"{MIN_STREETS} needed"))
     aux = pd.DataFrame({"district_index": _district_values(current, district)}, index=codes)
     if previous is not None:
         aux["previous_street"] = _previous_values(previous, district)
@@ -181,7 +189,7 @@ def published_streets(model: StreetModel, current: WaveResults, district: str,
             d = current.streets.loc[code]
             direct = (float(d["estimate"]), float(d["se"]), float(d["ci_low"]),
                       float(d["ci_high"]))
-        leans = code in hidden and row["shrinkage"] > MAX_OWN_WEIGHT
+        leans = bool(code in hidden and row["shrinkage"] > MAX_OWN_WEIGHT)
         model_figure = None if leans else tuple(
             round(float(row[c]), PUBLISHED_DECIMALS) for c in ("eblup", "rmse", "ci_low",
                                                                "ci_high"))
