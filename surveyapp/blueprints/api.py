@@ -32,6 +32,7 @@ from surveyapp.extensions import csrf, db
 from surveyapp.i18n import CONTENT_LANGUAGE, current_language
 from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import QuestionnaireVersion, Wave, as_utc
+from surveyapp.services import small_area_api
 from surveyapp.services.access import sees_all_districts
 from surveyapp.services.audit import record_download
 from surveyapp.services.catalog import questionnaire_of, stored_districts
@@ -45,7 +46,6 @@ from surveyapp.services.disclosure import (
     suppress_below,
     suppresses_runs_for,
 )
-from surveyapp.services import small_area_api
 from surveyapp.services.estimation import EstimationError, record_run, run_spec
 from surveyapp.services.small_area import SmallAreaError
 from surveyapp.services.tokens import user_for_token

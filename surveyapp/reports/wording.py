@@ -139,17 +139,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "aux_district_index": ("本期全区综合指数", "the district's index in this wave"),
     "aux_previous_street": ("上期（{wave}）街道综合指数", "the street's index in wave {wave}"),
     "small_area_note": (
-        "模型估计采用Fay-Herriot区域层次模型（REML方差估计，Prasad-Rao均方误差），以{aux}为辅助变量，"
+        ("模型估计采用Fay-Herriot区域层次模型（REML方差估计，Prasad-Rao均方误差），以{aux}为辅助变量，"
         "对全部街道（镇）联合拟合；区间为估计值±1.96倍均方根误差。模型估计借用其他街道的信息，"
         "不是直接调查结果，保留一位小数。样本量少于{min_n}份的街道只给出合成估计，不使用其答卷。"
-        "直接估计不予显示的街道，若模型估计主要取决于其本身答卷，模型估计也不予显示。",
-        "Model-based figures come from an area-level Fay-Herriot model (REML variance, "
+        "直接估计不予显示的街道，若模型估计主要取决于其本身答卷，模型估计也不予显示。"),
+        ("Model-based figures come from an area-level Fay-Herriot model (REML variance, "
         "Prasad-Rao MSE) fitted over all streets of the wave, with {aux} as auxiliaries; "
         "intervals are the estimate -/+ 1.96 RMSE. They borrow strength from other streets, are "
         "not direct survey results, and are given to one decimal. Streets with fewer than "
         "{min_n} responses get the synthetic estimate, which does not use their responses. "
         "Where a street's direct estimate is withheld and its own responses would dominate the "
-        "model figure, that is withheld too.",
+        "model figure, that is withheld too."),
     ),
     "aux_and": ("、", " and "),
 }

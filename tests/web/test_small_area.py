@@ -80,8 +80,8 @@ def test_model_is_the_fay_herriot_fit_of_the_direct_street_estimates(waves):
 def test_published_streets_follow_the_disclosure_rule(waves):
     inputs = report_inputs(waves[1])
     _, rows = district_published(inputs, HONGKOU, LIMIT)
-    cells, hidden = small_area.withheld_streets(inputs.current, HONGKOU,
-                                                [r.code for r in rows], LIMIT)
+    _, hidden = small_area.withheld_streets(inputs.current, HONGKOU, [r.code for r in rows],
+                                            LIMIT)
     assert hidden and len(hidden) < len(rows)
     for row in rows:
         assert (row.direct is None) == (row.code in hidden) == row.direct_withheld
