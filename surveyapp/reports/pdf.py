@@ -330,7 +330,7 @@ def _small_area_table(pdf: FPDF, report: Report) -> None:
     headers = [label("col_street", lang), label("col_n", lang), label("col_direct", lang),
                label("col_model", lang), label("col_rmse", lang), label("col_basis", lang)]
     grey = FontFace(color=GREY)
-    with _table(pdf, [30, 12, 36, 34, 20, 52]) as table:
+    with _table(pdf, [30, 17, 37, 35, 14, 49]) as table:
         table.row(headers)
         for row in section.rows:
             line = table.row()

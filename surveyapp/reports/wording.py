@@ -123,7 +123,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "freedom; street figures never treat the street as the PSU (each response is a unit)."),
     ),
     # small-area estimates for streets (surveyapp.services.small_area)
-    "small_area": ("街道（镇）小区域估计（模型估计）", "Street small-area estimates (model-based)"),
+    "small_area": ("街道（镇）小区域估计（模型估计）", "Small-area estimates by street"),
     "col_direct": ("直接估计", "Direct estimate"),
     "col_basis": ("估计类型", "Basis"),
     "col_model": ("模型估计", "Model-based estimate"),

@@ -111,13 +111,12 @@ def test_district_report_has_the_section_in_every_format(waves):
                                                    "model-based / 模型估计 (synthetic)"}
     for street, row in zip(report.streets, section.rows):
         assert (street.estimate is None) == (row.direct is None)
-    sheet = load_workbook(io.BytesIO(build_workbook(report)))[
-        "Street small-area estimates (mo"[:31]]
+    sheet = load_workbook(io.BytesIO(build_workbook(report)))["Small-area estimates by street"]
     header = [c.value for c in next(sheet.iter_rows(max_row=1))]
     assert header[:4] == ["Code", "Street", "Responses", "Direct estimate"]
     assert "Model-based estimate" in header and "Std. error" in header
     text = build_csv(report).decode("utf-8-sig")
-    assert "Street small-area estimates (model-based)" in text
+    assert "Small-area estimates by street" in text
     zh = build_district_report(waves[1], HONGKOU, "zh").small_area
     assert zh.rows[0].basis.startswith("模型估计 / model-based")
 
