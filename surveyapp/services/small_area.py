@@ -10,8 +10,8 @@ auxiliaries are
 * ``previous_street``: the street's index in the previous wave of the questionnaire, or, where
   that wave had fewer than MIN_DIRECT_N responses there, its district's index then.
 
-An auxiliary constant over the fitted streets (a wave of one district, no earlier wave) is left
-out, and a wave with fewer than MIN_STREETS such streets gets no model. Streets with fewer
+An auxiliary unknown for some street (a district the previous wave did not cover) or constant
+over the fitted streets (a wave of one district) is left out, and a wave with fewer than MIN_STREETS such streets gets no model. Streets with fewer
 than MIN_DIRECT_N responses have no usable design variance; they are
 predicted synthetically (x'beta, MSE A + x'Qx) and their few responses are not used at all.
 
