@@ -33,6 +33,7 @@ from surveyapp.i18n import CONTENT_LANGUAGE, current_language
 from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import QuestionnaireVersion, Wave, as_utc
 from surveyapp.questionnaires import Questionnaire
+from surveyapp.services import small_area_api
 from surveyapp.services.access import sees_all_districts
 from surveyapp.services.audit import record_download
 from surveyapp.services.catalog import questionnaire_of, stored_districts
@@ -47,6 +48,7 @@ from surveyapp.services.disclosure import (
     suppresses_runs_for,
 )
 from surveyapp.services.estimation import EstimationError, record_run, run_spec
+from surveyapp.services.small_area import SmallAreaError
 from surveyapp.services.tokens import user_for_token
 from surveyapp.specs import SpecError, expected_one_of, spec_from_dict
 
@@ -316,6 +318,32 @@ def microdata(label: str):
                          download_name=path.name)
     response.call_on_close(lambda: _remove(folder))
     return response
+
+
+@bp.get("/waves/<label>/small-area")
+def small_area(label: str):
+    district = request.args.get("district", "")
+    if not district:
+        raise ApiError(400, "bad_request", "district: " + _("expected a district code"))
+    scope = _scope()
+    questionnaire = request.args.get("questionnaire") or None
+    waves = [w for w in db.session.scalars(sa.select(Wave).where(Wave.label == label))
+             if questionnaire in (None, w.questionnaire_version.key)
+             and district in {d.code for d in w.districts}]
+    if not waves or (scope is not None and district not in scope):
+        raise ApiError(404, "not_found", f"wave {label!r}, district {district!r}: "
+                       + _("no such wave for this district"))
+    if len(waves) > 1:
+        keys = tuple(w.questionnaire_version.key for w in waves)
+        raise ApiError(400, "bad_request", "questionnaire: " + expected_one_of(keys, None))
+    try:
+        document = small_area_api.small_area_document(
+            waves[0], district, with_model=not suppresses_runs_for(g.api_user))
+    except (SmallAreaError, ValueError) as error:  # too few streets; no responses left
+        raise ApiError(422, "no_model", str(error)) from error
+    record_download(g.api_user, "small_area", f"wave:{waves[0].id}", district=district,
+                    format="json", via="api")
+    return jsonify(document)
 
 
 def _remove(folder: Path) -> None:

@@ -239,6 +239,41 @@ SCHEMAS = {
                        "p_value": NUMBER_OR_NULL, "significant": {"type": ["boolean", "null"]},
                        "suppressed": SUPPRESSED},
     },
+    "SmallAreaStreet": {
+        "type": "object", "required": ["street", "n", "direct", "direct_suppressed", "model",
+                                       "model_suppressed"],
+        "properties": {
+            "street": {"type": "string"}, "n": {"type": "integer"},
+            "direct": {"type": ["object", "null"], "description": "The direct (design-based) "
+                       "estimate; null when the disclosure policy withholds it",
+                       "properties": {k: {"type": "number"}
+                                      for k in ("estimate", "se", "ci_low", "ci_high")}},
+            "direct_suppressed": {"type": "boolean"},
+            "model": {"type": ["object", "null"], "description": "Model-based (模型估计) "
+                      "figure to one decimal with its MSE-based 95% interval; basis 'eblup', "
+                      "or 'synthetic' for a street with too few responses; null when withheld",
+                      "properties": {**{k: {"type": "number"}
+                                        for k in ("estimate", "rmse", "ci_low", "ci_high")},
+                                     "basis": {"enum": ["eblup", "synthetic"]},
+                                     "model_based": {"const": True}}},
+            "model_suppressed": {"type": "boolean", "description": "Withheld: the street's "
+                                 "direct estimate is withheld and its own responses would "
+                                 "carry more than max_own_weight of the model figure"},
+        },
+    },
+    "SmallArea": {
+        "type": "object", "required": ["wave", "questionnaire", "district", "streets"],
+        "properties": {
+            "wave": {"type": "string"}, "questionnaire": {"type": "string"},
+            "district": {"type": "string"}, "method": {"type": "string"},
+            "level": {"type": "number"}, "suppress_below": {"type": "integer"},
+            "min_direct_n": {"type": "integer"}, "max_own_weight": {"type": "number"},
+            "streets": {"type": "array", "items": {"$ref": "#/components/schemas/SmallAreaStreet"}},
+            "model": {"type": "object", "description": "Analysts and admins only: auxiliaries, "
+                      "coefficients, model variance and per street the direct value, "
+                      "shrinkage and synthetic part"},
+        },
+    },
     "Run": {
         "type": "object",
         "required": ["id", "created_at", "created_by", "data_hash", "response_count",
@@ -392,6 +427,24 @@ def openapi_document() -> dict:
                                            "analysts and admins"),
                     "404": _error_response("No such wave (or none of its districts visible)"),
                     "422": _error_response("Unknown margin set or weighting impossible"),
+                }}},
+            "/waves/{label}/small-area": {"get": {
+                "summary": "Small-area (Fay-Herriot) estimates for the streets of a district: "
+                           "direct figures where publishable beside model-based ones; bureaus "
+                           "get what the district report publishes, analysts also the model",
+                "parameters": [
+                    {"name": "label", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "district", "in": "query", "required": True,
+                     "schema": {"type": "string"}, "description": "District code, e.g. 310109"},
+                    {"name": "questionnaire", "in": "query", "schema": {"type": "string"},
+                     "description": "Questionnaire key, when several waves share the label"},
+                ],
+                "responses": {
+                    "200": _json({"$ref": "#/components/schemas/SmallArea"}, "The streets"),
+                    **ERRORS,
+                    "404": _error_response("No such wave for this district (or the district is "
+                                           "not the caller's)"),
+                    "422": _error_response("Too few streets with responses for a model"),
                 }}},
         },
         "components": {

@@ -159,4 +159,6 @@ def report_cell(cell: Cell) -> str:
         return score(cell.value)
     if cell.kind == "p" and isinstance(cell.value, float):
         return p_value(cell.value)
+    if cell.kind == "model" and isinstance(cell.value, float):
+        return f"{cell.value:.1f}"
     return str(cell.value)

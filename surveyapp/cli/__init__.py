@@ -13,6 +13,7 @@ from flask.cli import FlaskGroup
 COMMAND_MODULES: tuple[str, ...] = (
     "users", "questionnaires", "demo", "report", "estimate", "export", "tokens", "waves",
     "invitations",
+    "small_area",
 )
 
 

@@ -70,6 +70,8 @@ def _format(cell: Cell) -> str:
         return csv_text(value)
     if cell.kind == "score":
         return f"{value:.4f}"
+    if cell.kind == "model":  # model-based figures are published to one decimal
+        return f"{value:.1f}"
     if cell.kind == "p":
         return f"{value:.4g}"
     return str(value)

@@ -22,7 +22,7 @@ from surveyapp.reports.safety import excel_text, is_formula_like
 from surveyapp.reports.tables import Cell, Table, report_tables
 from surveyapp.reports.wording import label, title
 
-NUMBER_FORMATS = {"score": "0.00", "count": "#,##0", "p": "0.000"}
+NUMBER_FORMATS = {"score": "0.00", "count": "#,##0", "p": "0.000", "model": "0.0"}
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HIGHLIGHT_FILL = PatternFill("solid", fgColor="FFF2CC")

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # the section's module imports Estimate from here
+    from surveyapp.reports.small_area import SmallAreaSection
 
 Language = Literal["zh", "en"]
 ReportKind = Literal["district", "city"]
@@ -194,6 +197,7 @@ class Report:
     charts: tuple[Chart, ...]
     method: Method
     generated_at: datetime
+    small_area: SmallAreaSection | None = None  # district reports: model-based street figures
 
     def lead_charts(self) -> tuple[Chart, ...]:
         """The charts fit to stand beside the headline figures, best first: the trend, or for a

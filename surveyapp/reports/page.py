@@ -86,6 +86,11 @@ def method_tables(report: Report) -> tuple[Table, ...]:
     return tuple(t for t in report_tables(report) if t.id in ("method", "bands", "margins"))
 
 
+def small_area_table(report: Report) -> Table | None:
+    """The small-area table, shared with the spreadsheets (None when the report has none)."""
+    return next((t for t in report_tables(report) if t.id == "small_area"), None)
+
+
 def lead_chart(report: Report) -> tuple[Chart | None, tuple[Chart, ...]]:
     """The chart shown beside the dimension table, as on the PDF's page one, and the others."""
     lead = next(iter(report.lead_charts()), None)
@@ -105,4 +110,5 @@ def page_parts(report: Report) -> dict[str, object]:
     return {"lead_chart": lead, "lead_heading": lead_heading, "more_charts": more, "item_groups": item_groups(report.items),
             "marked": has_significant_change(report), "score_columns": score_columns(report),
             "dimension_heading": dimension_heading(report), "method_tables": method_tables(report),
-            "side_by_side": side_by_side(report)}
+            "side_by_side": side_by_side(report),
+            "small_area_table": small_area_table(report)}

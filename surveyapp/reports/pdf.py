@@ -96,6 +96,9 @@ def build_pdf(report: Report) -> bytes:
     if report.kind == "district":
         _section(pdf, label("streets", report.lang))
         _streets_table(pdf, report)
+    if report.small_area is not None:
+        _section(pdf, label("small_area", report.lang))
+        _small_area_table(pdf, report)
     _section(pdf, label("method", report.lang))
     _method(pdf, report)
     return bytes(pdf.output())
@@ -325,6 +328,33 @@ def _streets_table(pdf: FPDF, report: Report) -> None:
                 line.cell("")
     pdf.ln(1)
     _text(pdf, 8, label("suppressed_note", lang, limit=limit), GREY, 5)
+
+
+def _small_area_table(pdf: FPDF, report: Report) -> None:
+    """Direct estimate (or why not) beside the model-based figure, one decimal, and its basis."""
+    lang, section = report.lang, report.small_area
+    headers = [label("col_street", lang), label("col_n", lang), label("col_direct", lang),
+               label("col_model", lang), label("col_rmse", lang), label("col_basis", lang)]
+    grey = FontFace(color=GREY)
+    with _table(pdf, [30, 17, 37, 35, 14, 49]) as table:
+        table.row(headers)
+        for row in section.rows:
+            line = table.row()
+            line.cell(row.label)
+            line.cell(f"{row.n:,}")
+            if row.direct is None:
+                line.cell(row.direct_note, style=grey)
+            else:
+                line.cell(estimate_text(row.direct))
+            if row.model is None:
+                line.cell(row.model_note, style=grey, colspan=2)
+            else:
+                m = row.model
+                line.cell(f"{m.value:.1f} [{m.ci_low:.1f} – {m.ci_high:.1f}]")
+                line.cell(f"{m.rmse:.1f}")
+            line.cell(row.basis, style=grey)
+    pdf.ln(1)
+    _text(pdf, 8, section.note, GREY, 5)
 
 
 def _method(pdf: FPDF, report: Report) -> None:

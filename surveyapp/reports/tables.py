@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from surveyapp.reports.model import Change, Estimate, Report, ScoreRow, StreetRow
+from surveyapp.reports.small_area import SmallAreaRow
 from surveyapp.reports.wording import (
     band_range,
     date,
@@ -20,7 +21,7 @@ from surveyapp.reports.wording import (
     zoned,
 )
 
-CellKind = Literal["text", "count", "score", "p"]
+CellKind = Literal["text", "count", "score", "p", "model"]  # model: one decimal
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ def report_tables(report: Report, tidy: bool = False) -> tuple[Table, ...]:
         tables.append(_streets(report))
     else:
         tables.append(_districts(report, changes))
+    if report.small_area is not None:
+        tables.append(_small_area(report))
     if tidy and report.earlier_waves:
         tables.append(_row_changes(report))
     tables.append(_method(report))
@@ -186,6 +189,28 @@ def _street_cells(street: StreetRow, lang, limit: int) -> tuple[Cell, ...]:
                 empty, empty, empty, empty, _text(street_mark(street.n, limit, lang)))
     return (_text(street.code), _text(street.label), *_estimate_cells(street.estimate),
             _text(None))
+
+
+def _small_area(report: Report) -> Table:
+    section, lang = report.small_area, report.lang
+    keys = ("col_code", "col_street", "col_n", "col_direct", "col_se", "col_ci_low",
+            "col_ci_high", "col_basis", "col_model", "col_rmse", "col_model_ci_low",
+            "col_model_ci_high", "col_note")
+    return Table("small_area", label("small_area", lang), tuple(label(k, lang) for k in keys),
+                 tuple(_small_area_cells(row) for row in section.rows))
+
+
+def _small_area_cells(row: SmallAreaRow) -> tuple[Cell, ...]:
+    """Figures in their own columns (empty where withheld), the reasons in the note column."""
+    d, m = row.direct, row.model
+    direct = ((Cell(d.value, "score"), Cell(d.se, "score"), Cell(d.ci_low, "score"),
+               Cell(d.ci_high, "score")) if d else (Cell(None),) * 4)
+    model = ((Cell(m.value, "model"), Cell(m.rmse, "model"), Cell(m.ci_low, "model"),
+              Cell(m.ci_high, "model")) if m else (Cell(None),) * 4)
+    note = "; ".join(n for n in (row.direct_note if not d else None,
+                                 row.model_note if not m else None) if n)
+    return (Cell(row.code), Cell(row.label), Cell(row.n, "count"), *direct, Cell(row.basis),
+            *model, Cell(note or None))
 
 
 def _districts(report: Report, changes: bool = True) -> Table:

@@ -151,6 +151,36 @@ LABELS: dict[str, tuple[str, str]] = {
         ("{design}. Taylor-linearised variance, t intervals with the design's degrees of "
         "freedom; street figures never treat the street as the PSU (each response is a unit)."),
     ),
+    # small-area estimates for streets (surveyapp.services.small_area)
+    "small_area": ("街道（镇）小区域估计（模型估计）", "Small-area estimates by street"),
+    "col_direct": ("直接估计", "Direct estimate"),
+    "col_basis": ("估计类型", "Basis"),
+    "col_model": ("模型估计", "Model-based estimate"),
+    "col_rmse": ("均方根误差", "RMSE"),
+    "col_model_ci": ("模型估计95%区间", "Model-based 95% interval"),
+    "col_model_ci_low": ("模型估计区间下限", "Model-based: 95% low"),
+    "col_model_ci_high": ("模型估计区间上限", "Model-based: 95% high"),
+    "basis_eblup": ("模型估计 / model-based（EBLUP）", "model-based / 模型估计 (EBLUP)"),
+    "basis_synthetic": ("模型估计 / model-based（合成估计）",
+                        "model-based / 模型估计 (synthetic)"),
+    "model_withheld": ("为防推算直接估计，不予显示",
+                       "withheld: it would reveal the withheld direct estimate"),
+    "aux_district_index": ("本期全区综合指数", "the district's index in this wave"),
+    "aux_previous_street": ("上期（{wave}）街道综合指数", "the street's index in wave {wave}"),
+    "small_area_note": (
+        ("模型估计采用Fay-Herriot区域层次模型（REML方差估计，Prasad-Rao均方误差），以{aux}为辅助变量，"
+        "对全部街道（镇）联合拟合；区间为估计值±1.96倍均方根误差。模型估计借用其他街道的信息，"
+        "不是直接调查结果，保留一位小数。样本量少于{min_n}份的街道只给出合成估计，不使用其答卷。"
+        "直接估计不予显示的街道，若模型估计主要取决于其本身答卷，模型估计也不予显示。"),
+        ("Model-based figures come from an area-level Fay-Herriot model (REML variance, "
+        "Prasad-Rao MSE) fitted over all streets of the wave, with {aux} as auxiliaries; "
+        "intervals are the estimate -/+ 1.96 RMSE. They borrow strength from other streets, are "
+        "not direct survey results, and are given to one decimal. Streets with fewer than "
+        "{min_n} responses get the synthetic estimate, which does not use their responses. "
+        "Where a street's direct estimate is withheld and its own responses would dominate the "
+        "model figure, that is withheld too."),
+    ),
+    "aux_and": ("、", " and "),
 }
 
 

@@ -52,6 +52,7 @@ TREND_SD = 0.8  # dimensions of one district do not all move alike from year to 
 ITEM_SD = 2.5  # spread of item levels within a dimension
 OVERALL_LIFT = 1.0  # residents rate "overall" a little above the mean of the parts
 RESPONDENT_SD = 7.0
+STREET_SD = 1.5  # lasting differences between streets, which the small-area estimates show
 ITEM_NOISE_SD = 9.0
 DONT_KNOW_RATE = (0.01, 0.07)  # per item, drawn uniformly
 SKIP_RATE = 0.03  # optional items and questions left blank
@@ -166,7 +167,8 @@ def _district_responses(
     rng: np.random.Generator,
 ) -> tuple[list[dict], list[dict]]:
     people = _demographics(questionnaire, district, size, rng)
-    person_effect = rng.normal(0.0, RESPONDENT_SD, size) + people.pop("_effect")
+    person_effect = (rng.normal(0.0, RESPONDENT_SD, size) + people.pop("_effect")
+                     + _street_effects(questionnaire, people, world, size))
     ids = [str(uuid.UUID(bytes=rng.bytes(16), version=4)) for _ in range(size)]
     item_scores = _item_scores(questionnaire, district.code, spec, world, person_effect, rng)
     answers = _answer_rows(questionnaire, wave.id, ids, item_scores, rng)
@@ -193,6 +195,18 @@ def _demographics(
             if not question.required:
                 people[question.id][rng.random(size) < SKIP_RATE] = None
     return people
+
+
+def _street_effects(questionnaire: Questionnaire, people: dict[str, np.ndarray],
+                    world: DemoWorld, size: int) -> np.ndarray:
+    """Each person's street's shift: a fixed draw per street, the same in every wave (the
+    generator's stream is untouched, so the rest of the demo draws as before)."""
+    question = next((q for q in questionnaire.demographics if q.kind == "street"), None)
+    if question is None:
+        return np.zeros(size)
+    streets = people[question.id]
+    shift = {code: world.draw(f"street/{code}", STREET_SD) for code in set(streets) if code}
+    return np.array([shift.get(code, 0.0) for code in streets])
 
 
 def _streets(district: DemoDistrict, size: int, rng: np.random.Generator) -> np.ndarray:

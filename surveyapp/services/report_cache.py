@@ -138,13 +138,21 @@ def cached_report(wave: Wave, district: str | None, lang: Language, margins: str
     key = (current_app.instance_path, wave.id, district, lang, margins, version, charts)
 
     def build() -> Report:
-        inputs = _remember(_inputs, (*key[:2], margins, version), _INPUT_SLOTS,
-                           lambda: report_inputs(wave, margins))
+        inputs = cached_inputs(wave, margins, version)
         if district is None:
             return city_report(inputs, lang, charts)
         return district_report(inputs, district, lang, suppress_below(), charts)
 
     return _remember(_reports, key, _REPORT_SLOTS, build)
+
+
+def cached_inputs(wave: Wave, margins: str | None = None, version: str | None = None
+                  ) -> ReportInputs:
+    """The analysed wave (and its earlier waves) of the current data version, shared by every
+    report of the wave and by the small-area API."""
+    version = version or data_version(wave)
+    return _remember(_inputs, (current_app.instance_path, wave.id, margins, version),
+                     _INPUT_SLOTS, lambda: report_inputs(wave, margins))
 
 
 def _remember(memory: OrderedDict, key: tuple, slots: int, make: Callable[[], T]) -> T:

@@ -52,6 +52,8 @@ from surveyapp.reports.model import (
 )
 from surveyapp.reports.wording import label
 from surveyapp.services.disclosure import suppress_below, withheld
+from surveyapp.services.small_area import withheld_streets
+from surveyapp.services.small_area_report import small_area_section
 from surveyapp.services.wave_results import (
     CITY,
     WaveResults,
@@ -182,8 +184,9 @@ def district_report(inputs: ReportInputs, district: str, lang: Language,
     method = _method(current, frame, district, tuple(Count(s.label, s.n) for s in streets),
                      suppress_below, lang)
     drawn = _charts(inputs, district, names, frame, lang, districts, city) if charts else ()
-    return _report(inputs, "district", lang, names.get(district, district), district, headline,
-                   streets, districts, drawn, method)
+    report = _report(inputs, "district", lang, names.get(district, district), district,
+                     headline, streets, districts, drawn, method)
+    return replace(report, small_area=small_area_section(inputs, district, lang, suppress_below))
 
 
 def city_report(inputs: ReportInputs, lang: Language, charts: bool = True) -> Report:
@@ -312,11 +315,8 @@ def _street_rows(results: WaveResults, district: str, lang: Language,
     """Every street of the district; a street the disclosure policy withholds (fewer than
     ``limit`` responses, or the complement that keeps it from being derived from the district
     figure): count only, no score."""
-    answered = results.frame.loc[results.frame["district"] == district, "street"]
-    counts = answered.value_counts()
     streets = db.session.get(District, district).streets
-    cells = {s.code: int(counts.get(s.code, 0)) for s in streets}
-    hidden = withheld(cells, len(answered), limit)
+    cells, hidden = withheld_streets(results, district, [s.code for s in streets], limit)
     rows = []
     for street in streets:
         n = cells[street.code]

@@ -23,7 +23,7 @@ from surveyapp.models.accounts import AuditLog, User
 from surveyapp.models.quality import QualityFlag
 from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import QuestionnaireVersion
-from surveyapp.services import report_cache
+from surveyapp.services import report_cache, small_area_api
 from surveyapp.services.catalog import sync_catalog
 from surveyapp.services.tokens import create_token
 from surveyapp.services.waves import create_wave
@@ -41,8 +41,9 @@ class Access:
     """Who may reach an endpoint (``kind``, a row of EXPECTED) and what of the responses it
     lets out (``output``): None, "page" and "chart" (report content, suppressed by
     surveyapp.services.disclosure for every reader), "report" (a PDF/XLSX/CSV file), "run"
-    (estimates: suppressed for bureaus) or "microdata" (analysts and admins only). Reports,
-    runs and microdata are downloads: each is recorded in the audit log."""
+    (estimates: suppressed for bureaus), "small_area" (street model figures: a bureau gets
+    what its report publishes) or "microdata" (analysts and admins only). Reports, runs,
+    small-area estimates and microdata are downloads: each is recorded in the audit log."""
 
     kind: str
     output: str | None = None
@@ -96,7 +97,10 @@ ENDPOINTS = {
     "api.run_detail": Access("api-own", "run"),
     "api.run_results": Access("api-own", "run"),
     "api.microdata": Access("api-analysts", "microdata"),
+    "api.small_area": Access("api-district", "small_area"),
 }
+# Endpoints that take the district as a query parameter (?district=...), not in the path.
+QUERY_DISTRICT = {"api.small_area"}
 
 # What each role gets from each kind: "login" (redirect to sign-in), "401", "403", "404",
 # "400" (reached the handler: the matrix's empty body is refused as a bad spec), "ok", or
@@ -118,8 +122,10 @@ EXPECTED = {
                      "analyst": "ok", "admin": "ok"},
     "api-submit": {"anonymous": "401", "bureau-own": "400", "bureau-other": "400",
                    "analyst": "400", "admin": "400"},
+    "api-district": {"anonymous": "401", "bureau-own": "scoped", "bureau-other": "scoped",
+                     "analyst": "scoped", "admin": "scoped"},
 }
-DOWNLOADS = ("report", "run", "microdata")
+DOWNLOADS = ("report", "run", "microdata", "small_area")
 
 
 def protected_rules(app):
@@ -173,6 +179,8 @@ def fake_report(wave, district, lang, *args, **kwargs):
 @pytest.fixture
 def world(app, monkeypatch) -> World:
     monkeypatch.setattr(report_cache, "cached_report", fake_report)
+    monkeypatch.setattr(small_area_api, "small_area_document",
+                        lambda wave, district, with_model: {"district": district})
     monkeypatch.setattr(report_cache, "report_document",
                         lambda wave, district, lang, fmt, *a, **k:
                         f"DOCUMENT-{district or 'CITY'}-{fmt}".encode())
@@ -223,6 +231,9 @@ def url_for_rule(rule, world: World, district: str) -> str:
             if not hasattr(converter, "items"):
                 pytest.fail(f"{rule.rule}: the matrix has no value for <{name}>; add one")
             values[name] = min(converter.items)
+    if rule.endpoint in QUERY_DISTRICT:  # the wave covering both districts, asked for one
+        values["label"] = world.wave_both.label
+        return rule.build(values, append_unknown=False)[1] + f"?district={district}"
     return rule.build(values, append_unknown=False)[1]
 
 
@@ -256,7 +267,8 @@ def outcome(response) -> str:
 
 
 def districts_for(rule) -> tuple[str | None, ...]:
-    return (OWN, OTHER, UNKNOWN) if "district" in rule.arguments else (None,)
+    return ((OWN, OTHER, UNKNOWN) if "district" in rule.arguments
+            or rule.endpoint in QUERY_DISTRICT else (None,))
 
 
 @pytest.mark.parametrize("role", ROLES)
