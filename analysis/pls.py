@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["PLSFit", "SCHEMES", "pls_path_model", "weighted_correlations"]
+__all__ = ["PLSArrays", "PLSFit", "PLSModel", "SCHEMES", "pls_path_model", "weighted_correlations"]
 
 SCHEMES = ("centroid", "factorial", "path")
 
@@ -183,6 +183,83 @@ def _rescaled(x: np.ndarray, odm: np.ndarray, acsi: np.ndarray, low: np.ndarray,
         return np.where(share > 0, (raw - floor) / span * 100, np.nan)
 
 
+@dataclass(frozen=True)
+class PLSArrays:
+    """One fit as arrays (items and latent variables in the model's order): the fast path
+    for refitting on replicate weights. Fields as `PLSFit`'s."""
+
+    weight: np.ndarray
+    loading: np.ndarray
+    acsi_weight: np.ndarray
+    path_coefs: np.ndarray
+    total_effects: np.ndarray
+    r_squared: np.ndarray
+    scores: np.ndarray
+    rescaled: np.ndarray
+    means: np.ndarray
+    scale_factor: np.ndarray
+    iterations: int
+
+
+@dataclass(frozen=True)
+class PLSModel:
+    """A checked model: blocks (latent variable -> items, plspm's order), paths (endogenous
+    latent variable -> predecessors), the inner scheme, the stopping rule and the items'
+    lowest and highest possible answers (for the 0-100 rescaling)."""
+
+    names: tuple[str, ...]
+    items: tuple[str, ...]
+    odm: np.ndarray
+    adjacency: np.ndarray
+    scheme: str
+    tol: float
+    maxiter: int
+    low: np.ndarray
+    high: np.ndarray
+
+    @classmethod
+    def build(cls, blocks: Mapping[str, Sequence[str]], paths: Mapping[str, Sequence[str]],
+              scheme: str = "centroid", tol: float = 1e-6, maxiter: int = 100,
+              item_range: tuple[float, float] | Mapping[str, tuple[float, float]] = (1, 10)
+              ) -> PLSModel:
+        if scheme not in SCHEMES:
+            raise ValueError(f"pls: scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+        names = list(blocks)
+        items = [item for name in names for item in blocks[name]]
+        if not all(blocks[name] for name in names) or len(set(items)) != len(items):
+            raise ValueError("pls: every block needs items, and an item belongs to one block")
+        ranges = (item_range if isinstance(item_range, Mapping)
+                  else dict.fromkeys(items, item_range))
+        odm = np.array([[item in blocks[name] for name in names] for item in items], float)
+        return cls(tuple(names), tuple(items), odm, _adjacency(names, paths), scheme, tol,
+                   maxiter, np.array([ranges[item][0] for item in items], float),
+                   np.array([ranges[item][1] for item in items], float))
+
+    def fit_arrays(self, x: np.ndarray, w: np.ndarray) -> PLSArrays:
+        """Fit to the item matrix ``x`` (rows x items, NaN = missing) with case weights ``w``."""
+        odm, adjacency = self.odm, self.adjacency
+        corr, mean, sd = weighted_correlations(x, w)
+        outer_w, iterations = _outer_weights(corr, odm, adjacency, self.scheme, self.tol,
+                                             self.maxiter, int(np.count_nonzero(w)))
+        loadings = corr @ outer_w
+        flip = np.sign(np.sign(loadings * odm).sum(axis=0))
+        flip[flip == 0] = -1
+        outer_w, loadings = outer_w * flip, loadings * flip
+        coefs, r2 = _path_coefficients(outer_w.T @ corr @ outer_w, adjacency)
+        eye = np.eye(len(self.names))
+        w_item = outer_w.sum(axis=1)
+        unstd = (odm * (w_item / sd)[:, None]).sum(axis=0)  # per block: sum of weight / sd
+        acsi = w_item / sd / unstd[odm.argmax(axis=1)]
+        rescaled = _rescaled(x, odm, acsi, self.low, self.high)
+        span = (odm * (acsi * (self.high - self.low))[:, None]).sum(axis=0)
+        ok = ~np.isnan(rescaled)
+        means = (np.where(ok, rescaled, 0.0) * w[:, None]).sum(axis=0) / (ok * w[:, None]).sum(0)
+        return PLSArrays(weight=w_item, loading=(loadings * odm).sum(axis=1), acsi_weight=acsi,
+                         path_coefs=coefs, total_effects=np.linalg.inv(eye - coefs) - eye,
+                         r_squared=r2, scores=((x - mean) / sd) @ outer_w, rescaled=rescaled,
+                         means=means, scale_factor=100 / (span * unstd), iterations=iterations)
+
+
 def pls_path_model(data: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
                    paths: Mapping[str, Sequence[str]], *, weights: np.ndarray | None = None,
                    scheme: str = "centroid", tol: float = 1e-6, maxiter: int = 100,
@@ -196,52 +273,30 @@ def pls_path_model(data: pd.DataFrame, blocks: Mapping[str, Sequence[str]],
     or "path"; ``item_range``: the lowest and highest possible answer, for all items or per
     item, for the 0-100 rescaling.
     """
-    if scheme not in SCHEMES:
-        raise ValueError(f"pls: scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
-    names = list(blocks)
-    items = [item for name in names for item in blocks[name]]
-    if not all(blocks[name] for name in names) or len(set(items)) != len(items):
-        raise ValueError("pls: every block needs items, and an item belongs to one block")
-    missing = [item for item in items if item not in data.columns]
+    model = PLSModel.build(blocks, paths, scheme, tol, maxiter, item_range)
+    missing = [item for item in model.items if item not in data.columns]
     if missing:
         raise ValueError(f"pls: the data lack the item columns {missing}")
-    adjacency = _adjacency(names, paths)
-    x = data[items].to_numpy(float)
-    w = np.ones(len(x)) if weights is None else np.asarray(weights, float)
-    if w.shape != (len(x),) or not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("pls: weights must be one finite non-negative number per row")
-    odm = np.array([[item in blocks[name] for name in names] for item in items], float)
-    corr, mean, sd = weighted_correlations(x, w)
-    outer_w, iterations = _outer_weights(corr, odm, adjacency, scheme, tol, maxiter,
-                                         int(np.count_nonzero(w)))
-    loadings = corr @ outer_w
-    flip = np.sign(np.sign(loadings * odm).sum(axis=0))
-    flip[flip == 0] = -1
-    outer_w, loadings = outer_w * flip, loadings * flip
-    corr_lv = outer_w.T @ corr @ outer_w
-    coefs, r2 = _path_coefficients(corr_lv, adjacency)
-    total = np.linalg.inv(np.eye(len(names)) - coefs) - np.eye(len(names))
-    scores = ((x - mean) / sd) @ outer_w
-    w_item = outer_w.sum(axis=1)
-    block_of = odm.argmax(axis=1)
-    unstd = (odm * (w_item / sd)[:, None]).sum(axis=0)  # per block: sum of weight / sd
-    acsi = w_item / sd / unstd[block_of]
-    ranges = (item_range if isinstance(item_range, Mapping)
-              else dict.fromkeys(items, item_range))
-    low = np.array([ranges[item][0] for item in items], float)
-    high = np.array([ranges[item][1] for item in items], float)
-    rescaled = _rescaled(x, odm, acsi, low, high)
-    span = (odm * (acsi * (high - low))[:, None]).sum(axis=0)
-    factor = 100 / (span * unstd)  # rescaled = factor * standardised score + constant
-    ok = ~np.isnan(rescaled)
-    means = (np.where(ok, rescaled, 0.0) * w[:, None]).sum(axis=0) / (ok * w[:, None]).sum(axis=0)
-    load = (loadings * odm).sum(axis=1)
-    outer = pd.DataFrame({"block": [names[j] for j in block_of], "weight": w_item,
-                          "loading": load, "communality": load ** 2, "acsi_weight": acsi},
+    x = data[list(model.items)].to_numpy(float)
+    w = check_weights(weights, len(x))
+    a = model.fit_arrays(x, w)
+    names, items = list(model.names), list(model.items)
+    outer = pd.DataFrame({"block": [names[j] for j in model.odm.argmax(axis=1)],
+                          "weight": a.weight, "loading": a.loading,
+                          "communality": a.loading ** 2, "acsi_weight": a.acsi_weight},
                          index=pd.Index(items, name="item"))
-    return PLSFit(outer=outer, path_coefs=pd.DataFrame(coefs, index=names, columns=names),
-                  total_effects=pd.DataFrame(total, index=names, columns=names),
-                  r_squared=pd.Series(r2, index=names), iterations=iterations, scheme=scheme,
-                  scores=pd.DataFrame(scores, index=data.index, columns=names),
-                  rescaled=pd.DataFrame(rescaled, index=data.index, columns=names),
-                  means=pd.Series(means, index=names), scale_factor=pd.Series(factor, index=names))
+    return PLSFit(outer=outer, path_coefs=pd.DataFrame(a.path_coefs, index=names, columns=names),
+                  total_effects=pd.DataFrame(a.total_effects, index=names, columns=names),
+                  r_squared=pd.Series(a.r_squared, index=names), iterations=a.iterations,
+                  scheme=scheme, scores=pd.DataFrame(a.scores, index=data.index, columns=names),
+                  rescaled=pd.DataFrame(a.rescaled, index=data.index, columns=names),
+                  means=pd.Series(a.means, index=names),
+                  scale_factor=pd.Series(a.scale_factor, index=names))
+
+
+def check_weights(weights: np.ndarray | None, n: int) -> np.ndarray:
+    """Case weights as a float array of length ``n`` (ones when None); ValueError otherwise."""
+    w = np.ones(n) if weights is None else np.asarray(weights, float)
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("pls: weights must be one finite non-negative number per row")
+    return w
