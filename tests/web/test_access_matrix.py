@@ -95,6 +95,7 @@ ENDPOINTS = {
     "api.run_detail": Access("api-own", "run"),
     "api.run_results": Access("api-own", "run"),
     "api.microdata": Access("api-analysts", "microdata"),
+    "api.latent_index": Access("api-analysts", "run"),  # bureaus: ?district= of their own
 }
 
 # What each role gets from each kind: "login" (redirect to sign-in), "401", "403", "404",
