@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from surveyapp.reports.latent_section import LatentSection
+
 Language = Literal["zh", "en"]
 ReportKind = Literal["district", "city"]
 
@@ -146,6 +148,7 @@ class Report:
 
     ``districts`` is ranked best first. ``streets`` is empty for the city report.
     ``dimension_heading`` names the dimension table ("sectors" for the public-service monitor).
+    ``latent_index``: the optional latent-index section (None: not part of this report).
     """
 
     kind: ReportKind
@@ -164,6 +167,7 @@ class Report:
     charts: tuple[Chart, ...]
     method: Method
     generated_at: datetime
+    latent_index: LatentSection | None = None
 
     def lead_charts(self) -> tuple[Chart, ...]:
         """The charts fit to stand beside the headline figures, best first: the trend, or for a

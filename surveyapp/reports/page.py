@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Literal
 
+from surveyapp.reports.latent_section import page_view
 from surveyapp.reports.model import Change, Chart, Language, Report, ScoreRow
 from surveyapp.reports.tables import Table, report_tables
 from surveyapp.reports.wording import LABELS, label, p_value, signed
@@ -88,7 +89,8 @@ def method_tables(report: Report) -> tuple[Table, ...]:
 def lead_chart(report: Report) -> tuple[Chart | None, tuple[Chart, ...]]:
     """The chart shown beside the dimension table, as on the PDF's page one, and the others."""
     lead = next(iter(report.lead_charts()), None)
-    return lead, tuple(c for c in report.charts if c is not lead)
+    own = report.latent_index.chart_id if report.latent_index is not None else None
+    return lead, tuple(c for c in report.charts if c is not lead and c.id != own)
 
 
 def page_parts(report: Report) -> dict[str, object]:
@@ -97,4 +99,5 @@ def page_parts(report: Report) -> dict[str, object]:
     lead_heading = bilingual("trend" if lead is None or lead.id == "trend" else "chart_districts")
     return {"lead_chart": lead, "lead_heading": lead_heading, "more_charts": more, "item_groups": item_groups(report.items),
             "marked": has_significant_change(report), "score_columns": score_columns(report),
-            "dimension_heading": dimension_heading(report), "method_tables": method_tables(report)}
+            "dimension_heading": dimension_heading(report), "method_tables": method_tables(report),
+            "latent": page_view(report)}

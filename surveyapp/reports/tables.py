@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from surveyapp.reports.latent_section import latent_tables
 from surveyapp.reports.model import Change, Estimate, Report, ScoreRow, StreetRow
 from surveyapp.reports.wording import date, label, street_mark, timestamp, verdict
 
@@ -42,6 +43,7 @@ def report_tables(report: Report) -> tuple[Table, ...]:
         tables.append(_streets(report))
     else:
         tables.append(_districts(report))
+    tables.extend(latent_tables(report))
     tables.append(_method(report))
     if report.method.weighting.margins:
         tables.append(_margins(report))

@@ -15,6 +15,7 @@ the model refitted on each. A district's index uses the same replicates restrict
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -147,3 +148,22 @@ def area_latent_index(wave: Wave, district: str | None, margins: str | None = No
     area = district or CITY
     results = analyse_wave(wave, margins)
     return wave_latent_index(results, [area], suppress_below()).as_dict(area)
+
+
+class LatentIndexCache:
+    """The latent index of one analysed wave, computed per area when first asked for and kept:
+    held by the cached report inputs, so a wave's 16 district reports and three formats fit
+    each area once (and a report that is never built costs nothing)."""
+
+    def __init__(self, results: WaveResults, suppress_below: int) -> None:
+        self.results = results
+        self.suppress_below = suppress_below
+        self.applies = model_of(results.questionnaire) is not None and results.design is not None
+        self._found: dict[str, WaveLatentIndex] = {}
+        self._lock = threading.Lock()
+
+    def area(self, area: str) -> WaveLatentIndex:
+        with self._lock:
+            if area not in self._found:
+                self._found[area] = wave_latent_index(self.results, [area], self.suppress_below)
+            return self._found[area]
