@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from analysis.pls import PLSFit, PLSModel, pls_path_model
 from analysis.replicate import ReplicateDesign
@@ -105,7 +106,10 @@ def latent_index(data: pd.DataFrame, design: ReplicateDesign, dimensions: Mappin
     model = PLSModel.build(blocks, {OVERALL: list(dimensions)}, scheme, item_range=item_range)
     x = data[list(model.items)].to_numpy(float)
     full = _statistics(model, x, design.weights[rows])
-    thetas = np.array([_statistics(model, x, w[rows]) for w in design.replicate_weights])
+    # The refits are many small products (items x rows): BLAS threads only contend there
+    # (25 times slower on a busy two-core server), so the loop runs single-threaded.
+    with threadpool_limits(limits=1, user_api="blas"):
+        thetas = np.array([_statistics(model, x, w[rows]) for w in design.replicate_weights])
     fit = pls_path_model(data, blocks, {OVERALL: list(dimensions)}, weights=design.weights[rows],
                          scheme=scheme, item_range=item_range)
     centre = full if design.mse else thetas[design.rscales > 0].mean(axis=0)

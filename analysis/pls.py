@@ -76,13 +76,14 @@ def weighted_correlations(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.
                                                                     np.ndarray]:
     """Weighted pairwise-complete correlations of the columns of ``x`` (NaN = missing), and
     each column's available-case weighted mean and standard deviation (population divisor)."""
-    present = ~np.isnan(x)
+    present = (~np.isnan(x)).astype(float)  # float, so the products below go to BLAS
     wm = present * w[:, None]
     sw = wm.sum(axis=0)
     if np.any(sw <= 0):
         raise ValueError("pls: an item has no answer with a positive weight")
-    mean = np.where(present, x, 0.0).T @ w / sw
-    xc = np.where(present, x - mean, 0.0)
+    xc = np.where(present > 0, x, 0.0)
+    mean = xc.T @ w / sw
+    xc = np.where(present > 0, x - mean, 0.0)
     sd = np.sqrt((xc ** 2).T @ w / sw)
     if np.any(sd <= 0):
         raise ValueError("pls: an item has the same answer everywhere (no variance)")
@@ -90,10 +91,11 @@ def weighted_correlations(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.
         xs = xc / sd
         return (xs * w[:, None]).T @ xs / w.sum(), mean, sd
     both = wm.T @ present  # sum of weights where both items are answered
+    xw = xc * w[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        s1 = (xc * w[:, None]).T @ present / both  # mean of j where both are answered
-        s2 = (xc ** 2 * w[:, None]).T @ present / both
-        cross = (xc * w[:, None]).T @ xc / both - s1 * s1.T
+        s1 = xw.T @ present / both  # mean of j where both are answered
+        s2 = (xc * xw).T @ present / both
+        cross = xw.T @ xc / both - s1 * s1.T
         corr = cross / np.sqrt((s2 - s1 ** 2) * (s2 - s1 ** 2).T)
     if not np.all(np.isfinite(corr)):
         raise ValueError("pls: two items are never answered together (or one has no variance "
@@ -174,9 +176,9 @@ def _path_coefficients(corr_lv: np.ndarray, adjacency: np.ndarray
 def _rescaled(x: np.ndarray, odm: np.ndarray, acsi: np.ndarray, low: np.ndarray,
               high: np.ndarray) -> np.ndarray:
     """ACSI 0-100 scores; a row's missing items drop out and its weights are renormalised."""
-    present = ~np.isnan(x)
+    present = (~np.isnan(x)).astype(float)
     share = (present * acsi) @ odm  # weight of the answered items per block
-    raw = np.where(present, x, 0.0) @ (odm * acsi[:, None])
+    raw = np.where(present > 0, x, 0.0) @ (odm * acsi[:, None])
     floor = (present * acsi * low) @ odm
     span = (present * acsi * (high - low)) @ odm
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -17,11 +17,13 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from analysis.latent_index import LatentIndex, latent_index
+from analysis.replicate import ReplicateDesign
 from surveyapp.models.survey import Wave
 from surveyapp.questionnaires import Questionnaire
 from surveyapp.services.disclosure import suppress_below
@@ -98,9 +100,12 @@ def model_of(questionnaire: Questionnaire) -> tuple[dict[str, list[str]], list[s
 
 
 def wave_latent_index(results: WaveResults, areas: list[str] | None = None,
-                      suppress_below: int = 0) -> WaveLatentIndex:
+                      suppress_below: int = 0,
+                      replicate_design: Callable[[], ReplicateDesign] | None = None
+                      ) -> WaveLatentIndex:
     """The index of ``areas`` (district codes and/or ``CITY``; default: the city and every
-    district of the wave) from the analysed wave ``results``."""
+    district of the wave) from the analysed wave ``results``. ``replicate_design`` gives the
+    replicates (default: built here, once, when a first area needs them)."""
     started = time.perf_counter()
     q = results.questionnaire
     areas = [CITY, *results.wave.districts] if areas is None else areas
@@ -126,15 +131,20 @@ def wave_latent_index(results: WaveResults, areas: list[str] | None = None,
                 "index needs")
             continue
         if replicates is None:
-            replicates = results.design.replicate(METHOD, replicates=REPLICATES, seed=SEED)
+            replicates = (replicate_design or (lambda: bootstrap_replicates(results)))()
         try:
             computed[area] = latent_index(frame, replicates, blocks, overall,
                                           domain=None if area == CITY else rows)
         except ValueError as exc:
             unavailable[area] = _reason("模型无法拟合", f"the model cannot be fitted ({exc})")
     return WaveLatentIndex(results.wave.label, q.id, computed, unavailable,
-                           REPLICATES if replicates is not None else 0,
+                           len(replicates.replicate_weights) if replicates is not None else 0,
                            time.perf_counter() - started, names)
+
+
+def bootstrap_replicates(results: WaveResults) -> ReplicateDesign:
+    """The replicates of the wave's weighted design (see the module docstring)."""
+    return results.design.replicate(METHOD, replicates=REPLICATES, seed=SEED)
 
 
 def area_latent_index(wave: Wave, district: str | None, margins: str | None = None) -> dict:
@@ -160,10 +170,17 @@ class LatentIndexCache:
         self.suppress_below = suppress_below
         self.applies = model_of(results.questionnaire) is not None and results.design is not None
         self._found: dict[str, WaveLatentIndex] = {}
+        self._replicates: ReplicateDesign | None = None
         self._lock = threading.Lock()
 
     def area(self, area: str) -> WaveLatentIndex:
         with self._lock:
             if area not in self._found:
-                self._found[area] = wave_latent_index(self.results, [area], self.suppress_below)
+                self._found[area] = wave_latent_index(self.results, [area], self.suppress_below,
+                                                      self._replicate_design)
             return self._found[area]
+
+    def _replicate_design(self) -> ReplicateDesign:
+        if self._replicates is None:
+            self._replicates = bootstrap_replicates(self.results)
+        return self._replicates
