@@ -15,6 +15,7 @@ from surveyapp.cli.index import index
 from surveyapp.extensions import db
 from surveyapp.models.accounts import AuditLog, User
 from surveyapp.models.survey import District, Wave, utcnow
+from surveyapp.reports.latent_section import page_view
 from surveyapp.services import latent_index as service
 from surveyapp.services.catalog import sync_catalog
 from surveyapp.services.demo import (
@@ -25,6 +26,7 @@ from surveyapp.services.demo import (
     ensure_demo_margins,
 )
 from surveyapp.services.tokens import create_token
+from surveyapp.services.reporting import build_district_report
 from surveyapp.services.wave_results import CITY, analyse_wave
 
 PER_DISTRICT = 130
@@ -122,3 +124,18 @@ def test_cli_table_and_json(app, wave, runner, monkeypatch):
     assert json.loads(out.output)["area"] == own
     bad = runner.invoke(index, ["--wave", wave.label, "--district", "999999"])
     assert bad.exit_code != 0 and "999999" in bad.output
+
+
+def test_district_report_carries_the_section_and_its_chart(app, wave, monkeypatch):
+    monkeypatch.setattr(service, "REPLICATES", 20)
+    own = wave.districts[0].code
+    report = build_district_report(wave, own, "en")
+    section = report.latent_index
+    assert section is not None and section.unavailable is None and section.replicates == 20
+    assert section.chart_id in {c.id for c in report.charts}
+    expected = service.wave_latent_index(analyse_wave(wave), [own]).areas[own]
+    assert section.index == pytest.approx(expected.index, rel=1e-12)
+    text = page_view(report)
+    assert [row[0] for row in text["rows"]] == [
+        "Product quality", "Public service and management quality",
+        "Housing and infrastructure quality"]
