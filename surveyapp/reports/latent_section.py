@@ -31,6 +31,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "index": ("潜变量指数", "Latent index"),
     "se": ("标准误", "Standard error"),
     "ci": ("95%置信区间", "95% confidence interval"),
+    "ci_low": ("95%置信区间下限", "95% CI lower bound"),
+    "ci_high": ("95%置信区间上限", "95% CI upper bound"),
     "overall": ("总体满意度潜变量得分", "Overall satisfaction (latent score)"),
     "r2": ("总体满意度的解释度R²", "R² of overall satisfaction"),
     "n": ("有效答卷", "Responses"),
@@ -129,7 +131,8 @@ def latent_tables(report: Report) -> tuple[Table, ...]:
         return (Table("latent", word("summary_table", lang), (word("heading", lang),),
                       ((Cell(word("unavailable", lang, reason=section.unavailable)),),)),)
     summary = Table("latent", word("summary_table", lang), (
-        word("index", lang), word("se", lang), "ci_low", "ci_high", word("overall", lang),
+        word("index", lang), word("se", lang), word("ci_low", lang), word("ci_high", lang),
+        word("overall", lang),
         word("r2", lang), word("n", lang)), ((
             Cell(section.index, "score"), Cell(section.se, "score"), Cell(section.ci_low, "score"),
             Cell(section.ci_high, "score"), Cell(section.overall, "score"),
