@@ -36,7 +36,7 @@ from analysis.pls import PLSFit, PLSModel, pls_path_model
 from analysis.replicate import ReplicateDesign
 from analysis.results import critical_value
 
-__all__ = ["LatentIndex", "OVERALL", "latent_index"]
+__all__ = ["OVERALL", "LatentIndex", "latent_index"]
 
 OVERALL = "overall"
 QUADRANTS = {(True, True): "keep", (True, False): "improve", (False, False): "secondary",

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["PLSArrays", "PLSFit", "PLSModel", "SCHEMES", "pls_path_model", "weighted_correlations"]
+__all__ = ["SCHEMES", "PLSArrays", "PLSFit", "PLSModel", "pls_path_model", "weighted_correlations"]
 
 SCHEMES = ("centroid", "factorial", "path")
 

@@ -49,13 +49,14 @@ def _table(result: dict) -> str:
     if not result["available"]:
         return f"{result['wave']} {result['area']}: " + _("no latent index") + \
             f" ({result['reason']})"
-    lines = [f"{result['wave']} {result['area']}: {result['index']:.2f} "
-             f"(SE {result['se']:.2f}, {result['level']:.0%} CI {result['ci_low']:.2f}-"
-             f"{result['ci_high']:.2f}; n={result['n']}; {result['variance']})",
-             f"overall satisfaction {result['overall_satisfaction']:.2f} "
-             f"(SE {result['overall_satisfaction_se']:.2f}), R2 {result['r_squared']:.3f}",
-             f"{'dimension':<14}{'importance':>11}{'weight':>8}{'impact':>8}"
-             f"{'performance':>13}{'SE':>6}  quadrant"]
+    headline = (f"{result['wave']} {result['area']}: {result['index']:.2f} "
+                f"(SE {result['se']:.2f}, {result['level']:.0%} CI {result['ci_low']:.2f}-"
+                f"{result['ci_high']:.2f}; n={result['n']}; {result['variance']})")
+    overall = (f"overall satisfaction {result['overall_satisfaction']:.2f} "
+               f"(SE {result['overall_satisfaction_se']:.2f}), R2 {result['r_squared']:.3f}")
+    header = (f"{'dimension':<14}{'importance':>11}{'weight':>8}{'impact':>8}"
+              f"{'performance':>13}{'SE':>6}  quadrant")
+    lines = [headline, overall, header]
     for row in result["dimensions"]:
         lines.append(f"{row['dimension']:<14}{row['importance']:>11.3f}{row['weight']:>8.3f}"
                      f"{row['impact']:>8.3f}{row['performance']:>13.2f}"

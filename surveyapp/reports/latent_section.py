@@ -17,17 +17,17 @@ if TYPE_CHECKING:
 WORDS: dict[str, tuple[str, str]] = {
     "heading": ("潜变量满意度指数（结构方程模型）", "Latent satisfaction index (PLS path model)"),
     "intro": (
-        "按ACSI与GB/T 19038（中国顾客满意指数）的方法：各维度的题目测量该维度的潜变量，各维度潜变量"
-        "影响总体满意度，以偏最小二乘路径模型估计（调查权重参与拟合）。题目权重与维度权重（重要性："
-        "对总体满意度的总效应）均由模型估计；指数为以重要性加权的各维度潜变量得分（0-100）。"
-        "标准误由抽样设计的{replicates}个自助法重复样本得到（每个重复样本重新加权、重新拟合模型）。",
-        "As ACSI and GB/T 19038 (China customer satisfaction index) compute it: each dimension's "
-        "items measure the dimension as a latent variable, and the dimensions drive overall "
-        "satisfaction, in a partial least squares path model fitted with the survey weights. The "
-        "items' weights and the dimensions' weights (importance: the total effect on overall "
-        "satisfaction) are estimated by the model; the index is the importance-weighted mean of "
-        "the dimensions' latent scores (0-100). Standard errors from {replicates} bootstrap "
-        "replicates of the sample design, each reweighted and refitted."),
+        ("按ACSI与GB/T 19038（中国顾客满意指数）的方法：各维度的题目测量该维度的潜变量，各维度潜变量"
+         "影响总体满意度，以偏最小二乘路径模型估计（调查权重参与拟合）。题目权重与维度权重（重要性："
+         "对总体满意度的总效应）均由模型估计；指数为以重要性加权的各维度潜变量得分（0-100）。"
+         "标准误由抽样设计的{replicates}个自助法重复样本得到（每个重复样本重新加权、重新拟合模型）。"),
+        ("As ACSI and GB/T 19038 (China customer satisfaction index) compute it: each dimension's "
+         "items measure the dimension as a latent variable, and the dimensions drive overall "
+         "satisfaction, in a partial least squares path model fitted with the survey weights. The "
+         "items' weights and the dimensions' weights (importance: the total effect on overall "
+         "satisfaction) are estimated by the model; the index is the importance-weighted mean of "
+         "the dimensions' latent scores (0-100). Standard errors from {replicates} bootstrap "
+         "replicates of the sample design, each reweighted and refitted.")),
     "index": ("潜变量指数", "Latent index"),
     "se": ("标准误", "Standard error"),
     "ci": ("95%置信区间", "95% confidence interval"),
@@ -49,11 +49,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "secondary": ("机会区：次要改进", "Opportunity: low priority"),
     "surplus": ("维持区：相对过剩", "Maintain: possible overkill"),
     "matrix_note": (
-        "重要性-表现矩阵（GB/T 19038附录D）：分界线为各维度重要性与表现的平均值；重要性高而表现低的"
-        "维度位于修补区，应优先改进。",
-        "Importance-performance matrix (GB/T 19038 Annex D): the lines sit at the mean importance "
-        "and the mean performance of the dimensions; a dimension of high importance and low "
-        "performance is a weakness to concentrate on."),
+        ("重要性-表现矩阵（GB/T 19038附录D）：分界线为各维度重要性与表现的平均值；重要性高而表现低的"
+         "维度位于修补区，应优先改进。"),
+        ("Importance-performance matrix (GB/T 19038 Annex D): the lines sit at the mean importance "
+         "and the mean performance of the dimensions; a dimension of high importance and low "
+         "performance is a weakness to concentrate on.")),
     "chart": ("重要性-表现矩阵（潜变量模型）", "Importance-performance matrix (latent model)"),
     "unavailable": ("本报告未计算潜变量指数：{reason}", "No latent index in this report: {reason}"),
     "summary_table": ("潜变量指数", "Latent index"),

@@ -25,8 +25,8 @@ from surveyapp.services.demo import (
     demo_waves,
     ensure_demo_margins,
 )
-from surveyapp.services.tokens import create_token
 from surveyapp.services.reporting import build_district_report
+from surveyapp.services.tokens import create_token
 from surveyapp.services.wave_results import CITY, analyse_wave
 
 PER_DISTRICT = 130
