@@ -377,7 +377,7 @@ def _latent(pdf: FPDF, report: Report, section: LatentSection) -> None:
     pdf.ln(1)
     _key_value_table(pdf, summary_lines(section, lang))
     pdf.ln(2)
-    with _table(pdf, [40, 22, 14, 18, 20, 16, 30]) as table:
+    with _table(pdf, [36, 20, 13, 18, 20, 19, 34]) as table:
         table.row([latent_word(k, lang) for k in ROW_HEADERS])
         for row in page_rows(section, lang):
             table.row(list(row))
