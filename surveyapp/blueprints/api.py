@@ -49,6 +49,7 @@ from surveyapp.services.disclosure import (
 )
 from surveyapp.services.estimation import EstimationError, record_run, run_spec
 from surveyapp.services.small_area import SmallAreaError
+from surveyapp.services.latent_index import area_latent_index
 from surveyapp.services.tokens import user_for_token
 from surveyapp.specs import SpecError, expected_one_of, spec_from_dict
 
@@ -344,6 +345,38 @@ def small_area(label: str):
     record_download(g.api_user, "small_area", f"wave:{waves[0].id}", district=district,
                     format="json", via="api")
     return jsonify(document)
+
+
+@bp.get("/waves/<label>/latent-index")
+def latent_index(label: str):
+    """The wave's latent satisfaction index, city-wide or for ``?district=`` (a bureau: one of
+    its own districts only; the city-wide figures are for analysts and admins)."""
+    scope = _scope()
+    district = request.args.get("district") or None
+    if scope is not None and district not in scope:
+        raise ApiError(403, "forbidden", "district: " + _(
+            "a bureau account sees the latent index of its own districts only; expected "
+            "?district= one of them"))
+    questionnaire = request.args.get("questionnaire") or None
+    waves = [w for w in db.session.scalars(sa.select(Wave).where(Wave.label == label))
+             if questionnaire in (None, w.questionnaire_version.key)
+             and (district is None or district in {d.code for d in w.districts})]
+    if not waves:
+        raise ApiError(404, "not_found", f"wave {label!r}: " + _("no such wave"))
+    if len(waves) > 1:
+        raise ApiError(400, "bad_request", "questionnaire: " + _(
+            "several waves have this label; expected ?questionnaire= one of %(keys)s",
+            keys=", ".join(sorted(w.questionnaire_version.key for w in waves))))
+    try:
+        body = area_latent_index(waves[0], district, request.args.get("margins") or None)
+    except SpecError as error:
+        raise ApiError(422, "invalid_request", _("the weighting has problems"),
+                       error.problems) from error
+    except ValueError as error:  # a pinned or named margin set that cannot weight the wave
+        raise ApiError(422, "estimate_failed", str(error)) from error
+    record_download(g.api_user, "run", f"wave:{label}", statistic="latent_index",
+                    district=district or "city", via="api")
+    return jsonify(body)
 
 
 def _remove(folder: Path) -> None:

@@ -52,7 +52,41 @@ ERRORS = {
     "401": _error_response("Missing, unknown or revoked bearer token"),
 }
 
+_LATENT_DIMENSION = {
+    "type": "object",
+    "required": ["dimension", "importance", "weight", "impact", "performance", "quadrant"],
+    "properties": {
+        "dimension": {"type": "string"}, "name_zh": {"type": "string"},
+        "name_en": {"type": "string"},
+        **{name: NUMBER_OR_NULL for name in (
+            "importance", "importance_se", "weight", "weight_se", "impact", "impact_se",
+            "performance", "performance_se")},
+        "quadrant": {"enum": ["keep", "improve", "secondary", "surplus"],
+                     "description": "GB/T 19038 Annex D: improve = high importance, low "
+                                    "performance (lines at the means over the dimensions)"}},
+}
+
 SCHEMAS = {
+    "LatentIndex": {
+        "type": "object", "required": ["wave", "questionnaire", "area", "available"],
+        "properties": {
+            "wave": {"type": "string"}, "questionnaire": {"type": "string"},
+            "area": {"type": "string", "description": "A district code, or 'city'"},
+            "available": {"type": "boolean"},
+            "reason": {"type": "string", "description": "Why there is no index (when "
+                                                        "available is false)"},
+            **{name: NUMBER_OR_NULL for name in (
+                "index", "se", "ci_low", "ci_high", "level", "overall_satisfaction",
+                "overall_satisfaction_se", "r_squared")},
+            "df": {"type": "integer"}, "n": {"type": "integer"},
+            "variance": {"type": "string"},
+            "dimensions": {"type": "array", "items": _LATENT_DIMENSION},
+            "items": {"type": "array", "items": {
+                "type": "object", "properties": {
+                    "item": {"type": "string"}, "dimension": {"type": "string"},
+                    "weight": NUMBER_OR_NULL, "loading": NUMBER_OR_NULL}}},
+        },
+    },
     "Error": {
         "type": "object", "required": ["error", "message"],
         "properties": {"error": {"type": "string", "description": "A fixed code, never "
@@ -445,6 +479,31 @@ def openapi_document() -> dict:
                     "404": _error_response("No such wave for this district (or the district is "
                                            "not the caller's)"),
                     "422": _error_response("Too few streets with responses for a model"),
+                }}},
+            "/waves/{label}/latent-index": {"get": {
+                "summary": "The wave's latent satisfaction index (PLS path model, ACSI/CCSI "
+                           "style): index 0-100 with its bootstrap standard error, each "
+                           "dimension's importance, weight and performance with their "
+                           "quadrant, and the items' weights. City-wide for analysts and "
+                           "admins; a bureau names one of its districts",
+                "parameters": [
+                    {"name": "label", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "district", "in": "query", "schema": {"type": "string"},
+                     "description": "District code (default: the whole city)"},
+                    {"name": "questionnaire", "in": "query", "schema": {"type": "string"},
+                     "description": "Questionnaire key, when several waves share the label"},
+                    {"name": "margins", "in": "query", "schema": {"type": "string"},
+                     "description": "Margin set to weight the wave with (default: its pinned "
+                                    "set, else the newest that fits)"},
+                ],
+                "responses": {
+                    "200": _json({"$ref": "#/components/schemas/LatentIndex"},
+                                 "The latent index, or available=false with the reason"),
+                    **ERRORS,
+                    "400": _error_response("Several waves share the label"),
+                    "403": _error_response("A bureau account without one of its districts"),
+                    "404": _error_response("No such wave (or it does not cover the district)"),
+                    "422": _error_response("Unknown margin set or weighting impossible"),
                 }}},
         },
         "components": {

@@ -14,6 +14,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "users", "questionnaires", "demo", "report", "estimate", "export", "tokens", "waves",
     "invitations",
     "small_area",
+    "index",
 )
 
 

@@ -82,6 +82,8 @@ def _prepare(seed: int, per_district: int | None) -> None:
     if pinned:
         click.echo(f"  citizen waves {', '.join(pinned)} pinned to '{margin_set.name}' "
                    "(change it under Administration, 权重边际 Margins)")
+    click.echo("  latent satisfaction index (PLS path model, importance-performance matrix): in "
+               "each citizen report, and `surveyapp index --wave 2024 --questionnaire citizen`")
     _prepare_accounts()
 
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:  # the section's module imports Estimate from here
     from surveyapp.reports.small_area import SmallAreaSection
 
+from surveyapp.reports.latent_section import LatentSection
+
 Language = Literal["zh", "en"]
 ReportKind = Literal["district", "city"]
 
@@ -179,6 +181,7 @@ class Report:
 
     ``districts`` is ranked best first. ``streets`` is empty for the city report.
     ``dimension_heading`` names the dimension table ("sectors" for the public-service monitor).
+    ``latent_index``: the optional latent-index section (None: not part of this report).
     """
 
     kind: ReportKind
@@ -198,6 +201,7 @@ class Report:
     method: Method
     generated_at: datetime
     small_area: SmallAreaSection | None = None  # district reports: model-based street figures
+    latent_index: LatentSection | None = None
 
     def lead_charts(self) -> tuple[Chart, ...]:
         """The charts fit to stand beside the headline figures, best first: the trend, or for a

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Literal
 
+from surveyapp.reports.latent_section import page_view
 from surveyapp.reports.model import Change, Chart, Language, Report, ScoreRow
 from surveyapp.reports.tables import Table, report_tables
 from surveyapp.reports.wording import LABELS, label, p_value, signed
@@ -94,7 +95,8 @@ def small_area_table(report: Report) -> Table | None:
 def lead_chart(report: Report) -> tuple[Chart | None, tuple[Chart, ...]]:
     """The chart shown beside the dimension table, as on the PDF's page one, and the others."""
     lead = next(iter(report.lead_charts()), None)
-    return lead, tuple(c for c in report.charts if c is not lead)
+    own = report.latent_index.chart_id if report.latent_index is not None else None
+    return lead, tuple(c for c in report.charts if c is not lead and c.id != own)
 
 
 def side_by_side(report: Report) -> bool:
@@ -111,4 +113,5 @@ def page_parts(report: Report) -> dict[str, object]:
             "marked": has_significant_change(report), "score_columns": score_columns(report),
             "dimension_heading": dimension_heading(report), "method_tables": method_tables(report),
             "side_by_side": side_by_side(report),
-            "small_area_table": small_area_table(report)}
+            "small_area_table": small_area_table(report),
+            "latent": page_view(report)}

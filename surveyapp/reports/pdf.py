@@ -21,6 +21,8 @@ from fpdf.fonts import FontFace
 from PIL import Image as PILImage
 
 from surveyapp.reports.fonts import FONT, add_cjk_font
+from surveyapp.reports.latent_section import ROW_HEADERS, LatentSection, page_rows, summary_lines
+from surveyapp.reports.latent_section import word as latent_word
 from surveyapp.reports.model import Change, Chart, Report, ScoreRow
 from surveyapp.reports.wording import (
     band_range,
@@ -87,7 +89,9 @@ def build_pdf(report: Report) -> bytes:
     _score_table(pdf, report, report.dimensions, label("col_dimension", report.lang))
     _significance_note(pdf, report)
     lead = _lead_chart(pdf, report)
-    _charts(pdf, report, [c for c in report.charts if c is not lead])
+    section = report.latent_index
+    own_chart = section.chart_id if section is not None else None
+    _charts(pdf, report, [c for c in report.charts if c is not lead and c.id != own_chart])
     if report.kind == "city":
         _section(pdf, label("districts", report.lang))
         _districts_table(pdf, report)
@@ -99,6 +103,8 @@ def build_pdf(report: Report) -> bytes:
     if report.small_area is not None:
         _section(pdf, label("small_area", report.lang))
         _small_area_table(pdf, report)
+    if section is not None:
+        _latent(pdf, report, section)
     _section(pdf, label("method", report.lang))
     _method(pdf, report)
     return bytes(pdf.output())
@@ -399,6 +405,32 @@ def _method(pdf: FPDF, report: Report) -> None:
     if w.margins:
         _section(pdf, label("margins", lang), room=30)
         _margins_table(pdf, report)
+
+
+def _latent(pdf: FPDF, report: Report, section: LatentSection) -> None:
+    """The latent-index section: its figures, the dimensions' importance and performance, and
+    the importance-performance chart (surveyapp.reports.latent_section)."""
+    lang = report.lang
+    _section(pdf, latent_word("heading", lang), room=90)
+    if section.unavailable is not None:
+        _text(pdf, 9, latent_word("unavailable", lang, reason=section.unavailable), GREY, 5)
+        return
+    _text(pdf, 8.5, latent_word("intro", lang, replicates=section.replicates), GREY, 4.5)
+    pdf.ln(1)
+    _key_value_table(pdf, summary_lines(section, lang))
+    pdf.ln(2)
+    with _table(pdf, [36, 20, 13, 18, 20, 19, 34]) as table:
+        table.row([latent_word(k, lang) for k in ROW_HEADERS])
+        for row in page_rows(section, lang):
+            table.row(list(row))
+    pdf.ln(1)
+    _text(pdf, 8, latent_word("matrix_note", lang), GREY, 4.5)
+    chart = next((c for c in report.charts if c.id == section.chart_id), None)
+    if chart is not None:
+        width, height = _chart_size(pdf, chart, max_height=100)
+        if pdf.get_y() + height > pdf.page_break_trigger:
+            pdf.add_page()
+        _place_chart(pdf, chart, width, height)
 
 
 def _key_value_table(pdf: FPDF, rows: Sequence[tuple[str, str]]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from surveyapp.reports.latent_section import latent_tables
 from surveyapp.reports.model import Change, Estimate, Report, ScoreRow, StreetRow
 from surveyapp.reports.small_area import SmallAreaRow
 from surveyapp.reports.wording import (
@@ -62,6 +63,7 @@ def report_tables(report: Report, tidy: bool = False) -> tuple[Table, ...]:
         tables.append(_small_area(report))
     if tidy and report.earlier_waves:
         tables.append(_row_changes(report))
+    tables.extend(latent_tables(report))
     tables.append(_method(report))
     if report.method.bands:
         tables.append(_bands(report))

@@ -54,6 +54,8 @@ from surveyapp.reports.wording import label
 from surveyapp.services.disclosure import suppress_below, withheld
 from surveyapp.services.small_area import withheld_streets
 from surveyapp.services.small_area_report import small_area_section
+from surveyapp.services.latent_index import LatentIndexCache
+from surveyapp.services.latent_report import latent_section
 from surveyapp.services.wave_results import (
     CITY,
     WaveResults,
@@ -83,6 +85,7 @@ class ReportInputs:
     current: WaveResults
     earlier: tuple[WaveResults, ...]
     changes: tuple[dict[str, pd.DataFrame], ...]
+    latent: LatentIndexCache | None = None
 
 
 def find_wave(label: str, questionnaire: str | None, lang: Language) -> Wave:
@@ -117,7 +120,7 @@ def report_inputs(wave: Wave, margins: str | None = None) -> ReportInputs:
         {column: _compare(before.scores[column], table)
          for column, table in current.scores.items() if column in before.scores}
         for before in earlier)
-    return ReportInputs(current, earlier, changes)
+    return ReportInputs(current, earlier, changes, LatentIndexCache(current, suppress_below()))
 
 
 def _has_data(wave: Wave) -> bool:
@@ -213,13 +216,15 @@ def _report(inputs: ReportInputs, kind: str, lang: Language, area: str, code: st
     q = current.questionnaire
     domain = code or CITY
     heading = label("sectors" if q.id in SECTOR_QUESTIONNAIRES else "dimensions", lang)
+    latent, latent_chart = latent_section(inputs.latent, domain, lang, draw=bool(charts))
+    charts = (*charts, latent_chart) if latent_chart is not None else charts
     return Report(
         kind=kind, lang=lang, area=area, area_code=code, wave=current.wave.label,
         questionnaire=q.title.get(lang),
         earlier_waves=tuple(e.wave.label for e in inputs.earlier), headline=headline,
         dimension_heading=heading, dimensions=_dimension_rows(inputs, domain, lang),
         items=_item_rows(inputs, domain, lang), streets=streets, districts=districts,
-        charts=charts, method=method, generated_at=to_local(utcnow()))
+        charts=charts, method=method, generated_at=to_local(utcnow()), latent_index=latent)
 
 
 # ----------------------------------------------------------------------------- rows

@@ -78,6 +78,8 @@ class WaveResults:
 
     Columns of each table: estimate, se, ci_low, ci_high, df, deff, n (as `SurveyDesign.mean`).
     ``streets`` holds the index by street code; ``frame`` the scored responses with ``weight``.
+    ``design`` is the weighted design behind the estimates (for analyses that need more than
+    means, such as replicate refits of the latent index).
     """
 
     wave: WaveInfo
@@ -87,6 +89,7 @@ class WaveResults:
     scores: dict[str, pd.DataFrame]
     streets: pd.DataFrame
     excluded: dict[str, int]
+    design: SurveyDesign | None = None
 
 
 class PinnedMarginsError(ValueError):
@@ -147,7 +150,7 @@ def analyse_wave(wave: Wave, margins: str | None = None) -> WaveResults:
     streets = (_street_design(prepared, design, weighting).mean("index", by="street")
                if frame["street"].notna().any() else pd.DataFrame())
     return WaveResults(WaveInfo.of(wave), data.questionnaire, frame, weighting, scores, streets,
-                       _excluded_counts(wave))
+                       _excluded_counts(wave), design)
 
 
 def _street_design(prepared: PreparedDesign, design: SurveyDesign, weighting: WeightingOutcome

@@ -98,6 +98,7 @@ ENDPOINTS = {
     "api.run_results": Access("api-own", "run"),
     "api.microdata": Access("api-analysts", "microdata"),
     "api.small_area": Access("api-district", "small_area"),
+    "api.latent_index": Access("api-analysts", "run"),  # bureaus: ?district= of their own
 }
 # Endpoints that take the district as a query parameter (?district=...), not in the path.
 QUERY_DISTRICT = {"api.small_area"}
