@@ -23,6 +23,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, send_fi
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from analysis.composite_index import NORMALISATIONS, WEIGHTINGS
 from surveyapp.blueprints.api_openapi import openapi_document
 from surveyapp.exports import FORMATS
 from surveyapp.exports.codebook import LANGUAGES
@@ -35,6 +36,12 @@ from surveyapp.models.survey import QuestionnaireVersion, Wave, as_utc
 from surveyapp.services.access import sees_all_districts
 from surveyapp.services.audit import record_download
 from surveyapp.services.catalog import questionnaire_of, stored_districts
+from surveyapp.services.composite import (
+    CompositeError,
+    composite_for_wave,
+    composite_json,
+    parse_fixed_weights,
+)
 from surveyapp.services.disclosure import (
     DEFAULT_TIME_PRECISION,
     TIME_PRECISIONS,
@@ -46,6 +53,7 @@ from surveyapp.services.disclosure import (
     suppresses_runs_for,
 )
 from surveyapp.services.estimation import EstimationError, record_run, run_spec
+from surveyapp.services.reporting import ReportError, find_wave
 from surveyapp.services.tokens import user_for_token
 from surveyapp.specs import SpecError, expected_one_of, spec_from_dict
 
@@ -308,6 +316,32 @@ def microdata(label: str):
                          download_name=path.name)
     response.call_on_close(lambda: _remove(folder))
     return response
+
+
+@bp.get("/composite")
+def composite():
+    """The composite quality development index of a wave (analysts and admins: it ranks every
+    district)."""
+    if _scope() is not None:
+        raise ApiError(403, "forbidden", _("the composite index ranks every district: it is "
+                                           "for analysts and admins"))
+    label = request.args.get("wave", "")
+    if not label:
+        raise ApiError(400, "bad_request", "wave: " + _("required, e.g. wave=2024"))
+    normalisation = _choice("normalisation", NORMALISATIONS, "minmax")
+    weighting = _choice("weights", WEIGHTINGS, "entropy")
+    lang = current_language()
+    try:
+        wave = find_wave(label, request.args.get("questionnaire") or None, lang)
+    except ReportError as error:
+        raise ApiError(404, "not_found", str(error)) from error
+    try:
+        result = composite_for_wave(wave, set_name=request.args.get("set") or None,
+                                    normalisation=normalisation, weighting=weighting,
+                                    fixed=parse_fixed_weights(request.args.get("fixed", "")))
+    except CompositeError as error:
+        raise ApiError(422, "composite_failed", str(error)) from error
+    return jsonify(composite_json(result, lang))
 
 
 def _remove(folder: Path) -> None:

@@ -181,8 +181,15 @@ def _district_names() -> dict[str, dict[str, str]]:
 
 
 def composite_json(composite: CompositeResult, lang: str) -> dict:
-    """The result as plain JSON: the ranked table with contributions and rank ranges."""
+    """The result as plain JSON: the ranked table with contributions and rank ranges.
+
+    ``sensitivity`` of a district: ``{indicator: {"-20%": rank, "+20%": rank}}``.
+    """
     result = composite.result
+    changed_ranks: dict[str, dict[str, dict[str, int]]] = {}
+    for row in result.sensitivity.itertuples():
+        changed_ranks.setdefault(row.district, {}).setdefault(row.indicator, {})[
+            f"{row.change:+.0%}"] = int(row.rank)
     return {
         "wave": composite.wave_label, "questionnaire": composite.questionnaire,
         "indicator_set": composite.indicator_set, "year": composite.year,
@@ -196,7 +203,8 @@ def composite_json(composite: CompositeResult, lang: str) -> dict:
                        "best_rank": int(result.rank_range.at[code, "best"]),
                        "worst_rank": int(result.rank_range.at[code, "worst"]),
                        "contributions": {key: float(v) for key, v in
-                                         result.contributions.loc[code].items()}}
+                                         result.contributions.loc[code].items()},
+                       "sensitivity": changed_ranks.get(code, {})}
                       for code, row in result.table.iterrows()],
         "left_out": [{"district": code, "reason": reason}
                      for code, reason in composite.left_out.items()],
