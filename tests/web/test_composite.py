@@ -82,19 +82,19 @@ def test_every_problem_is_listed_with_line_and_column_and_nothing_is_stored(wave
     with pytest.raises(IndicatorUploadError) as caught:
         import_indicators("bad", wave, 2024, BAD_CSV)
     assert [str(p) for p in caught.value.problems] == [
-        "line 1, column colour: unknown column; expected some of district, indicator, value, "
-        "unit, direction, target, source, label_zh, label_en"]
+        ("line 1, column colour: unknown column; expected some of district, indicator, value, "
+        "unit, direction, target, source, label_zh, label_en")]
     with pytest.raises(IndicatorUploadError) as caught:
         import_indicators("bad", wave, 2024, BAD_CSV.replace(",colour", "").replace(",x\n", "\n"))
     assert [str(p) for p in caught.value.problems] == [
-        "line 3, column district: unknown district '999999'; expected a district code of the "
-        "geography",
+        ("line 3, column district: unknown district '999999'; expected a district code of the "
+        "geography"),
         "line 4, column value: 'abc' is not a number",
         "line 5, column district: 310101 pass_rate is given twice (first on line 2)",
-        "line 5, column direction: 'upwards' is not a direction; expected benefit (higher is "
-        "better) or cost (higher is worse)",
-        "line 6, column indicator: 'Bad Key' is not an indicator key; expected lower-case "
-        "letters, digits and _ (at most 40, starting with a letter, not with 'survey_')",
+        ("line 5, column direction: 'upwards' is not a direction; expected benefit (higher is "
+        "better) or cost (higher is worse)"),
+        ("line 6, column indicator: 'Bad Key' is not an indicator key; expected lower-case "
+        "letters, digits and _ (at most 40, starting with a letter, not with 'survey_')"),
     ]
     assert stored() == before
 
