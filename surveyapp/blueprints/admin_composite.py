@@ -30,6 +30,8 @@ from surveyapp.services.indicators import IndicatorUploadError, import_indicator
 NORMALISATIONS = {"minmax": "最小-最大 min-max", "zscore": "标准分 z-score",
                   "target": "目标值比 target / ratio"}
 WEIGHTINGS = {"entropy": "熵权法 entropy", "critic": "CRITIC", "fixed": "固定 fixed"}
+SURVEY_SCORES = {"index": "满意度指数 satisfaction index",
+                 "dimensions": "各维度得分 dimension scores"}
 
 bp = Blueprint("admin_composite", __name__, url_prefix="/admin/composite")
 
@@ -97,6 +99,7 @@ def _choices() -> dict:
     return {"set_name": request.args.get("set") or None,
             "normalisation": request.args.get("normalisation", "minmax"),
             "weighting": request.args.get("weights", "entropy"),
+            "survey": request.args.get("survey", "index"),
             "fixed": parse_fixed_weights(request.args.get("fixed", "")[:2000])}
 
 
@@ -115,6 +118,7 @@ def _page(form: forms.IndicatorUploadForm, problems: list[str]) -> str:
     return render_template(
         "admin/composite.html", form=form, problems=problems, sets=sets,
         waves=waves_with_sets, wave=wave, body=body, error=error,
-        normalisations=NORMALISATIONS, weightings=WEIGHTINGS, args=request.args,
+        normalisations=NORMALISATIONS, weightings=WEIGHTINGS, survey_scores=SURVEY_SCORES,
+        args=request.args,
         chart_url=url_for("admin_composite.chart", wave_id=wave.id, **request.args)
         if body else None)

@@ -37,6 +37,7 @@ from surveyapp.services.access import sees_all_districts
 from surveyapp.services.audit import record_download
 from surveyapp.services.catalog import questionnaire_of, stored_districts
 from surveyapp.services.composite import (
+    SURVEY_SCORES,
     CompositeError,
     composite_for_wave,
     composite_json,
@@ -330,6 +331,7 @@ def composite():
         raise ApiError(400, "bad_request", "wave: " + _("required, e.g. wave=2024"))
     normalisation = _choice("normalisation", NORMALISATIONS, "minmax")
     weighting = _choice("weights", WEIGHTINGS, "entropy")
+    survey = _choice("survey", SURVEY_SCORES, "index")
     lang = current_language()
     try:
         wave = find_wave(label, request.args.get("questionnaire") or None, lang)
@@ -338,7 +340,8 @@ def composite():
     try:
         result = composite_for_wave(wave, set_name=request.args.get("set") or None,
                                     normalisation=normalisation, weighting=weighting,
-                                    fixed=parse_fixed_weights(request.args.get("fixed", "")))
+                                    fixed=parse_fixed_weights(request.args.get("fixed", "")),
+                                    survey=survey)
     except CompositeError as error:
         raise ApiError(422, "composite_failed", str(error)) from error
     return jsonify(composite_json(result, lang))

@@ -6,6 +6,7 @@ from surveyapp.converters import DATABASE_INTEGER_MAX
 from surveyapp.exports import FORMATS
 from surveyapp.exports.codebook import LANGUAGES
 from surveyapp.i18n import CONTENT_LANGUAGE
+from surveyapp.services.composite import SURVEY_SCORES
 from surveyapp.services.disclosure import DEFAULT_TIME_PRECISION, TIME_PRECISIONS
 from surveyapp.specs import (
     CALFUNS,
@@ -196,19 +197,22 @@ SCHEMAS = {
     },
     "Composite": {
         "type": "object",
-        "required": ["wave", "questionnaire", "indicator_set", "year", "normalisation", "weights",
+        "required": ["wave", "questionnaire", "indicator_set", "year", "survey", "normalisation",
+                     "weights",
                      "scale", "indicators", "districts", "left_out"],
         "properties": {
             "wave": {"type": "string"}, "questionnaire": {"type": "string"},
             "indicator_set": {"type": "string"}, "year": {"type": "integer"},
+            "survey": {"enum": list(SURVEY_SCORES)},
             "normalisation": {"enum": list(NORMALISATIONS)},
             "weights": {"enum": list(WEIGHTINGS)},
             "scale": {"enum": ["0-100", "weighted standard score"]},
             "indicators": {"type": "array", "items": {
                 "type": "object",
                 "required": ["key", "label", "unit", "direction", "source", "weight"],
-                "properties": {"key": {"type": "string", "description": "survey_index is the "
-                                       "wave's satisfaction index; the others are uploaded"},
+                "properties": {"key": {"type": "string", "description": "survey_index (or "
+                                       "survey_<dimension>) are the wave's scores; the "
+                                       "others are uploaded"},
                                "label": {"type": "string"}, "unit": {"type": "string"},
                                "direction": {"enum": ["benefit", "cost"]},
                                "source": {"type": "string"},
@@ -443,6 +447,10 @@ def openapi_document() -> dict:
                      "schema": {"enum": list(NORMALISATIONS), "default": "minmax"}},
                     {"name": "weights", "in": "query",
                      "schema": {"enum": list(WEIGHTINGS), "default": "entropy"}},
+                    {"name": "survey", "in": "query",
+                     "schema": {"enum": list(SURVEY_SCORES), "default": "index"},
+                     "description": "The satisfaction index (survey_index), or each dimension "
+                                    "score (survey_<dimension>) in its place"},
                     {"name": "fixed", "in": "query", "schema": {"type": "string"},
                      "description": "With weights=fixed: KEY=WEIGHT,... (default equal)"},
                 ],

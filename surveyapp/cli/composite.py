@@ -19,6 +19,7 @@ from surveyapp.config import terminal_language
 # --help); tests/web/test_composite.py checks that they agree.
 NORMALISATIONS = ("minmax", "zscore", "target")
 WEIGHTINGS = ("entropy", "critic", "fixed")
+SURVEY_SCORES = ("index", "dimensions")  # as surveyapp.services.composite.SURVEY_SCORES
 
 
 @click.group("composite")
@@ -69,6 +70,8 @@ def load(file: Path, wave_label: str, questionnaire: str | None, name: str, year
               show_default=True)
 @click.option("--normalisation", type=click.Choice(NORMALISATIONS), default="minmax",
               show_default=True)
+@click.option("--survey", type=click.Choice(SURVEY_SCORES), default="index",
+              show_default=True, help="The survey's satisfaction index, or each dimension score.")
 @click.option("--fixed", default="", help="With --weights fixed: KEY=WEIGHT,... (default "
                                           "equal weights).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
@@ -77,7 +80,7 @@ def load(file: Path, wave_label: str, questionnaire: str | None, name: str, year
               help="Also write the contribution chart as PNG.")
 @with_appcontext_in_language
 def index(wave_label: str, questionnaire: str | None, set_name: str | None, weighting: str,
-          normalisation: str, fixed: str, fmt: str, chart: Path | None) -> None:
+          normalisation: str, survey: str, fixed: str, fmt: str, chart: Path | None) -> None:
     """The index of every district of the wave, best first."""
     from surveyapp.services.composite import (
         CompositeError,
@@ -91,7 +94,8 @@ def index(wave_label: str, questionnaire: str | None, set_name: str | None, weig
     lang = terminal_language()
     try:
         result = composite_for_wave(wave, set_name=set_name, normalisation=normalisation,
-                                    weighting=weighting, fixed=parse_fixed_weights(fixed))
+                                    weighting=weighting, fixed=parse_fixed_weights(fixed),
+                                    survey=survey)
     except CompositeError as error:
         raise click.ClickException(str(error)) from error
     body = composite_json(result, lang)

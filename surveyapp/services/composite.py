@@ -30,6 +30,9 @@ from surveyapp.services.indicators import indicator_sets, values_by_district
 from surveyapp.services.wave_results import CITY, analyse_wave
 
 SURVEY_KEY = "survey_index"
+# Which survey scores enter: the satisfaction index, or each dimension score in its place
+# (never both: the index is the dimensions' weighted mean, so it would count them twice).
+SURVEY_SCORES = ("index", "dimensions")
 CHART_DPI = 110
 
 
@@ -62,6 +65,7 @@ class CompositeResult:
     indicator_set: str
     year: int
     indicators: tuple[IndicatorInfo, ...]
+    survey: str
     result: CompositeIndex
     district_names: dict[str, dict[str, str]]
     left_out: dict[str, str]
@@ -88,23 +92,27 @@ def parse_fixed_weights(text: str) -> dict[str, float]:
 
 def composite_for_wave(wave: Wave, *, set_name: str | None = None,
                        normalisation: str = "minmax", weighting: str = "entropy",
-                       fixed: dict[str, float] | None = None) -> CompositeResult:
-    """Build the index of ``wave`` from its newest indicator set (or the one named)."""
+                       fixed: dict[str, float] | None = None, survey: str = "index"
+                       ) -> CompositeResult:
+    """Build the index of ``wave`` from its newest indicator set (or the one named) and its
+    ``survey`` scores (see SURVEY_SCORES)."""
     if normalisation not in NORMALISATIONS:
         raise CompositeError(_("normalisation: expected one of %(known)s, got '%(value)s'",
                                known=", ".join(NORMALISATIONS), value=normalisation))
     if weighting not in WEIGHTINGS:
         raise CompositeError(_("weights: expected one of %(known)s, got '%(value)s'",
                                known=", ".join(WEIGHTINGS), value=weighting))
+    if survey not in SURVEY_SCORES:
+        raise CompositeError(_("survey scores: expected one of %(known)s, got '%(value)s'",
+                               known=", ".join(SURVEY_SCORES), value=survey))
     indicator_set = _indicator_set(wave, set_name)
-    survey, left_out = _survey_scores(wave)
-    columns = {SURVEY_KEY: survey, **values_by_district(indicator_set)}
-    values = pd.DataFrame(columns)
+    survey_infos, survey_values, left_out = _survey_scores(wave, survey)
+    values = pd.concat([survey_values, pd.DataFrame(values_by_district(indicator_set))], axis=1)
     for district in values.index[values.isna().any(axis=1)]:
         absent = ", ".join(values.columns[values.loc[district].isna()])
         left_out.setdefault(district, _("no value for %(indicators)s", indicators=absent))
     values = values.dropna().sort_index()
-    infos = (_survey_info(wave), *(_info(i) for i in indicator_set.indicators))
+    infos = (*survey_infos, *(_info(i) for i in indicator_set.indicators))
     _check_fixed(fixed or {}, infos, weighting)
     specs = [IndicatorSpec(i.key, i.direction, i.target, (fixed or {}).get(i.key))
              for i in infos]
@@ -113,7 +121,7 @@ def composite_for_wave(wave: Wave, *, set_name: str | None = None,
     except ValueError as error:
         raise CompositeError(str(error)) from error
     return CompositeResult(wave.label, wave.questionnaire_version.key, indicator_set.name,
-                           indicator_set.year, infos, result, _district_names(),
+                           indicator_set.year, infos, survey, result, _district_names(),
                            dict(sorted(left_out.items())))
 
 
@@ -134,26 +142,34 @@ def _indicator_set(wave: Wave, set_name: str | None) -> IndicatorSet:
     return sets[0]
 
 
-def _survey_scores(wave: Wave) -> tuple[pd.Series, dict[str, str]]:
-    """The wave's index by district, minus districts with too few responses to publish."""
+def _survey_scores(wave: Wave, survey: str
+                   ) -> tuple[list[IndicatorInfo], pd.DataFrame, dict[str, str]]:
+    """The wave's index (or dimension scores) by district as its reports give them, minus the
+    districts with too few responses to publish (counted on the index)."""
     try:
-        table = analyse_wave(wave).scores["index"].drop(index=CITY)
+        results = analyse_wave(wave)
     except ValueError as error:
         raise CompositeError(str(error)) from error
+    source = f"{wave.label} {wave.questionnaire_version.key} (design {wave.sample_design})"
+    if survey == "index":
+        infos = [IndicatorInfo(SURVEY_KEY, "市民质量满意度指数",
+                               "Citizen quality satisfaction index", "0-100", "benefit", source,
+                               target=100.0)]
+        columns = {SURVEY_KEY: "index"}
+    else:
+        dimensions = results.questionnaire.dimensions
+        infos = [IndicatorInfo(f"survey_{d.id}", d.name.zh, d.name.en, "0-100", "benefit",
+                               source, target=100.0) for d in dimensions]
+        columns = {f"survey_{d.id}": f"dim_{d.id}" for d in dimensions}
+    counts = results.scores["index"]["n"].drop(index=CITY)
     threshold = suppress_below()
-    small = table["n"] < threshold
+    small = counts.index[counts < threshold]
     left_out = {district: _("%(n)d responses, fewer than %(threshold)d: the survey score is "
-                            "withheld", n=int(n), threshold=threshold)
-                for district, n in table.loc[small, "n"].items()}
-    return table.loc[~small, "estimate"].astype(float), left_out
-
-
-def _survey_info(wave: Wave) -> IndicatorInfo:
-    design = wave.sample_design
-    return IndicatorInfo(SURVEY_KEY, "市民质量满意度指数", "Citizen quality satisfaction index",
-                         "0-100", "benefit",
-                         f"{wave.label} {wave.questionnaire_version.key} (design {design})",
-                         target=100.0)
+                            "withheld", n=int(counts[district]), threshold=threshold)
+                for district in small}
+    values = pd.DataFrame({key: results.scores[column]["estimate"].drop(index=CITY)
+                           for key, column in columns.items()}).astype(float).drop(index=small)
+    return infos, values, left_out
 
 
 def _info(indicator) -> IndicatorInfo:
@@ -193,6 +209,7 @@ def composite_json(composite: CompositeResult, lang: str) -> dict:
     return {
         "wave": composite.wave_label, "questionnaire": composite.questionnaire,
         "indicator_set": composite.indicator_set, "year": composite.year,
+        "survey": composite.survey,
         "normalisation": result.normalisation, "weights": result.weighting,
         "scale": "0-100" if result.scale == 100 else "weighted standard score",
         "indicators": [{"key": i.key, "label": i.label(lang), "unit": i.unit,

@@ -17,6 +17,7 @@ from surveyapp.i18n import in_language
 from surveyapp.models.indicators import Indicator, IndicatorSet, IndicatorValue
 from surveyapp.services.composite import (
     SURVEY_KEY,
+    SURVEY_SCORES,
     CompositeError,
     composite_for_wave,
     parse_fixed_weights,
@@ -136,6 +137,20 @@ def test_the_survey_component_is_the_wave_s_reported_index(wave, english):
         composite.result.table["index"].to_dict())
 
 
+def test_dimension_scores_can_stand_in_for_the_index(wave, english):
+    import_indicators("test-2024", wave, 2024, GOOD_CSV)
+    composite = composite_for_wave(wave, survey="dimensions")
+    reported = analyse_wave(wave)
+    dimensions = [d.id for d in reported.questionnaire.dimensions]
+    keys = [i.key for i in composite.indicators]
+    assert keys == [*(f"survey_{d}" for d in dimensions), "pass_rate", "complaints"]
+    assert SURVEY_KEY not in composite.result.scores
+    assert composite.result.weights.sum() == pytest.approx(1.0)
+    assert SMALL in composite.left_out
+    with pytest.raises(CompositeError, match="survey scores: expected one of index, dimensions"):
+        composite_for_wave(wave, survey="items")
+
+
 def test_fixed_weights_and_refusals(wave, english):
     with pytest.raises(CompositeError, match="none uploaded for wave 2024"):
         composite_for_wave(wave)
@@ -157,6 +172,7 @@ def test_fixed_weights_and_refusals(wave, english):
 def test_cli_choices_are_the_analysis_choices():
     assert set(composite_cli.NORMALISATIONS) == set(NORMALISATIONS)
     assert set(composite_cli.WEIGHTINGS) == set(WEIGHTINGS)
+    assert composite_cli.SURVEY_SCORES == SURVEY_SCORES
 
 
 def test_cli_loads_and_ranks(app, wave, runner, tmp_path, english_terminal):
@@ -187,14 +203,15 @@ def test_api_for_analysts_not_bureaus(client, wave):
     import_indicators("test-2024", wave, 2024, GOOD_CSV)
     analyst = {"Authorization": f"Bearer {make_api_user('ana', 'analyst')}"}
     bureau = {"Authorization": f"Bearer {make_api_user('hk', 'bureau', ['310109'])}"}
-    answer = client.get("/api/v1/composite?wave=2024&weights=critic&normalisation=zscore",
-                        headers=analyst)
+    answer = client.get("/api/v1/composite?wave=2024&weights=critic&normalisation=zscore"
+                        "&survey=dimensions", headers=analyst)
     assert answer.status_code == 200, answer.get_json()
     body = answer.get_json()
     assert (body["weights"], body["scale"]) == ("critic", "weighted standard score")
     assert len(body["districts"]) == 3 and body["left_out"][0]["district"] == SMALL
     first = body["districts"][0]
-    assert set(first["sensitivity"]) == {SURVEY_KEY, "pass_rate", "complaints"}
+    assert set(first["sensitivity"]) == {i["key"] for i in body["indicators"]}
+    assert body["survey"] == "dimensions" and len(body["indicators"]) > 3
     assert client.get("/api/v1/composite?wave=2024", headers=bureau).status_code == 403
     assert client.get("/api/v1/composite?wave=1999", headers=analyst).status_code == 404
     assert client.get("/api/v1/composite?wave=2024&weights=ahp",
