@@ -150,3 +150,14 @@ class UserForm(FlaskForm):
     password = PasswordField("初始密码（至少 10 个字符，不易猜到） Initial password (at least 10 "
                              "characters, hard to guess)",
                              validators=[DataRequired(REQUIRED)])
+
+
+class IndicatorUploadForm(FlaskForm):
+    wave = SelectField("测评批次 Wave", coerce=int, validators=[InputRequired(REQUIRED)])
+    name = StringField("名称 Name (e.g. 2024 指标)", validators=[DataRequired(REQUIRED),
+                                                                Length(max=80)])
+    year = IntegerField("数据年度 Year of the figures", validators=[
+        InputRequired(REQUIRED), NumberRange(1949, 2199, "1949-2199")])
+    description = TextAreaField("说明 Description (source)", validators=[Optional()])
+    file = FileField("CSV 文件：district,indicator,value[,unit,direction,target,source,"
+                     "label_zh,label_en]  CSV file", validators=[FileRequired(REQUIRED)])

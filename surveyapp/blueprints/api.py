@@ -23,6 +23,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, send_fi
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from analysis.composite_index import NORMALISATIONS, WEIGHTINGS
 from surveyapp.blueprints.api_openapi import openapi_document
 from surveyapp.exports import FORMATS
 from surveyapp.exports.codebook import LANGUAGES
@@ -37,6 +38,13 @@ from surveyapp.services import small_area_api
 from surveyapp.services.access import sees_all_districts
 from surveyapp.services.audit import record_download
 from surveyapp.services.catalog import questionnaire_of, stored_districts
+from surveyapp.services.composite import (
+    SURVEY_SCORES,
+    CompositeError,
+    composite_for_wave,
+    composite_json,
+    parse_fixed_weights,
+)
 from surveyapp.services.disclosure import (
     DEFAULT_TIME_PRECISION,
     TIME_PRECISIONS,
@@ -50,6 +58,7 @@ from surveyapp.services.disclosure import (
 from surveyapp.services.estimation import EstimationError, record_run, run_spec
 from surveyapp.services.small_area import SmallAreaError
 from surveyapp.services.latent_index import area_latent_index
+from surveyapp.services.reporting import ReportError, find_wave
 from surveyapp.services.tokens import user_for_token
 from surveyapp.specs import SpecError, expected_one_of, spec_from_dict
 
@@ -377,6 +386,34 @@ def latent_index(label: str):
     record_download(g.api_user, "run", f"wave:{label}", statistic="latent_index",
                     district=district or "city", via="api")
     return jsonify(body)
+
+
+@bp.get("/composite")
+def composite():
+    """The composite quality development index of a wave (analysts and admins: it ranks every
+    district)."""
+    if _scope() is not None:
+        raise ApiError(403, "forbidden", _("the composite index ranks every district: it is "
+                                           "for analysts and admins"))
+    label = request.args.get("wave", "")
+    if not label:
+        raise ApiError(400, "bad_request", "wave: " + _("required, e.g. wave=2024"))
+    normalisation = _choice("normalisation", NORMALISATIONS, "minmax")
+    weighting = _choice("weights", WEIGHTINGS, "entropy")
+    survey = _choice("survey", SURVEY_SCORES, "index")
+    lang = current_language()
+    try:
+        wave = find_wave(label, request.args.get("questionnaire") or None, lang)
+    except ReportError as error:
+        raise ApiError(404, "not_found", str(error)) from error
+    try:
+        result = composite_for_wave(wave, set_name=request.args.get("set") or None,
+                                    normalisation=normalisation, weighting=weighting,
+                                    fixed=parse_fixed_weights(request.args.get("fixed", "")),
+                                    survey=survey)
+    except CompositeError as error:
+        raise ApiError(422, "composite_failed", str(error)) from error
+    return jsonify(composite_json(result, lang))
 
 
 def _remove(folder: Path) -> None:

@@ -1,10 +1,12 @@
 """The OpenAPI 3.1 document of /api/v1; tests check it against the routes and real responses."""
 from __future__ import annotations
 
+from analysis.composite_index import NORMALISATIONS, WEIGHTINGS
 from surveyapp.converters import DATABASE_INTEGER_MAX
 from surveyapp.exports import FORMATS
 from surveyapp.exports.codebook import LANGUAGES
 from surveyapp.i18n import CONTENT_LANGUAGE
+from surveyapp.services.composite import SURVEY_SCORES
 from surveyapp.services.disclosure import DEFAULT_TIME_PRECISION, TIME_PRECISIONS
 from surveyapp.specs import (
     CALFUNS,
@@ -236,6 +238,52 @@ SCHEMAS = {
                 "driver": {"type": "string"}, **{k: NUMBER_OR_NULL for k in (
                     "coefficient", "se", "t", "p_value", "ci_low", "ci_high", "deff",
                     "standardized", "share", "performance")}}}}},
+    },
+    "Composite": {
+        "type": "object",
+        "required": ["wave", "questionnaire", "indicator_set", "year", "survey", "normalisation",
+                     "weights",
+                     "scale", "indicators", "districts", "left_out"],
+        "properties": {
+            "wave": {"type": "string"}, "questionnaire": {"type": "string"},
+            "indicator_set": {"type": "string"}, "year": {"type": "integer"},
+            "survey": {"enum": list(SURVEY_SCORES)},
+            "normalisation": {"enum": list(NORMALISATIONS)},
+            "weights": {"enum": list(WEIGHTINGS)},
+            "scale": {"enum": ["0-100", "weighted standard score"]},
+            "indicators": {"type": "array", "items": {
+                "type": "object",
+                "required": ["key", "label", "unit", "direction", "source", "weight"],
+                "properties": {"key": {"type": "string", "description": "survey_index (or "
+                                       "survey_<dimension>) are the wave's scores; the "
+                                       "others are uploaded"},
+                               "label": {"type": "string"}, "unit": {"type": "string"},
+                               "direction": {"enum": ["benefit", "cost"]},
+                               "source": {"type": "string"},
+                               "weight": {"type": "number", "description": "Sums to 1"}}}},
+            "districts": {"type": "array", "description": "Best first", "items": {
+                "type": "object",
+                "required": ["district", "name", "index", "rank", "best_rank", "worst_rank",
+                             "contributions", "sensitivity"],
+                "properties": {
+                    "district": {"type": "string"}, "name": {"type": "string"},
+                    "index": {"type": "number"}, "rank": {"type": "integer"},
+                    "best_rank": {"type": "integer"}, "worst_rank": {"type": "integer",
+                                                                     "description": "Over "
+                                                                     "every weight +-20%"},
+                    "contributions": {"type": "object", "description": "By indicator key; "
+                                      "they add up to the index",
+                                      "additionalProperties": {"type": "number"}},
+                    "sensitivity": {"type": "object", "description": "Rank by indicator key "
+                                    "when its weight is changed by -20% / +20%",
+                                    "additionalProperties": {
+                                        "type": "object",
+                                        "properties": {"-20%": {"type": "integer"},
+                                                       "+20%": {"type": "integer"}}}}}}},
+            "left_out": {"type": "array", "items": {
+                "type": "object", "required": ["district", "reason"],
+                "properties": {"district": {"type": "string"}, "reason": {"type": "string"}}}},
+        },
     },
     "Crosstab": {
         "type": "object",
@@ -504,6 +552,37 @@ def openapi_document() -> dict:
                     "403": _error_response("A bureau account without one of its districts"),
                     "404": _error_response("No such wave (or it does not cover the district)"),
                     "422": _error_response("Unknown margin set or weighting impossible"),
+                }}},
+            "/composite": {"get": {
+                "summary": "The composite quality development index of a wave: its "
+                           "satisfaction index and an uploaded indicator set, normalised and "
+                           "weighted as asked, ranked, with contributions and rank ranges under "
+                           "+-20% weight changes (analysts and admins only)",
+                "parameters": [
+                    {"name": "wave", "in": "query", "required": True,
+                     "schema": {"type": "string"}, "description": "Wave label, e.g. 2024"},
+                    {"name": "questionnaire", "in": "query", "schema": {"type": "string"},
+                     "description": "Questionnaire key, when several waves share the label"},
+                    {"name": "set", "in": "query", "schema": {"type": "string"},
+                     "description": "Indicator set (default: the wave's newest)"},
+                    {"name": "normalisation", "in": "query",
+                     "schema": {"enum": list(NORMALISATIONS), "default": "minmax"}},
+                    {"name": "weights", "in": "query",
+                     "schema": {"enum": list(WEIGHTINGS), "default": "entropy"}},
+                    {"name": "survey", "in": "query",
+                     "schema": {"enum": list(SURVEY_SCORES), "default": "index"},
+                     "description": "The satisfaction index (survey_index), or each dimension "
+                                    "score (survey_<dimension>) in its place"},
+                    {"name": "fixed", "in": "query", "schema": {"type": "string"},
+                     "description": "With weights=fixed: KEY=WEIGHT,... (default equal)"},
+                ],
+                "responses": {
+                    "200": _json({"$ref": "#/components/schemas/Composite"}, "The index"),
+                    **ERRORS,
+                    "403": _error_response("A bureau account: the index ranks every district"),
+                    "404": _error_response("No such wave"),
+                    "422": _error_response("No indicator set, unknown set or fixed weights, or "
+                                           "an index impossible on these data"),
                 }}},
         },
         "components": {

@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "invitations",
     "small_area",
     "index",
+    "composite",
 )
 
 

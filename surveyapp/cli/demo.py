@@ -22,6 +22,7 @@ from surveyapp.services.demo import (
     pin_demo_waves,
 )
 from surveyapp.services.demo_accounts import ensure_demo_accounts
+from surveyapp.services.demo_indicators import ensure_demo_indicators
 
 HOST, PORT = "127.0.0.1", 5000
 
@@ -84,7 +85,19 @@ def _prepare(seed: int, per_district: int | None) -> None:
                    "(change it under Administration, 权重边际 Margins)")
     click.echo("  latent satisfaction index (PLS path model, importance-performance matrix): in "
                "each citizen report, and `surveyapp index --wave 2024 --questionnaire citizen`")
+    _prepare_indicators()
     _prepare_accounts()
+
+
+def _prepare_indicators() -> None:
+    """Invented administrative indicators for the composite index of the 2024 citizen wave."""
+    indicator_set, created = ensure_demo_indicators(
+        current_app.config["SURVEYAPP_QUESTIONNAIRE_DIR"])
+    db.session.commit()
+    if indicator_set is not None:
+        click.echo(f"  indicators '{indicator_set.name}' (invented demo figures, not official "
+                   "statistics): " + ("created" if created else "already present, kept "
+                                      "unchanged") + "; see /admin/composite")
 
 
 def _prepare_accounts() -> None:

@@ -38,7 +38,8 @@ def analyst_headers(world) -> dict[str, str]:
 OPERATIONS = ("GET /waves", "GET /questionnaires", "GET /questionnaires/{key}/{version}/xlsform",
               "GET /runs", "POST /runs", "GET /runs/{run_id}",
               "GET /runs/{run_id}/results", "GET /waves/{label}/microdata",
-              "GET /waves/{label}/small-area", "GET /waves/{label}/latent-index")
+              "GET /waves/{label}/small-area", "GET /waves/{label}/latent-index",
+              "GET /composite")
 
 
 def test_every_operation_is_fuzzed(app):

@@ -35,8 +35,9 @@ def run_help(*args: str) -> tuple[str, list[str]]:
 
 @pytest.mark.parametrize("args", [("--help",), ("estimate", "--help"), ("export", "--help"),
                                   ("report", "--help"), ("invitations", "letters", "--help"),
-                                  ("sae", "--help"),
-                                  ("index", "--help")])
+                                  ("sae", "--help"), ("index", "--help"),
+                                  ("composite", "index", "--help"),
+                                  ("composite", "load", "--help")])
 def test_help_imports_no_heavy_module(args):
     assert run_help(*args)[1] == []
 
