@@ -63,10 +63,11 @@ def brewer(pik: Sequence[float], uniforms: Iterator[float]) -> np.ndarray:
     return result.astype(bool)
 
 
-def draw(selection: str, sizes: Sequence[float], n: int, seed: int) -> tuple[np.ndarray,
-                                                                               np.ndarray]:
+def draw(selection: str, sizes: Sequence[float], n: int,
+         seed: int | Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """(drawn, π): which of the units are drawn (``n`` of them) and every unit's inclusion
-    probability, for ``selection`` 'srs' or 'pps' (sizes as the measure), from ``seed``."""
+    probability, for ``selection`` 'srs' or 'pps' (sizes as the measure), from ``seed``
+    (an int or a sequence of ints, as numpy's ``default_rng``)."""
     rng = np.random.default_rng(seed)
     count = len(sizes)
     if selection == "srs":

@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup
 
 COMMAND_MODULES: tuple[str, ...] = (
     "users", "questionnaires", "demo", "report", "estimate", "export", "tokens", "waves",
+    "plans",
 )
 
 
