@@ -62,9 +62,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from surveyapp.blueprints import admin, api, auth, bureau, health, survey
+    from surveyapp.blueprints import admin, admin_plans, api, auth, bureau, health, survey
 
-    for module in (survey, auth, bureau, admin, api, health):
+    for module in (survey, auth, bureau, admin, admin_plans, api, health):
         app.register_blueprint(module.bp)
 
 

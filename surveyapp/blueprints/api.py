@@ -270,6 +270,26 @@ def run_results(run_id: int):
         "Content-Disposition": f'attachment; filename="run-{run.id}.{fmt}"'})
 
 
+@bp.get("/waves/<label>/plan")
+def wave_plan(label: str):
+    """The wave's sampling plan with progress against it; ``plan`` null when it has none.
+    A bureau sees its own districts only (and no city line)."""
+    from surveyapp.services.plans import plan_json
+
+    scope = _scope()
+    questionnaire = request.args.get("questionnaire") or None
+    waves = [w for w in db.session.scalars(sa.select(Wave).where(Wave.label == label))
+             if questionnaire in (None, w.questionnaire_version.key)
+             and (scope is None or set(scope) & {d.code for d in w.districts})]
+    if not waves:
+        raise ApiError(404, "not_found", f"wave {label!r}: " + _("no such wave"))
+    if len(waves) > 1:
+        raise ApiError(400, "bad_request", "questionnaire: " + expected_one_of(
+            tuple(w.questionnaire_version.key for w in waves), questionnaire or ""))
+    return jsonify({"wave": label, "questionnaire": waves[0].questionnaire_version.key,
+                    "plan": plan_json(waves[0], scope)})
+
+
 @bp.get("/waves/<label>/microdata")
 def microdata(label: str):
     try:

@@ -322,6 +322,30 @@ def _combined(parts: list[tuple[int, float | None]]) -> float | None:
     return Z95 * math.sqrt(sum((p / total) ** 2 * (hw / Z95) ** 2 for p, hw in parts))
 
 
+def plan_json(wave: Wave, scope: list[str] | None = None) -> dict | None:
+    """The plan and its table, JSON-ready (the API's body); ``scope``: the districts the
+    caller may see (None: all, with the city line)."""
+    plan = plan_of(wave)
+    if plan is None:
+        return None
+    city, districts = plan_table(wave, plan)
+
+    def row(r: PlanRow) -> dict:
+        return {"code": r.street or r.district or None, "name": {"zh": r.name_zh, "en": r.name_en},
+                "population": r.population, "selected": r.selected,
+                "inclusion_probability": r.inclusion_probability, "target": r.target,
+                "valid_responses": r.valid, "expected_half_width": r.half_width}
+    return {
+        "method": plan.method, "total": plan.total, "min_per_street": plan.min_per_street,
+        "selection": plan.selection, "streets_per_district": plan.streets_per_district,
+        "seed": plan.seed, "sample_design": wave.sample_design,
+        "population_source": plan.population_source, "sd_wave": plan.sd_wave_label,
+        "city": row(city) if scope is None else None,
+        "districts": [{**row(total), "streets": [row(s) for s in streets]}
+                      for total, streets in districts if scope is None or total.district in scope],
+    }
+
+
 # ------------------------------------------------------------------------------ invitations
 
 def plan_invitations(wave: Wave, plan: SamplePlan) -> list[tuple[str, str, str]]:

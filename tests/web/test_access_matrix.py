@@ -80,6 +80,8 @@ ENDPOINTS = {
     "admin.api_tokens": Access("admin"),
     "admin.revoke_api_token": Access("admin"),
     "admin.set_user_active": Access("admin"),
+    "admin_plans.wave_plan": Access("admin"),
+    "admin_plans.plan_codes": Access("admin"),
     "bureau.index": Access("staff"),
     "bureau.district_page": Access("district", "page"),
     "bureau.district_chart": Access("district", "chart"),
@@ -95,6 +97,7 @@ ENDPOINTS = {
     "api.run_detail": Access("api-own", "run"),
     "api.run_results": Access("api-own", "run"),
     "api.microdata": Access("api-analysts", "microdata"),
+    "api.wave_plan": Access("api-own"),  # 404 for a bureau none of whose districts it covers
 }
 
 # What each role gets from each kind: "login" (redirect to sign-in), "401", "403", "404",

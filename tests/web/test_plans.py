@@ -2,6 +2,8 @@
 populations CSV errors naming row and column, invitations to the plan, progress, the CLI."""
 from __future__ import annotations
 
+import io
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,9 +15,11 @@ from surveyapp.extensions import db
 from surveyapp.models.survey import InvitationCode, utcnow
 from surveyapp.services.plan_populations import PopulationError
 from surveyapp.services.plans import PlanError, PlanRequest, make_plan, plan_table
-from surveyapp.services.sample_design import DESIGN_WEIGHT, design_for_wave
 from surveyapp.services.estimation import load_wave
+from surveyapp.services.sample_design import DESIGN_WEIGHT, design_for_wave
+from surveyapp.services.tokens import create_token
 from tests.web.factories import HONGKOU, make_response, make_responses, make_wave
+from tests.web.staff_fixtures import login_as, make_user, staff_client
 
 YANGPU = "310110"
 POPULATIONS = (Path(__file__).resolve().parents[2] / "questionnaires" / "geography"
@@ -151,3 +155,57 @@ def test_cli_create_and_show(app, runner, waves):
     refused = runner.invoke(plan, ["create", "--wave", "2024", "--populations",
                                   str(POPULATIONS), "--total", "400"])
     assert refused.exit_code != 0 and "already has responses" in refused.output
+
+
+def _post(client, url, data, **kwargs):
+    page = client.get("/admin/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    return client.post(url, data={**data, "csrf_token": token}, **kwargs)
+
+
+def test_admin_page_makes_shows_and_invites(app, waves):
+    _, wave = waves
+    client = staff_client(app)
+    login_as(client, make_user("admin", username="chen"))
+    db.session.commit()
+    url = f"/admin/waves/{wave.id}/plan"
+    assert "制定方案 Make a plan" in client.get(url).get_data(as_text=True)
+    bad = _post(client, url, {"populations": (io.BytesIO(b"street_code,adult_population\n"
+                                                         b"310109001,x\n"), "p.csv"),
+                              "total": "300", "method": "sqrt", "min_per_street": "5",
+                              "selection": "pps", "seed": "1"},
+                content_type="multipart/form-data")
+    assert bad.status_code == 422 and "row 2, column adult_population" in bad.get_data(
+        as_text=True)
+    made = _post(client, url, {"populations": (io.BytesIO(csv_bytes()), "pop.csv"),
+                               "total": "300", "method": "sqrt", "min_per_street": "5",
+                               "draw_streets": "3", "selection": "pps", "seed": "7"},
+                 content_type="multipart/form-data")
+    page = made.get_data(as_text=True)
+    assert made.status_code == 200 and "未抽中 not drawn" in page and "±" in page
+    codes = _post(client, f"{url}/invitations", {})
+    assert codes.mimetype == "text/csv"
+    assert len(codes.get_data(as_text=True).strip().splitlines()) == 301
+
+
+def test_api_plan_is_scoped_to_the_bureau(app, waves):
+    _, wave = waves
+    make_plan(wave, csv_bytes(), "pop.csv", PlanRequest(200, "proportional"), "test")
+    db.session.commit()
+    bureau = make_user("bureau", [HONGKOU])
+    analyst = make_user("analyst")
+    db.session.commit()
+    client = app.test_client()
+    for user, districts, city in ((analyst, [HONGKOU, YANGPU], True), (bureau, [HONGKOU], False)):
+        _, token = create_token(user.username)
+        db.session.commit()
+        body = client.get("/api/v1/waves/2025/plan",
+                          headers={"Authorization": f"Bearer {token}"}).get_json()
+        plan = body["plan"]
+        assert [d["code"] for d in plan["districts"]] == districts
+        assert (plan["city"] is not None) == city
+        assert plan["method"] == "proportional" and plan["sample_design"] == "district_street"
+    _, token = create_token(analyst.username)
+    db.session.commit()
+    none = client.get("/api/v1/waves/2024/plan", headers={"Authorization": f"Bearer {token}"})
+    assert none.status_code == 200 and none.get_json()["plan"] is None
