@@ -113,7 +113,8 @@ def _print_table(wave, made) -> None:
 
 
 def _line(row, indent: int) -> str:
-    name = f"{' ' * indent}{row.street or row.district} {row.name_en}"[:33]
+    code = row.street or row.district
+    name = f"{' ' * indent}{code + ' ' if code else ''}{row.name_en}"[:33]
     pi = "" if row.inclusion_probability is None else f"{row.inclusion_probability:.3f}"
     hw = "" if row.half_width is None else f"{row.half_width:.2f}"
     return f"{name:<34}{row.population:>11}{pi:>7}{row.target:>8}{row.valid:>7}{hw:>9}"

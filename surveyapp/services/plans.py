@@ -4,7 +4,7 @@ street of a wave should give, which streets are drawn, and the precision that sh
 Allocation is in two steps with one method (analysis.allocation): the total across the wave's
 districts by their whole adult populations (Neyman: times the district's SD of the index in
 the SD wave), then each district's share across its drawn streets (Neyman: times the street's
-SD, or its district's when the street had fewer than 2 responses, or the city's). A district
+SD, or its district's when the street had fewer than 10 responses, or the city's). A district
 gets at least ``min_per_street`` per drawn street. When ``streets_per_district`` is given and
 smaller than a district's count, that many streets are drawn in the district (SRS, or PPS by
 adult population: analysis.selection), seeded by ``[seed, district code]`` so one seed
@@ -45,6 +45,9 @@ from surveyapp.services.progress import wave_progress
 
 Z95 = 1.959963984540054
 MIN_SD_RESPONSES = 2
+# A street's own SD needs this many responses, else its district's is used: an SD from a
+# handful of answers would send Neyman's shares and the precision column anywhere.
+MIN_STREET_SD_RESPONSES = 10
 
 
 class PlanError(ValueError):
@@ -102,14 +105,15 @@ def last_wave_sds(wave: Wave, label: str | None = None) -> LastWave | None:
 def _sds(label: str, frame: pd.DataFrame) -> LastWave:
     scores = frame[["district", "street", "index"]].dropna(subset=["index"])
 
-    def sd_by(column: str) -> dict[str, float]:
+    def sd_by(column: str, least: int) -> dict[str, float]:
         groups = scores.groupby(column)["index"]
-        sd = groups.std(ddof=1)[groups.size() >= MIN_SD_RESPONSES]
+        sd = groups.std(ddof=1)[groups.size() >= least]
         return {str(k): float(v) for k, v in sd.items()}
 
     means = scores.groupby(["district", "street"])["index"].mean().reset_index()
     between = means.groupby("district")["index"].std(ddof=1).dropna()
-    return LastWave(label, sd_by("street"), sd_by("district"),
+    return LastWave(label, sd_by("street", MIN_STREET_SD_RESPONSES),
+                    sd_by("district", MIN_SD_RESPONSES),
                     {str(k): float(v) for k, v in between.items()},
                     float(scores["index"].std(ddof=1)))
 
