@@ -19,6 +19,7 @@ from surveyapp.services.plan_populations import PopulationError
 from surveyapp.services.plans import (
     PlanError,
     PlanRequest,
+    has_responses,
     make_plan,
     plan_invitations,
     plan_of,
@@ -59,7 +60,8 @@ def wave_plan(wave_id: int):
     plan = plan_of(wave)
     table = plan_table(wave, plan) if plan is not None else None
     return render_template("admin/plan.html", wave=wave, form=form, plan=plan, table=table,
-                           problems=problems), 422 if problems else 200
+                           problems=problems, fixed=has_responses(wave)), \
+        422 if problems else 200
 
 
 @bp.post("/waves/<int:wave_id>/plan/invitations")
@@ -75,7 +77,8 @@ def plan_codes(wave_id: int):
     except InvitationError as error:
         db.session.rollback()
         return render_template("admin/plan.html", wave=wave, form=PlanForm(), plan=plan,
-                               table=plan_table(wave, plan), problems=[str(error)]), 422
+                               table=plan_table(wave, plan), problems=[str(error)],
+                               fixed=has_responses(wave)), 422
     audit.record(current_user, "invitations.generate", f"wave:{wave.id}",
                  f"{len(codes)} codes to the sampling plan")
     db.session.commit()

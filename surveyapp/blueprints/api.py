@@ -278,11 +278,7 @@ def wave_plan(label: str):
 
     scope = _scope()
     questionnaire = request.args.get("questionnaire") or None
-    waves = [w for w in db.session.scalars(sa.select(Wave).where(Wave.label == label))
-             if questionnaire in (None, w.questionnaire_version.key)
-             and (scope is None or set(scope) & {d.code for d in w.districts})]
-    if not waves:
-        raise ApiError(404, "not_found", f"wave {label!r}: " + _("no such wave"))
+    waves = _visible_waves(label, questionnaire, scope)
     if len(waves) > 1:
         raise ApiError(400, "bad_request", "questionnaire: " + expected_one_of(
             tuple(w.questionnaire_version.key for w in waves), questionnaire or ""))
@@ -301,11 +297,7 @@ def microdata(label: str):
     times = _choice("time_precision", TIME_PRECISIONS, DEFAULT_TIME_PRECISION)
     scope = _scope()
     questionnaire = request.args.get("questionnaire") or None
-    waves = [w for w in db.session.scalars(sa.select(Wave).where(Wave.label == label))
-             if questionnaire in (None, w.questionnaire_version.key)
-             and (scope is None or set(scope) & {d.code for d in w.districts})]
-    if not waves:
-        raise ApiError(404, "not_found", f"wave {label!r}: " + _("no such wave"))
+    waves = _visible_waves(label, questionnaire, scope)
     include_comments = _choice("include_comments", ("0", "1", "false", "true"), "0") in (
         "1", "true")
     folder = Path(tempfile.mkdtemp(dir=current_app.instance_path))
@@ -328,6 +320,17 @@ def microdata(label: str):
                          download_name=path.name)
     response.call_on_close(lambda: _remove(folder))
     return response
+
+
+def _visible_waves(label: str, questionnaire: str | None, scope: list[str] | None) -> list[Wave]:
+    """The waves labelled ``label`` (of ``questionnaire``, if given) that cover a district in
+    ``scope``; 404 if there is none."""
+    waves = [w for w in db.session.scalars(sa.select(Wave).where(Wave.label == label))
+             if questionnaire in (None, w.questionnaire_version.key)
+             and (scope is None or set(scope) & {d.code for d in w.districts})]
+    if not waves:
+        raise ApiError(404, "not_found", f"wave {label!r}: " + _("no such wave"))
+    return waves
 
 
 def _remove(folder: Path) -> None:

@@ -172,8 +172,7 @@ def _check_request(wave: Wave, request: PlanRequest, sds: LastWave | None) -> No
     if request.min_per_street < 0 or request.total < 1:
         raise PlanError("total: " + both("总样本量应为正整数，每街道最少样本量不能为负",
                                          "expected a positive total and a minimum of 0 or more"))
-    if db.session.scalar(sa.select(sa.func.count()).select_from(Response)
-                         .where(Response.wave_id == wave.id)):
+    if has_responses(wave):
         raise PlanError("wave: " + both(
             f"测评批次{wave.label}已有答卷；抽样方案只能在收集开始前制定或替换",
             f"wave {wave.label} already has responses; a plan can be made or replaced only "
@@ -245,6 +244,12 @@ def _pooled_sd(rows: pd.DataFrame) -> float:
     """A district's SD for Neyman: its streets' SDs pooled by population."""
     weights = rows["population"] / rows["population"].sum()
     return float(np.sqrt(np.sum(weights * rows["sd"] ** 2)))
+
+
+def has_responses(wave: Wave) -> bool:
+    """Whether collection has started (then the plan is fixed)."""
+    return db.session.scalar(sa.select(Response.id).where(Response.wave_id == wave.id)
+                             .limit(1)) is not None
 
 
 def plan_of(wave: Wave) -> SamplePlan | None:

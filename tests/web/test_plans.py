@@ -164,11 +164,13 @@ def _post(client, url, data, **kwargs):
 
 
 def test_admin_page_makes_shows_and_invites(app, waves):
-    _, wave = waves
+    last, wave = waves
     client = staff_client(app)
     login_as(client, make_user("admin", username="chen"))
     db.session.commit()
     url = f"/admin/waves/{wave.id}/plan"
+    assert "can no longer be made" in client.get(f"/admin/waves/{last.id}/plan").get_data(
+        as_text=True)
     assert "制定方案 Make a plan" in client.get(url).get_data(as_text=True)
     bad = _post(client, url, {"populations": (io.BytesIO(b"street_code,adult_population\n"
                                                          b"310109001,x\n"), "p.csv"),
