@@ -34,7 +34,7 @@ def run_help(*args: str) -> tuple[str, list[str]]:
 
 
 @pytest.mark.parametrize("args", [("--help",), ("estimate", "--help"), ("export", "--help"),
-                                  ("report", "--help")])
+                                  ("report", "--help"), ("plan", "create", "--help")])
 def test_help_imports_no_heavy_module(args):
     assert run_help(*args)[1] == []
 

@@ -7,9 +7,11 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 
+from surveyapp.blueprints.api_openapi import openapi_document
 from surveyapp.cli.plans import plan
 from surveyapp.extensions import db
 from surveyapp.models.survey import InvitationCode, utcnow
@@ -203,6 +205,8 @@ def test_api_plan_is_scoped_to_the_bureau(app, waves):
         db.session.commit()
         body = client.get("/api/v1/waves/2025/plan",
                           headers={"Authorization": f"Bearer {token}"}).get_json()
+        jsonschema.validate(body, {"$ref": "#/components/schemas/Plan",
+                                   "components": openapi_document()["components"]})
         plan = body["plan"]
         assert [d["code"] for d in plan["districts"]] == districts
         assert (plan["city"] is not None) == city
