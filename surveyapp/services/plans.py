@@ -20,7 +20,8 @@ Expected precision (the CI half-width of the 0-100 index, 95 %): a street's is t
 simple random sample with fpc (Cochran 2.12) from its SD; a district's with every street
 covered the stratified formula (Cochran 5.6); with drawn streets that within-street part plus
 the between-street term (1 − m/M) S_b²/m, S_b the SD of the district's street means in the
-SD wave (an approximation for equal-probability PSUs, treated alike for PPS); the city's
+SD wave (an approximation for equal-probability PSUs, treated alike for PPS; on the safe
+side, as those means carry their own sampling noise); the SDs are unweighted; the city's
 combines the districts as strata. Without an SD wave there is no precision column.
 """
 from __future__ import annotations
@@ -63,7 +64,7 @@ class PlanRequest:
     method: str
     min_per_street: int = 0
     streets_per_district: int | None = None
-    selection: str = "srs"
+    selection: str = "pps"
     seed: int = 1
 
 

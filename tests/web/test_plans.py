@@ -92,6 +92,11 @@ def test_drawn_streets_make_a_street_psu_design_with_plan_weights(waves):
     expected = first.population / 3 / first.inclusion_probability
     got = prepared.frame.loc[prepared.frame["street"] == first.street_code, DESIGN_WEIGHT]
     assert np.allclose(got, expected)
+    # the design's mean is the plan-weighted (Hajek) mean of the responses
+    rows = prepared.frame.dropna(subset=["index"])
+    mean = prepared.survey_design().mean("index")
+    assert mean.estimate == pytest.approx(np.average(rows["index"], weights=rows[DESIGN_WEIGHT]),
+                                          rel=1e-12)
 
 
 def test_neyman_needs_last_wave(app):
