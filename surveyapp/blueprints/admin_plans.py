@@ -19,6 +19,7 @@ from surveyapp.services.plan_populations import PopulationError
 from surveyapp.services.plans import (
     PlanError,
     PlanRequest,
+    has_codes,
     has_responses,
     make_plan,
     plan_invitations,
@@ -60,7 +61,7 @@ def wave_plan(wave_id: int):
     plan = plan_of(wave)
     table = plan_table(wave, plan) if plan is not None else None
     return render_template("admin/plan.html", wave=wave, form=form, plan=plan, table=table,
-                           problems=problems, fixed=has_responses(wave)), \
+                           problems=problems, fixed=has_responses(wave) or has_codes(wave)), \
         422 if problems else 200
 
 
@@ -78,7 +79,7 @@ def plan_codes(wave_id: int):
         db.session.rollback()
         return render_template("admin/plan.html", wave=wave, form=PlanForm(), plan=plan,
                                table=plan_table(wave, plan), problems=[str(error)],
-                               fixed=has_responses(wave)), 422
+                               fixed=has_responses(wave) or has_codes(wave)), 422
     audit.record(current_user, "invitations.generate", f"wave:{wave.id}",
                  f"{len(codes)} codes to the sampling plan")
     db.session.commit()

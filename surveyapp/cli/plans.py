@@ -140,13 +140,14 @@ def invitations(label: str, questionnaire: str | None, output: str) -> None:
     except InvitationError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
+    # the file first: codes stored but never written would be lost to everyone
+    with click.open_file(output, "w", encoding="utf-8") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["wave", "district", "street", "code"])
+        writer.writerows([wave.label, *row] for row in codes)
     audit.record(None, "invitations.generate", f"wave:{wave.id}",
                  f"{len(codes)} codes to the sampling plan")
     db.session.commit()
-    with click.open_file(output, "w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(["wave", "district", "street", "code"])
-        writer.writerows([wave.label, *row] for row in codes)
     click.echo(f"{len(codes)} codes for wave {wave.label}", err=output == "-")
 
 

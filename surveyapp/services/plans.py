@@ -14,7 +14,8 @@ The plan is the wave's declared design: with every street covered the wave becom
 "district_street" (streets as strata inside districts), with drawn streets "street_psu" (the
 drawn streets as PSUs in district strata); surveyapp.services.sample_design weights each
 response by 1/π(street) x the street's population / its valid responses. A plan can be made
-or replaced only while the wave has no responses, so no published number changes under it.
+or replaced only while the wave has no responses and no invitation codes, so no published
+number changes under it and no code belongs to a street the plan does not draw.
 
 Expected precision (the CI half-width of the 0-100 index, 95 %): a street's is that of a
 simple random sample with fpc (Cochran 2.12) from its SD; a district's with every street
@@ -178,6 +179,11 @@ def _check_request(wave: Wave, request: PlanRequest, sds: LastWave | None) -> No
             f"测评批次{wave.label}已有答卷；抽样方案只能在收集开始前制定或替换",
             f"wave {wave.label} already has responses; a plan can be made or replaced only "
             "before collection starts"))
+    if has_codes(wave):
+        raise PlanError("wave: " + both(
+            f"测评批次{wave.label}已发放邀请码；发放后不能再制定或替换抽样方案（已发的码可能属于未抽中的街道）",
+            f"wave {wave.label} has invitation codes already; a plan cannot be made or replaced "
+            "after codes are issued (they may belong to streets the new plan does not draw)"))
     try:
         check_wave_design(wave.label, wave.questionnaire_version,
                           [d.code for d in wave.districts], "district_street", wave.lonely_psu)
@@ -250,6 +256,12 @@ def _pooled_sd(rows: pd.DataFrame) -> float:
 def has_responses(wave: Wave) -> bool:
     """Whether collection has started (then the plan is fixed)."""
     return db.session.scalar(sa.select(Response.id).where(Response.wave_id == wave.id)
+                             .limit(1)) is not None
+
+
+def has_codes(wave: Wave) -> bool:
+    """Whether invitation codes were issued for the wave (then the plan is fixed too)."""
+    return db.session.scalar(sa.select(InvitationCode.id).where(InvitationCode.wave_id == wave.id)
                              .limit(1)) is not None
 
 

@@ -144,13 +144,15 @@ def test_invitations_to_the_plan_top_up_each_street(waves):
     codes = plan_invitations(wave, plan)
     assert len(codes) == 120
     assert plan_invitations(wave, plan) == []  # already issued: nothing more
+    with pytest.raises(PlanError, match="invitation codes already"):
+        make_plan(wave, csv_bytes(), "p.csv", PlanRequest(120, "sqrt"), "test")
     counts = {}
     for code in db.session.query(InvitationCode).filter_by(wave_id=wave.id):
         counts[code.street_code] = counts.get(code.street_code, 0) + 1
     assert counts == {r.street_code: r.target for r in plan.streets if r.selected}
 
 
-def test_cli_create_and_show(app, runner, waves):
+def test_cli_create_show_and_invite(app, runner, waves, tmp_path):
     result = runner.invoke(plan, ["create", "--wave", "2025", "--populations",
                                  str(POPULATIONS), "--total", "400", "--method", "sqrt",
                                  "--min-per-street", "8", "--draw-streets", "4",
@@ -159,6 +161,10 @@ def test_cli_create_and_show(app, runner, waves):
     assert "400 responses, sqrt, min 8/street, 8 of" in result.output
     shown = runner.invoke(plan, ["show", "--wave", "2025"])
     assert shown.exit_code == 0 and "streets not drawn are not listed" in shown.output
+    codes = tmp_path / "codes.csv"
+    issued = runner.invoke(plan, ["invitations", "--wave", "2025", "--output", str(codes)])
+    assert issued.exit_code == 0, issued.output
+    assert len(codes.read_text().splitlines()) == 401 and "400 codes" in issued.output
     refused = runner.invoke(plan, ["create", "--wave", "2024", "--populations",
                                   str(POPULATIONS), "--total", "400"])
     assert refused.exit_code != 0 and "already has responses" in refused.output
