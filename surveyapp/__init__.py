@@ -63,9 +63,10 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from surveyapp.blueprints import (
-        admin, admin_composite, admin_prints, api, auth, bureau, health, survey)
+        admin, admin_composite, admin_plans, admin_prints, api, auth, bureau, health, survey)
 
-    for module in (survey, auth, bureau, admin, admin_prints, admin_composite, api, health):
+    for module in (survey, auth, bureau, admin, admin_prints, admin_plans, admin_composite,
+                   api, health):
         app.register_blueprint(module.bp)
 
 

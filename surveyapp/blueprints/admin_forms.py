@@ -161,3 +161,24 @@ class IndicatorUploadForm(FlaskForm):
     description = TextAreaField("说明 Description (source)", validators=[Optional()])
     file = FileField("CSV 文件：district,indicator,value[,unit,direction,target,source,"
                      "label_zh,label_en]  CSV file", validators=[FileRequired(REQUIRED)])
+
+
+class PlanForm(FlaskForm):
+    """A wave's sampling plan (surveyapp.services.plans)."""
+
+    populations = FileField("街道成年人口 CSV：street_code,adult_population  Street adult "
+                            "populations CSV", validators=[FileRequired(REQUIRED)])
+    total = IntegerField("总有效样本量 Total valid responses", validators=[
+        InputRequired(REQUIRED), NumberRange(1, 1_000_000, "1-1000000")])
+    method = SelectField("分配方法 Allocation", choices=[
+        SelectChoice("proportional", "按人口比例 proportional"),
+        SelectChoice("sqrt", "平方根 square root"),
+        SelectChoice("neyman", "Neyman（上一批次标准差 last wave's SDs）")])
+    min_per_street = IntegerField("每街道最少 Minimum per street", default=0, validators=[
+        InputRequired(REQUIRED), NumberRange(0, 100_000, "0-100000")])
+    draw_streets = IntegerField("每区抽取街道数（空：全部） Streets drawn per district "
+                                "(empty: all)", validators=[Optional(), NumberRange(1, 1000)])
+    selection = SelectField("街道抽取方式 Street selection", choices=[
+        SelectChoice("pps", "按人口规模成比例（Brewer） PPS by population (Brewer)"),
+        SelectChoice("srs", "简单随机 simple random")])
+    seed = IntegerField("随机种子 Seed", default=1, validators=[InputRequired(REQUIRED)])

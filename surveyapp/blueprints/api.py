@@ -290,6 +290,22 @@ def run_results(run_id: int):
         "Content-Disposition": f'attachment; filename="run-{run.id}.{fmt}"'})
 
 
+@bp.get("/waves/<label>/plan")
+def wave_plan(label: str):
+    """The wave's sampling plan with progress against it; ``plan`` null when it has none.
+    A bureau sees its own districts only (and no city line)."""
+    from surveyapp.services.plans import plan_json
+
+    scope = _scope()
+    questionnaire = request.args.get("questionnaire") or None
+    waves = _visible_waves(label, questionnaire, scope)
+    if len(waves) > 1:
+        raise ApiError(400, "bad_request", "questionnaire: " + expected_one_of(
+            tuple(w.questionnaire_version.key for w in waves), questionnaire or ""))
+    return jsonify({"wave": label, "questionnaire": waves[0].questionnaire_version.key,
+                    "plan": plan_json(waves[0], scope)})
+
+
 @bp.get("/waves/<label>/microdata")
 def microdata(label: str):
     try:
@@ -301,11 +317,7 @@ def microdata(label: str):
     times = _choice("time_precision", TIME_PRECISIONS, DEFAULT_TIME_PRECISION)
     scope = _scope()
     questionnaire = request.args.get("questionnaire") or None
-    waves = [w for w in db.session.scalars(sa.select(Wave).where(Wave.label == label))
-             if questionnaire in (None, w.questionnaire_version.key)
-             and (scope is None or set(scope) & {d.code for d in w.districts})]
-    if not waves:
-        raise ApiError(404, "not_found", f"wave {label!r}: " + _("no such wave"))
+    waves = _visible_waves(label, questionnaire, scope)
     include_comments = _choice("include_comments", ("0", "1", "false", "true"), "0") in (
         "1", "true")
     folder = Path(tempfile.mkdtemp(dir=current_app.instance_path))
@@ -414,6 +426,17 @@ def composite():
     except CompositeError as error:
         raise ApiError(422, "composite_failed", str(error)) from error
     return jsonify(composite_json(result, lang))
+
+
+def _visible_waves(label: str, questionnaire: str | None, scope: list[str] | None) -> list[Wave]:
+    """The waves labelled ``label`` (of ``questionnaire``, if given) that cover a district in
+    ``scope``; 404 if there is none."""
+    waves = [w for w in db.session.scalars(sa.select(Wave).where(Wave.label == label))
+             if questionnaire in (None, w.questionnaire_version.key)
+             and (scope is None or set(scope) & {d.code for d in w.districts})]
+    if not waves:
+        raise ApiError(404, "not_found", f"wave {label!r}: " + _("no such wave"))
+    return waves
 
 
 def _remove(folder: Path) -> None:

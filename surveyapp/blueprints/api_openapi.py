@@ -68,6 +68,26 @@ _LATENT_DIMENSION = {
                                     "performance (lines at the means over the dimensions)"}},
 }
 
+PLAN_ROW = {
+    "type": "object",
+    "required": ["code", "name", "population", "selected", "inclusion_probability", "target",
+                 "valid_responses", "expected_half_width"],
+    "properties": {
+        "code": TEXT_OR_NULL,
+        "name": {"type": "object", "properties": {"zh": {"type": "string"},
+                                                  "en": {"type": "string"}}},
+        "population": {"type": "integer", "description": "Adult population"},
+        "selected": {"type": "boolean", "description": "Drawn (or every street covered)"},
+        "inclusion_probability": {**NUMBER_OR_NULL, "description": "The street's π (null for "
+                                                                   "district and city lines)"},
+        "target": {"type": "integer", "description": "Planned valid responses"},
+        "valid_responses": {"type": "integer", "description": "Responses so far, after "
+                                                              "exclusions"},
+        "expected_half_width": {**NUMBER_OR_NULL, "description": "Expected 95% CI half-width "
+                                "of the 0-100 index, from last wave's variance with the fpc"},
+    },
+}
+
 SCHEMAS = {
     "LatentIndex": {
         "type": "object", "required": ["wave", "questionnaire", "area", "available"],
@@ -101,6 +121,31 @@ SCHEMAS = {
                                                    "translated), e.g. 'weighting.method: ...'; "
                                                    "the rest in the language of "
                                                    "Content-Language"}},
+    },
+    "PlanRow": PLAN_ROW,
+    "Plan": {
+        "type": "object",
+        "required": ["wave", "questionnaire", "plan"],
+        "properties": {
+            "wave": {"type": "string"}, "questionnaire": {"type": "string"},
+            "plan": {"type": ["object", "null"], "description": "null: the wave has no plan",
+                     "properties": {
+                         "method": {"enum": ["proportional", "sqrt", "neyman"]},
+                         "total": {"type": "integer"}, "min_per_street": {"type": "integer"},
+                         "selection": {"enum": ["all", "srs", "pps"]},
+                         "streets_per_district": {"type": ["integer", "null"]},
+                         "seed": {"type": ["integer", "null"]},
+                         "sample_design": {"type": "string"},
+                         "population_source": {"type": "string"}, "sd_wave": TEXT_OR_NULL,
+                         "city": {"oneOf": [{"$ref": "#/components/schemas/PlanRow"},
+                                            {"type": "null"}],
+                                  "description": "null for bureau callers"},
+                         "districts": {"type": "array", "items": {"allOf": [
+                             {"$ref": "#/components/schemas/PlanRow"},
+                             {"type": "object", "properties": {"streets": {
+                                 "type": "array",
+                                 "items": {"$ref": "#/components/schemas/PlanRow"}}}}]}}}},
+        },
     },
     "Wave": {
         "type": "object",
@@ -474,6 +519,19 @@ def openapi_document() -> dict:
                                 "spreadsheetml.sheet": {"schema": {"type": "string",
                                                                    "format": "binary"}}}},
                     **ERRORS, **not_found}}},
+            "/waves/{label}/plan": {"get": {
+                "summary": "A wave's sampling plan with progress (valid responses) and "
+                           "expected precision per district and street (bureau users: their "
+                           "districts)",
+                "parameters": [
+                    {"name": "label", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "questionnaire", "in": "query", "schema": {"type": "string"},
+                     "description": "Questionnaire key, when several waves share the label"},
+                ],
+                "responses": {
+                    "200": _json({"$ref": "#/components/schemas/Plan"}, "The plan"), **ERRORS,
+                    "404": _error_response("No such wave (or none of its districts visible)"),
+                }}},
             "/waves/{label}/microdata": {"get": {
                 "summary": "Download a wave's microdata with scores, design variables and "
                            "final weights (analysts and admins only; submission times cut to "

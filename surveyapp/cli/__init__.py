@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "small_area",
     "index",
     "composite",
+    "plans",
 )
 
 

@@ -86,6 +86,7 @@ def _prepare(seed: int, per_district: int | None) -> None:
     click.echo("  latent satisfaction index (PLS path model, importance-performance matrix): in "
                "each citizen report, and `surveyapp index --wave 2024 --questionnaire citizen`")
     _prepare_indicators()
+    _prepare_plan([d.code for d in districts])
     _prepare_accounts()
 
 
@@ -98,6 +99,26 @@ def _prepare_indicators() -> None:
         click.echo(f"  indicators '{indicator_set.name}' (invented demo figures, not official "
                    "statistics): " + ("created" if created else "already present, kept "
                                       "unchanged") + "; see /admin/composite")
+
+
+def _prepare_plan(district_codes: list[str]) -> None:
+    """A scheduled wave with a sampling plan (invented street populations)."""
+    from surveyapp.services.demo_plan import ensure_demo_plan
+    from surveyapp.services.plans import PlanError
+
+    try:
+        wave, plan, created = ensure_demo_plan(current_app.config["SURVEYAPP_QUESTIONNAIRE_DIR"],
+                                               district_codes, utcnow())
+    except PlanError as error:
+        raise DemoError(str(error)) from error
+    db.session.commit()
+    drawn = sum(r.selected for r in plan.streets)
+    click.echo(f"  wave {wave.label} (citizen, by invitation, scheduled): sampling plan "
+               f"{plan.total} responses, {plan.method}, {drawn} of {len(plan.streets)} streets "
+               f"drawn ({plan.selection}; invented populations) "
+               + ("created" if created else "already present, kept unchanged")
+               + f"; see /admin/waves/{wave.id}/plan or `surveyapp plan show --wave {wave.label}"
+               " --questionnaire citizen`")
 
 
 def _prepare_accounts() -> None:

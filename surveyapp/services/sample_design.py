@@ -21,6 +21,14 @@ The declared designs (``SAMPLE_DESIGNS``):
     with replacement (the street's number of residents is not known: an infinite fpc, as
     ``fpc = ~streets + Inf`` in R).
 
+A wave with a sampling plan (surveyapp.services.plans) declares one of the street designs
+and its weights: each response's design weight is 1/π(street) x the street's adult population
+/ the street's valid responses, π the street's inclusion probability in the plan (1 when every
+street is covered). Streets drawn by PPS have unequal π within a district, which an fpc
+column cannot express, so their first stage is taken as drawn with replacement (no fpc: the
+usual Hansen-Hurwitz approximation, slightly conservative); streets drawn by SRS keep the
+frame-count fpc. A response from a street the plan did not draw is refused.
+
 The lonely-PSU rule (``LONELY_PSU_RULES``, R's ``survey.lonely.psu``) says what a stratum with
 a single unit contributes; under "fail" such a stratum is refused here, before any estimate,
 with a message naming the wave and the stratum.
@@ -46,8 +54,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from analysis.design import SurveyDesign
+from surveyapp.extensions import db
+from surveyapp.models.plans import SamplePlan
 from surveyapp.models.survey import Wave
 from surveyapp.services.declared_design import (
     DEFAULT_LONELY_PSU,
@@ -58,7 +69,7 @@ from surveyapp.services.declared_design import (
 )
 
 # Columns prepare_design adds to the responses (exported with them, so R rebuilds the design).
-DESIGN_WEIGHT = "design_weight"  # equal base weights: the weighting is done by raking
+DESIGN_WEIGHT = "design_weight"  # base weights: equal, or a plan's; raking does the rest
 STREET_STRATUM = "district_street"  # "<district>/<street>": streets as strata inside districts
 STREET_FRAME_COUNT = "streets_in_district"  # the first stage's fpc: streets in the frame
 RESIDENT_FPC = "residents_in_street"  # the second stage's fpc: unknown, so infinite
@@ -136,7 +147,28 @@ def design_for_wave(wave: Wave, frame: pd.DataFrame, override: Any = None) -> Pr
         _check_lonely(frame, arguments, wave.label)
         return PreparedDesign(wave.label, frame, arguments, declared, "spec")
     counts = street_frame_counts(set(frame["district"])) if declared.kind == "street_psu" else {}
-    return prepare_design(frame, declared, wave_label=wave.label, street_counts=counts)
+    plan = db.session.scalar(sa.select(SamplePlan).where(SamplePlan.wave_id == wave.id))
+    prepared = prepare_design(frame, declared, wave_label=wave.label, street_counts=counts)
+    return prepared if plan is None else _with_plan(prepared, plan)
+
+
+def _with_plan(prepared: PreparedDesign, plan: SamplePlan) -> PreparedDesign:
+    """The plan's design weights on the responses and, for PPS streets, no first-stage fpc."""
+    frame = prepared.frame
+    streets = {row.street_code: row for row in plan.streets if row.selected}
+    unplanned = sorted(set(frame["street"].dropna()) - set(streets))
+    if unplanned:
+        raise DesignError(both(
+            f"测评批次{prepared.wave_label}：街道{unplanned[0]}不在抽样方案抽中的街道中",
+            f"wave {prepared.wave_label}: street {unplanned[0]} was not drawn by the wave's "
+            "sampling plan; expected responses from drawn streets only"))
+    size = frame.groupby("street")["street"].transform("size")
+    population = frame["street"].map({k: r.population for k, r in streets.items()})
+    pi = frame["street"].map({k: r.inclusion_probability for k, r in streets.items()})
+    frame[DESIGN_WEIGHT] = (population / size / pi).astype(float)
+    if plan.selection != "pps":
+        return prepared
+    return replace(prepared, arguments=replace(prepared.arguments, fpc=()))
 
 
 def prepare_design(frame: pd.DataFrame, declared: DeclaredDesign, *, wave_label: str,

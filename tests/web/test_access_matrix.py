@@ -85,6 +85,8 @@ ENDPOINTS = {
     "admin_composite.index": Access("admin"),
     "admin_composite.upload": Access("admin"),
     "admin_composite.chart": Access("admin-composite"),
+    "admin_plans.wave_plan": Access("admin"),
+    "admin_plans.plan_codes": Access("admin"),
     "bureau.index": Access("staff"),
     "bureau.district_page": Access("district", "page"),
     "bureau.district_chart": Access("district", "chart"),
@@ -103,6 +105,7 @@ ENDPOINTS = {
     "api.small_area": Access("api-district", "small_area"),
     "api.latent_index": Access("api-analysts", "run"),  # bureaus: ?district= of their own
     "api.composite": Access("api-composite"),
+    "api.wave_plan": Access("api-own"),  # 404 for a bureau none of whose districts it covers
 }
 # Endpoints that take the district as a query parameter (?district=...), not in the path.
 QUERY_DISTRICT = {"api.small_area"}

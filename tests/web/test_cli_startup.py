@@ -37,7 +37,8 @@ def run_help(*args: str) -> tuple[str, list[str]]:
                                   ("report", "--help"), ("invitations", "letters", "--help"),
                                   ("sae", "--help"), ("index", "--help"),
                                   ("composite", "index", "--help"),
-                                  ("composite", "load", "--help")])
+                                  ("composite", "load", "--help"),
+                                  ("plan", "create", "--help")])
 def test_help_imports_no_heavy_module(args):
     assert run_help(*args)[1] == []
 

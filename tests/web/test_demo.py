@@ -83,8 +83,19 @@ def test_running_the_demo_twice_keeps_the_data_and_duplicates_nothing(runner):
 
     assert counts_by_wave_and_district() == before
     assert db.session.scalar(sa.select(sa.func.count(MarginRow.id))) == margin_rows
-    assert db.session.scalar(sa.select(sa.func.count(Wave.id))) == 3
+    assert db.session.scalar(sa.select(sa.func.count(Wave.id))) == 4  # 3 + the plan's 2025
     assert "kept unchanged" in again.output and "created" not in again.output
+
+
+def test_demo_shows_a_sampling_plan_for_a_scheduled_wave(runner):
+    from surveyapp.services.plans import plan_of
+
+    result = run_demo(runner)
+    assert "sampling plan 2400 responses, sqrt, 64 of 215 streets drawn (pps" in result.output
+    wave = db.session.scalar(sa.select(Wave).where(Wave.label == "2025"))
+    plan = plan_of(wave)
+    assert wave.status() == "scheduled" and wave.sample_design == "street_psu"
+    assert sum(r.target for r in plan.streets) == 2400 and plan.sd_wave_label == "2024"
 
 
 def test_demo_pins_the_citizen_waves_to_the_demo_margins(runner):
