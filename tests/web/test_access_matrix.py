@@ -172,9 +172,9 @@ def fake_report(wave, district, lang, *args, **kwargs):
 @pytest.fixture
 def world(app, monkeypatch) -> World:
     monkeypatch.setattr(report_cache, "cached_report", fake_report)
-    monkeypatch.setattr(report_cache, "report_document",
-                        lambda wave, district, lang, fmt, *a, **k:
-                        f"DOCUMENT-{district or 'CITY'}-{fmt}".encode())
+    monkeypatch.setattr(report_cache, "serve",
+                        lambda wave, district, lang, fmt, *a, **k: report_cache.StoredReport(
+                            f"DOCUMENT-{district or 'CITY'}-{fmt}".encode(), "v", T0, 4))
     sync_catalog(QUESTIONNAIRES)
     version = db.session.scalar(sa.select(QuestionnaireVersion).where(
         QuestionnaireVersion.key == "citizen"))
