@@ -162,7 +162,7 @@ def _job_page(wave: Wave, district: str | None, job: Job):
     if job.state != "failed":
         return render_template("bureau/job.html", wave=wave, district=district, job=job,
                                refresh_seconds=2), 202
-    status = 404 if job.failure == "refused" else 500
+    status = 404 if job.failure in ("refused", "invalid") else 500
     return render_template("bureau/job.html", wave=wave, district=district, job=job,
                            reason=failure_reason(job)), status
 

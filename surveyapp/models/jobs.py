@@ -1,4 +1,4 @@
-"""Background jobs (report builds): their state lives in the database, so it
+"""Background jobs (report builds, API estimate runs): their state lives in the database, so it
 survives restarts and every web host and worker sees the same one (surveyapp.services.jobs)."""
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class Job(db.Model):
     running it; a running job whose heartbeat is older than the lease was lost with its worker
     and is queued again (``attempts`` counts the starts). ``result`` is the store key or row id
     of what was made; ``error`` the reason a failed job gives and ``failure`` its kind: the work
-    was refused (no report can be made of these data), the code failed, or the workers were lost.
+    was refused (no report can be made of these data), its request was invalid, the code failed, or the workers were lost.
     """
 
     __tablename__ = "job"
@@ -40,6 +40,6 @@ class Job(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     result: Mapped[str | None] = mapped_column(sa.String(200))
     error: Mapped[str | None] = mapped_column(sa.Text)
-    failure: Mapped[str | None] = mapped_column(sa.String(10))  # refused, error or lost
+    failure: Mapped[str | None] = mapped_column(sa.String(10))  # refused, invalid, error or lost
     user_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True)

@@ -34,12 +34,20 @@ LOST = "lost"  # the failure of a job whose workers died MAX_ATTEMPTS times
 # id); imported when the job runs, so that the web process need not load every job's code.
 HANDLERS = {
     "report": "surveyapp.services.report_cache:run_report_job",
+    "run": "surveyapp.services.run_jobs:run_estimate_job",
 }
 log = logging.getLogger(__name__)
 
 
 class JobFailed(Exception):
-    """A job's handler refusing its work with a reason for the reader (already in zh/en)."""
+    """A job's handler refusing its work with a reason for the reader (already in zh/en).
+
+    ``kind`` is "refused" (these data allow no result) or "invalid" (the request has
+    problems, one a line)."""
+
+    def __init__(self, reason: str, kind: str = "refused") -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
 def _now() -> datetime:
@@ -99,7 +107,7 @@ def execute(job_id: int) -> None:
         try:
             result, error, kind = handler(params), None, None
         except JobFailed as refusal:
-            result, error, kind = None, str(refusal), "refused"
+            result, error, kind = None, str(refusal), refusal.kind
         except Exception as failure:  # any failure: the reason is kept for the reader
             log.exception("job %s failed", job_id)
             result, error, kind = None, f"{type(failure).__name__}: {failure}", "error"
