@@ -218,11 +218,8 @@ def submit_run():
                        error.problems) from error
     job = run_jobs.submit_run(document, _scope(), g.api_user.username, g.api_user.id,
                               current_language())
-    if job.state == "failed" and job.failure == "invalid":  # ran at once (immediate mode)
-        raise ApiError(422, "invalid_spec", _("the estimate spec has problems"),
-                       failure_reason(job).splitlines())
-    if job.state == "failed" and job.failure == "refused":
-        raise ApiError(422, "estimation_failed", failure_reason(job))
+    if job.state == "failed" and job.failure in ("invalid", "refused"):
+        _refuse_at_once(job)
     response = jsonify(_job_json(job))
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return response, 202
@@ -235,6 +232,18 @@ def job_detail(job_id: int):
     if job is None or job.user_id != g.api_user.id:
         raise ApiError(404, "not_found", f"job {job_id}: " + _("no such job"))
     return jsonify(_job_json(job))
+
+
+def _refuse_at_once(job: Job) -> None:
+    """A job that ran at once (immediate mode) and was refused: 422 as a refused spec, and,
+    like any refused request, nothing kept."""
+    reason = failure_reason(job)
+    db.session.delete(job)
+    db.session.commit()
+    if job.failure == "invalid":
+        raise ApiError(422, "invalid_spec", _("the estimate spec has problems"),
+                       reason.splitlines())
+    raise ApiError(422, "estimation_failed", reason)
 
 
 def _job_json(job: Job) -> dict:

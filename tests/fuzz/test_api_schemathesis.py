@@ -37,7 +37,7 @@ def analyst_headers(world) -> dict[str, str]:
 # Schemathesis leaves out the document's own path (/openapi.json); tests/web/test_api.py checks it.
 OPERATIONS = ("GET /waves", "GET /questionnaires", "GET /questionnaires/{key}/{version}/xlsform",
               "GET /runs", "POST /runs", "GET /runs/{run_id}",
-              "GET /runs/{run_id}/results", "GET /waves/{label}/microdata")
+              "GET /runs/{run_id}/results", "GET /waves/{label}/microdata", "GET /jobs/{job_id}")
 
 
 def test_every_operation_is_fuzzed(app):
