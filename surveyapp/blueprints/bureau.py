@@ -15,7 +15,7 @@ from flask_login import current_user
 from surveyapp.auth import district_or_404, role_required
 from surveyapp.extensions import db
 from surveyapp.i18n import current_language
-from surveyapp.localtime import format_local
+from surveyapp.localtime import ZONE_NAMES, format_local, local_zone, to_local
 from surveyapp.models.jobs import Job
 from surveyapp.models.survey import Wave
 from surveyapp.reports import page
@@ -124,7 +124,18 @@ def _report_page(wave: Wave, district: str | None):
         return render_template("bureau/no_report.html", wave=wave, district=district,
                                message=str(error)), 404
     return render_template("bureau/report.html", report=report, wave=wave, district=district,
-                           title=title(report), **page.page_parts(report))
+                           title=title(report), as_of=_as_of(wave, district, lang),
+                           **page.page_parts(report))
+
+
+def _as_of(wave: Wave, district: str | None, lang: str) -> dict | None:
+    """While a wave is open, what its last built PDF shows: the local time and the count."""
+    facts = report_cache.stored_facts(wave, district, lang, "pdf") if wave.is_open() else None
+    if facts is None:
+        return None
+    return {"time": to_local(facts["built_at"]).strftime("%H:%M"),
+            "zone": ZONE_NAMES.get(local_zone().key, local_zone().key),
+            "responses": facts["responses"]}
 
 
 def _chart(wave: Wave, district: str | None, chart_id: str) -> Response:

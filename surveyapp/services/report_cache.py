@@ -232,17 +232,26 @@ def build_report(wave: Wave, district: str | None, lang: Language, fmt: str,
 def stored_report(wave: Wave, district: str | None, lang: Language, fmt: str,
                   margins: str | None) -> StoredReport | None:
     """The last file built of this report, whatever its data version; None if none is."""
-    store, slot = app_store(), _slot(wave, district, lang, margins)
+    store = app_store()
     for _retry in range(3):  # the file may be replaced between reading the entry and the file
-        entry = store.get(f"{slot}/{fmt}.json")
-        if entry is None:
+        facts = stored_facts(wave, district, lang, fmt, margins)
+        if facts is None:
             return None
-        facts = json.loads(entry)
         document = store.get(facts["object"])
         if document is not None:
-            return StoredReport(document, facts["version"],
-                                datetime.fromisoformat(facts["built_at"]), facts["responses"])
+            return StoredReport(document, facts["version"], facts["built_at"],
+                                facts["responses"])
     return None
+
+
+def stored_facts(wave: Wave, district: str | None, lang: Language, fmt: str,
+                 margins: str | None = None) -> dict | None:
+    """When the last file of this report was built and on how many responses (no file read)."""
+    entry = app_store().get(f"{_slot(wave, district, lang, margins)}/{fmt}.json")
+    if entry is None:
+        return None
+    facts = json.loads(entry)
+    return {**facts, "built_at": datetime.fromisoformat(facts["built_at"])}
 
 
 def _put(slot: str, fmt: str, built: StoredReport) -> None:

@@ -4,6 +4,7 @@ completes. The rest of the suite runs jobs in immediate mode (tests/conftest.py)
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,6 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from surveyapp.extensions import db
+from surveyapp.i18n import in_language
+from surveyapp.localtime import to_local
 from surveyapp.models.jobs import Job
 from surveyapp.models.survey import Response, utcnow
 from surveyapp.services import jobs
@@ -110,7 +113,9 @@ def test_a_failed_job_says_why_in_both_languages(app, waves):
     job = db.session.scalars(sa.select(Job)).one()
     job.state, job.failure, job.error = "failed", jobs.LOST, None
     db.session.commit()
-    assert "stopped 3 times" in jobs.failure_reason(job)
+    assert jobs.failure_reason(job).startswith("运行此任务的后台进程已中断 3 次")
+    with in_language("en"):
+        assert "the workers running this job stopped 3 times" in jobs.failure_reason(job)
 
 
 def _count(wave) -> int:
@@ -166,3 +171,14 @@ def _wait(condition, what: str, seconds: float = 30) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.1)
+
+
+def test_an_open_wave_page_says_what_its_last_report_was_built_on(app, waves):
+    client = _analyst(app)
+    client.get(f"/bureau/{waves.current.id}/{HONGKOU}/report.pdf?lang=zh")  # built at once
+    page = client.get(f"/bureau/{waves.current.id}/{HONGKOU}").get_data(as_text=True)
+    label = re.search(r"数据截至 / data as of (\d\d:\d\d) \(北京时间 Beijing time\),\s+([\d,]+) 份答卷",
+                      page)
+    assert label and int(label.group(2).replace(",", "")) == _count(waves.current)
+    built = to_local(utcnow()).replace(second=0, microsecond=0)
+    assert label.group(1) in {built.strftime("%H:%M"), (built - timedelta(minutes=1)).strftime("%H:%M")}
