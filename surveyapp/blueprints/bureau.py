@@ -154,7 +154,8 @@ def _download(wave: Wave, district: str | None, fmt: str) -> Response:
     (the file itself states when it was generated and on how many responses)."""
     lang = request.args.get("lang") if request.args.get("lang") in ("zh", "en") \
         else current_language()
-    outcome = report_cache.serve(wave, district, lang, fmt, user_id=current_user.id)
+    outcome = report_cache.serve(wave, district, lang, fmt, user_id=current_user.id,
+                                 retry=request.args.get("retry") == "1")
     if isinstance(outcome, Job):
         return _job_page(wave, district, outcome)
     name = report_cache.download_name(wave, district, lang, fmt)

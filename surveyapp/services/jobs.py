@@ -55,10 +55,11 @@ def _now() -> datetime:
 
 
 def submit(kind: str, params: dict[str, Any], key: str | None = None,
-           user_id: int | None = None) -> Job:
+           user_id: int | None = None, retry: bool = False) -> Job:
     """The job making ``key`` (queued now unless one exists), committed and on the queue.
 
-    A failed job of the same key is queued again: asking again is how a reader retries.
+    A failed job of the same key stays failed (a page refreshing would otherwise retry it
+    for ever) unless ``retry``: the reader asked to try again.
     """
     if kind not in HANDLERS:
         raise ValueError(f"unknown job kind {kind!r}")
@@ -73,7 +74,7 @@ def submit(kind: str, params: dict[str, Any], key: str | None = None,
             job = _by_key(key)
             assert job is not None
             return job
-    elif job.state == "failed":
+    elif job.state == "failed" and retry:
         requeued = db.session.execute(
             sa.update(Job).where(Job.id == job.id, Job.state == "failed")
             .values(state="queued", attempts=0, error=None, failure=None, heartbeat_at=_now())).rowcount

@@ -145,7 +145,7 @@ def report_document(wave: Wave, district: str | None, lang: Language, fmt: str,
 
 
 def serve(wave: Wave, district: str | None, lang: Language, fmt: str, margins: str | None = None,
-          user_id: int | None = None) -> StoredReport | Job:
+          user_id: int | None = None, retry: bool = False) -> StoredReport | Job:
     """What a web request gets at once: a stored file, or the job that is building it.
 
     The file of the current data version when there is one. Otherwise, while the wave is open,
@@ -159,7 +159,7 @@ def serve(wave: Wave, district: str | None, lang: Language, fmt: str, margins: s
     refresh = timedelta(minutes=current_app.config["SURVEYAPP_REPORT_REFRESH_MINUTES"])
     if stored is not None and wave.is_open() and utcnow() - stored.built_at < refresh:
         return stored
-    job = submit_report(wave, district, lang, fmt, margins, version, user_id)
+    job = submit_report(wave, district, lang, fmt, margins, version, user_id, retry)
     if job.state == "done":  # immediate mode, or built by another host meanwhile
         stored = stored_report(wave, district, lang, fmt, margins) or stored
     if stored is not None and (wave.is_open() or job.state == "done"):
@@ -168,14 +168,15 @@ def serve(wave: Wave, district: str | None, lang: Language, fmt: str, margins: s
 
 
 def submit_report(wave: Wave, district: str | None, lang: Language, fmt: str,
-                  margins: str | None, version: str, user_id: int | None = None) -> Job:
+                  margins: str | None, version: str, user_id: int | None = None,
+                  retry: bool = False) -> Job:
     """The job building this report for this data version (one per version, on every host)."""
     from surveyapp.services.jobs import submit
 
     params = {"wave_id": wave.id, "district": district, "lang": lang, "fmt": fmt,
               "margins": margins}
     return submit("report", params, key=f"report:{_slot(wave, district, lang, margins)}:{fmt}:"
-                                        f"{version[:24]}", user_id=user_id)
+                                        f"{version[:24]}", user_id=user_id, retry=retry)
 
 
 def run_report_job(params: dict) -> str:

@@ -37,6 +37,15 @@ def waves(app):
     app.config["SURVEYAPP_SUPPRESS_BELOW"] = 30
 
 
+@pytest.fixture(autouse=True)
+def fresh_store(app, tmp_path):
+    """A store of this test's own: the session's store may hold a report of the same data
+    version (SQLite gives the next test's wave the same id, the test data are the same)."""
+    app.config["SURVEYAPP_STORAGE_URL"] = f"file://{tmp_path / 'store'}"
+    yield
+    app.config["SURVEYAPP_STORAGE_URL"] = ""
+
+
 @pytest.fixture
 def queued(app, tmp_path):
     """A real queue (SQLite) with no worker: jobs wait until the test runs them."""
@@ -109,7 +118,15 @@ def test_a_failed_job_says_why_in_both_languages(app, waves):
     page = failed.get_data(as_text=True)
     assert failed.status_code == 404
     assert "报告生成失败 Building the report failed" in page and "原因 Reason:" in page
-    assert "refresh" not in page
+    assert "refresh" not in page and "?retry=1" in page
+    job = db.session.scalars(sa.select(Job)).one()
+    finished = job.finished_at
+    assert client.get(f"/bureau/{empty.id}/{HONGKOU}/report.pdf").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).finished_at == finished  # not run again by itself
+    assert client.get(f"/bureau/{empty.id}/{HONGKOU}/report.pdf?retry=1").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).finished_at != finished  # asked to: run again
     job = db.session.scalars(sa.select(Job)).one()
     job.state, job.failure, job.error = "failed", jobs.LOST, None
     db.session.commit()
