@@ -137,7 +137,7 @@ def main() -> None:
         with create_app().app_context():
             run(args.responses)
     finally:
-        shutil.rmtree(workdir / "report_cache", ignore_errors=True)
+        shutil.rmtree(workdir / "store", ignore_errors=True)  # the built reports
         if not args.database:
             shutil.rmtree(workdir, ignore_errors=True)
     peak = peak_rss_mb()

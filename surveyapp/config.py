@@ -127,6 +127,18 @@ def _proof_of_work() -> dict[str, Any]:
             "SURVEYAPP_POW_MAX_NUMBER": int(value)}
 
 
+def _jobs() -> dict[str, Any]:
+    """The job queue (surveyapp.queue) and the timings of surveyapp.services.jobs."""
+    return {
+        "SURVEYAPP_QUEUE_URL": os.environ.get("SURVEYAPP_QUEUE_URL", ""),  # "": instance/queue.db
+        # A running job whose worker has not renewed it for this long was lost and runs again.
+        "SURVEYAPP_JOB_LEASE_SECONDS": _whole_number("SURVEYAPP_JOB_LEASE_SECONDS", 60, 1, 3600),
+        # An open wave's report older than this is rebuilt in the background when data changed.
+        "SURVEYAPP_REPORT_REFRESH_MINUTES": _whole_number(
+            "SURVEYAPP_REPORT_REFRESH_MINUTES", 10, 0, 24 * 60),
+    }
+
+
 def load_config() -> dict[str, Any]:
     """Build the Flask config mapping from the environment."""
     instance = instance_path()
@@ -143,6 +155,7 @@ def load_config() -> dict[str, Any]:
         "SURVEYAPP_STORAGE_URL": os.environ.get("SURVEYAPP_STORAGE_URL", ""),  # "": instance/store
         # The address residents reach, for printed links and QR codes (surveyapp.survey_links).
         "SURVEYAPP_PUBLIC_URL": _public_url(),
+        **_jobs(),
         "SURVEYAPP_SUPPRESS_BELOW": int(os.environ.get("SURVEYAPP_SUPPRESS_BELOW", "30")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("SURVEYAPP_MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         "SESSION_COOKIE_HTTPONLY": True,

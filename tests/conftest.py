@@ -68,6 +68,8 @@ def test_config(database_url: str, instance: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SURVEYAPP_INSTANCE_PATH": str(instance),
         "RATELIMIT_ENABLED": False,  # on only in tests/web/test_rate_limits.py
+        "SURVEYAPP_QUEUE_URL": "immediate",  # jobs run inside the request; real workers:
+        # tests/web/test_worker.py and tests/topology/
     }
 
 

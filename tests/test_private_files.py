@@ -7,7 +7,7 @@ import pytest
 
 from surveyapp import create_app
 from surveyapp.private_files import private_dir, private_sqlite_file, write_once
-from surveyapp.services.report_cache import _cache_dir
+from surveyapp.storage import app_store
 
 
 def mode(path: Path) -> int:
@@ -43,7 +43,8 @@ def test_a_fresh_instance_is_private_from_the_start(tmp_path, monkeypatch, open_
     assert mode(instance / "surveyapp.db") == 0o600
     assert len(app.config["SECRET_KEY"]) == 64
     with app.app_context():
-        assert mode(_cache_dir()) == 0o700
+        app_store().put("reports/w1/probe", b"x")  # the shared store's embedded folder
+        assert mode(instance / "store") == 0o700 and mode(instance / "store" / "reports") == 0o700
     assert create_app().config["SECRET_KEY"] == app.config["SECRET_KEY"]  # read, not remade
 
 

@@ -31,10 +31,12 @@ from surveyapp.exports.results import results_tables, write_results
 from surveyapp.exports.wave import export_wave
 from surveyapp.extensions import csrf, db
 from surveyapp.i18n import CONTENT_LANGUAGE, current_language
+from surveyapp.models.jobs import Job
 from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import QuestionnaireVersion, Wave, as_utc
 from surveyapp.questionnaires import Questionnaire
 from surveyapp.services import small_area_api
+from surveyapp.services import run_jobs
 from surveyapp.services.access import sees_all_districts
 from surveyapp.services.audit import record_download
 from surveyapp.services.catalog import questionnaire_of, stored_districts
@@ -55,10 +57,11 @@ from surveyapp.services.disclosure import (
     suppress_below,
     suppresses_runs_for,
 )
-from surveyapp.services.estimation import EstimationError, record_run, run_spec
+from surveyapp.services.estimation import EstimationError
 from surveyapp.services.small_area import SmallAreaError
 from surveyapp.services.latent_index import area_latent_index
 from surveyapp.services.reporting import ReportError, find_wave
+from surveyapp.services.jobs import failure_reason, job_json
 from surveyapp.services.tokens import user_for_token
 from surveyapp.specs import SpecError, expected_one_of, spec_from_dict
 
@@ -230,15 +233,44 @@ def submit_run():
                                        crosstabs=bool(spec.crosstabs))
         if problems:
             raise SpecError(problems)
-        outcome = run_spec(spec, districts=_scope())
     except SpecError as error:
         raise ApiError(422, "invalid_spec", _("the estimate spec has problems"),
                        error.problems) from error
-    except EstimationError as error:
-        raise ApiError(422, "estimation_failed", str(error)) from error
-    run = record_run(spec, outcome, created_by=g.api_user.username, user_id=g.api_user.id)
-    record_download(g.api_user, "run", f"run:{run.id}", format="json", via="api")
-    return jsonify(_run_json(run, with_results=True)), 201
+    job = run_jobs.submit_run(document, _scope(), g.api_user.username, g.api_user.id,
+                              current_language())
+    if job.state == "failed" and job.failure in ("invalid", "refused"):
+        _refuse_at_once(job)
+    response = jsonify(_job_json(job))
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return response, 202
+
+
+@bp.get("/jobs/<int:job_id>")
+def job_detail(job_id: int):
+    """A job of the caller's: queued, running, done (with its run's URL) or failed (why)."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.user_id != g.api_user.id:
+        raise ApiError(404, "not_found", f"job {job_id}: " + _("no such job"))
+    return jsonify(_job_json(job))
+
+
+def _refuse_at_once(job: Job) -> None:
+    """A job that ran at once (immediate mode) and was refused: 422 as a refused spec, and,
+    like any refused request, nothing kept."""
+    reason = failure_reason(job)
+    db.session.delete(job)
+    db.session.commit()
+    if job.failure == "invalid":
+        raise ApiError(422, "invalid_spec", _("the estimate spec has problems"),
+                       reason.splitlines())
+    raise ApiError(422, "estimation_failed", reason)
+
+
+def _job_json(job: Job) -> dict:
+    body = {**job_json(job), "url": f"/api/v1/jobs/{job.id}"}
+    if job.state == "done" and job.kind == "run":
+        body["run"] = f"/api/v1/runs/{job.result}"
+    return body
 
 
 def _visible_run(run_id: int) -> EstimateRun:
@@ -317,7 +349,7 @@ def microdata(label: str):
     times = _choice("time_precision", TIME_PRECISIONS, DEFAULT_TIME_PRECISION)
     scope = _scope()
     questionnaire = request.args.get("questionnaire") or None
-    waves = _visible_waves(label, questionnaire, scope)
+    _visible_waves(label, questionnaire, scope)  # 404 outside the caller's districts
     include_comments = _choice("include_comments", ("0", "1", "false", "true"), "0") in (
         "1", "true")
     folder = Path(tempfile.mkdtemp(dir=current_app.instance_path))

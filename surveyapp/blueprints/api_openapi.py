@@ -401,6 +401,20 @@ SCHEMAS = {
                       "shrinkage and synthetic part"},
         },
     },
+    "Job": {
+        "type": "object",
+        "required": ["id", "kind", "state", "attempts", "created_at", "url"],
+        "properties": {
+            "id": {"type": "integer"}, "kind": {"enum": ["run", "report"]},
+            "state": {"enum": ["queued", "running", "done", "failed"]},
+            "attempts": {"type": "integer", "description": "starts so far (a worker lost "
+                                                           "mid-job means one more)"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "url": {"type": "string"},
+            "run": {"type": "string", "description": "Once done: the run's URL"},
+            "error": {"type": "string", "description": "Once failed: why"},
+        },
+    },
     "Run": {
         "type": "object",
         "required": ["id", "created_at", "created_by", "data_hash", "response_count",
@@ -482,18 +496,26 @@ def openapi_document() -> dict:
                     "200": _json({"type": "array", "items": {"$ref": "#/components/schemas/Run"}},
                                  "Runs without results"), **ERRORS}},
                 "post": {
-                    "summary": "Run an estimate spec and record it",
+                    "summary": "Queue an estimate spec as a job; its run is recorded when done",
                     "requestBody": {"required": True, "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/EstimateSpec"}}}},
                     "responses": {
-                        "201": _json({"$ref": "#/components/schemas/Run"}, "The recorded run "
-                                     "with its results"),
+                        "202": {**_json({"$ref": "#/components/schemas/Job"},
+                                        "Accepted: poll the job's url (also in Location)"),
+                                "headers": {"Location": {"schema": {"type": "string"}}}},
                         **ERRORS,
                         "413": _error_response("Body larger than the configured limit"),
                         "422": _error_response("Invalid spec (problems listed with their path) "
                                                "or estimation impossible on these data"),
                     }},
             },
+            "/jobs/{job_id}": {"get": {
+                "summary": "One of the caller's jobs: queued, running, done (with its run) or "
+                           "failed (with the reason, in the client's language)",
+                "parameters": [{"name": "job_id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "responses": {"200": _json({"$ref": "#/components/schemas/Job"}, "The job"),
+                              **ERRORS, "404": _error_response("No such job of the caller's")}}},
             "/runs/{run_id}": {"get": {"summary": "One run with its results",
                                        "parameters": [run_id], "responses": {
                 "200": _json({"$ref": "#/components/schemas/Run"}, "The run"), **ERRORS,

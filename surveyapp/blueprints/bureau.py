@@ -15,6 +15,8 @@ from flask_login import current_user
 from surveyapp.auth import district_or_404, role_required
 from surveyapp.extensions import db
 from surveyapp.i18n import current_language
+from surveyapp.localtime import ZONE_NAMES, format_local, local_zone, to_local
+from surveyapp.models.jobs import Job
 from surveyapp.models.survey import Wave
 from surveyapp.reports import page
 from surveyapp.reports.tables import Cell
@@ -38,6 +40,7 @@ from surveyapp.services.access import (
     wave_grid,
     waves_by_district,
 )
+from surveyapp.services.jobs import failure_reason
 
 bp = Blueprint("bureau", __name__, url_prefix="/bureau")
 FORMATS = "any(pdf, xlsx, csv)"
@@ -122,7 +125,18 @@ def _report_page(wave: Wave, district: str | None):
         return render_template("bureau/no_report.html", wave=wave, district=district,
                                message=str(error)), 404
     return render_template("bureau/report.html", report=report, wave=wave, district=district,
-                           title=title(report), **page.page_parts(report))
+                           title=title(report), as_of=_as_of(wave, district, lang),
+                           **page.page_parts(report))
+
+
+def _as_of(wave: Wave, district: str | None, lang: str) -> dict | None:
+    """While a wave is open, what its last built PDF shows: the local time and the count."""
+    facts = report_cache.stored_facts(wave, district, lang, "pdf") if wave.is_open() else None
+    if facts is None:
+        return None
+    return {"time": to_local(facts["built_at"]).strftime("%H:%M"),
+            "zone": ZONE_NAMES.get(local_zone().key, local_zone().key),
+            "responses": facts["responses"]}
 
 
 def _chart(wave: Wave, district: str | None, chart_id: str) -> Response:
@@ -135,19 +149,35 @@ def _chart(wave: Wave, district: str | None, chart_id: str) -> Response:
 
 
 def _download(wave: Wave, district: str | None, fmt: str) -> Response:
+    """The file when it is stored; otherwise a page that refreshes until the job has built it.
+
+    While a wave is open the last file built is served at once, its age in a response header
+    (the file itself states when it was generated and on how many responses)."""
     lang = request.args.get("lang") if request.args.get("lang") in ("zh", "en") \
         else current_language()
-    try:
-        document = report_cache.report_document(wave, district, lang, fmt)
-    except ValueError as error:  # ReportError, or a wave with no responses left
-        abort(404, str(error))
+    outcome = report_cache.serve(wave, district, lang, fmt, user_id=current_user.id,
+                                 retry=request.args.get("retry") == "1")
+    if isinstance(outcome, Job):
+        return _job_page(wave, district, outcome)
     name = report_cache.download_name(wave, district, lang, fmt)
     audit.record_download(current_user, "report", f"wave:{wave.id}", wave_label=wave.label,
                           district=district or "city", format=fmt, lang=lang, via="web")
     db.session.commit()  # the one change of this request: the download's audit entry
-    return Response(document, mimetype=report_cache.MEDIA_TYPES[fmt], headers={
+    return Response(outcome.document, mimetype=report_cache.MEDIA_TYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="{name}"',
-        "Cache-Control": "private, no-store"})
+        "Cache-Control": "private, no-store",
+        "X-Data-As-Of": f"{format_local(outcome.built_at)}; {outcome.responses} responses"})
+
+
+def _job_page(wave: Wave, district: str | None, job: Job):
+    """202 with a page that refreshes itself (no script: CSP-safe) while the job runs; the
+    reason in both languages once it failed (404 when no report can be made of the data)."""
+    if job.state != "failed":
+        return render_template("bureau/job.html", wave=wave, district=district, job=job,
+                               refresh_seconds=2), 202
+    status = 404 if job.failure in ("refused", "invalid") else 500
+    return render_template("bureau/job.html", wave=wave, district=district, job=job,
+                           reason=failure_reason(job)), status
 
 
 @bp.app_template_filter("report_cell")

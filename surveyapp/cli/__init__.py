@@ -11,7 +11,7 @@ import click
 from flask.cli import FlaskGroup
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "users", "questionnaires", "demo", "report", "estimate", "export", "tokens", "waves",
+    "users", "questionnaires", "demo", "report", "estimate", "export", "tokens", "waves", "worker",
     "invitations",
     "small_area",
     "index",

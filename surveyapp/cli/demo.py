@@ -136,8 +136,13 @@ def _prepare_accounts() -> None:
 def _serve() -> None:
     from werkzeug.serving import run_simple
 
+    from surveyapp.worker import start_embedded_worker
+
+    app = current_app._get_current_object()
+    if app.config["SURVEYAPP_QUEUE_URL"] != "immediate":
+        start_embedded_worker(app)  # reports build in the background without another process
     click.echo(f"\n  Serving the demo on http://{HOST}:{PORT}/  (press Ctrl+C to stop)\n")
-    run_simple(HOST, PORT, current_app._get_current_object(), threaded=True,
+    run_simple(HOST, PORT, app, threaded=True,
                use_reloader=False, use_debugger=False)
 
 

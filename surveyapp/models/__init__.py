@@ -2,6 +2,7 @@
 from surveyapp.models import (
     accounts,  # noqa: F401
     indicators,  # noqa: F401
+    jobs,  # noqa: F401
     margins,  # noqa: F401
     plans,  # noqa: F401
     quality,  # noqa: F401

@@ -5,20 +5,27 @@ of the earlier waves it is compared with (count and latest submission), the set 
 responses, the margin sets and the set each of those waves is pinned to, the district and street
 names, the questionnaire versions, the suppression limit and the code that computes and lays out
 reports. A new response, an exclusion or re-inclusion, an uploaded margin set or a changed pin
-gives a new version, so the report is rebuilt; otherwise the file is served from
-``<instance>/report_cache``. The analysis of a wave is also kept in memory for the latest
-version, so that the three formats and the 16 district reports share one analysis.
+gives a new version, so the report is rebuilt; otherwise the file is served from the shared
+store (surveyapp.storage: every web host and worker sees one copy). The analysis of a wave is
+also kept in memory for the latest version, so that the three formats and the 16 district
+reports share one analysis.
+
+Web requests never build: ``serve`` gives the stored file of the current version, or queues a
+job (surveyapp.services.jobs) and says so. While a wave is open it serves the last built file at
+once, labelled with the time and response count of its data, and queues a rebuild only once
+that file is older than SURVEYAPP_REPORT_REFRESH_MINUTES; when a wave closes, the workers build
+all of its reports (``build_closed_waves``) before anyone asks.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-import os
 import re
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,10 +34,10 @@ from flask import current_app
 
 import analysis as analysis_package
 from surveyapp.extensions import db
+from surveyapp.models.jobs import Job
 from surveyapp.models.margins import MarginRow, MarginSet
 from surveyapp.models.quality import QualityFlag
-from surveyapp.models.survey import District, Response, Street, Wave
-from surveyapp.private_files import private_dir
+from surveyapp.models.survey import District, Response, Street, Wave, as_utc, utcnow
 from surveyapp.reports.csv import build_csv
 from surveyapp.reports.excel import build_workbook
 from surveyapp.reports.model import Language, Report
@@ -43,6 +50,7 @@ from surveyapp.services.reporting import (
     suppress_below,
 )
 from surveyapp.services.wave_results import earlier_waves
+from surveyapp.storage import app_store
 
 BUILDERS: dict[str, Callable[[Report], bytes]] = {
     "pdf": build_pdf, "xlsx": build_workbook, "csv": build_csv,
@@ -117,17 +125,148 @@ def data_version(wave: Wave) -> str:
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
 
+@dataclasses.dataclass(frozen=True)
+class StoredReport:
+    """A built report file and the data it was built from."""
+
+    document: bytes
+    version: str
+    built_at: datetime
+    responses: int  # the wave's responses at the time
+
+
 def report_document(wave: Wave, district: str | None, lang: Language, fmt: str,
                     margins: str | None = None) -> bytes:
-    """The report file of ``district`` (None: the city report), from the cache when current."""
+    """The report file of ``district`` (None: the city report), built now unless stored."""
     version = data_version(wave)
-    path = _cache_dir() / _file_name(wave, district, lang, fmt, margins, version)
-    if path.exists():
-        return path.read_bytes()
+    stored = stored_report(wave, district, lang, fmt, margins)
+    if stored is not None and stored.version == version:
+        return stored.document
+    return build_report(wave, district, lang, fmt, margins, version).document
+
+
+def serve(wave: Wave, district: str | None, lang: Language, fmt: str, margins: str | None = None,
+          user_id: int | None = None, retry: bool = False) -> StoredReport | Job:
+    """What a web request gets at once: a stored file, or the job that is building it.
+
+    The file of the current data version when there is one. Otherwise, while the wave is open,
+    the last file built (rebuilt in the background once it is older than the refresh
+    interval); a closed wave's reports are final, so a reader waits for the current one.
+    """
+    version = data_version(wave)
+    stored = stored_report(wave, district, lang, fmt, margins)
+    if stored is not None and stored.version == version:
+        return stored
+    refresh = timedelta(minutes=current_app.config["SURVEYAPP_REPORT_REFRESH_MINUTES"])
+    if stored is not None and wave.is_open() and utcnow() - stored.built_at < refresh:
+        return stored
+    job = submit_report(wave, district, lang, fmt, margins, version, user_id, retry)
+    if job.state == "done":  # immediate mode, or built by another host meanwhile
+        stored = stored_report(wave, district, lang, fmt, margins) or stored
+    if stored is not None and (wave.is_open() or job.state == "done"):
+        return stored
+    return job
+
+
+def submit_report(wave: Wave, district: str | None, lang: Language, fmt: str,
+                  margins: str | None, version: str, user_id: int | None = None,
+                  retry: bool = False) -> Job:
+    """The job building this report for this data version (one per version, on every host)."""
+    from surveyapp.services.jobs import submit
+
+    params = {"wave_id": wave.id, "district": district, "lang": lang, "fmt": fmt,
+              "margins": margins}
+    return submit("report", params, key=f"report:{_slot(wave, district, lang, margins)}:{fmt}:"
+                                        f"{version[:24]}", user_id=user_id, retry=retry)
+
+
+def run_report_job(params: dict) -> str:
+    """The worker's side of ``submit_report``: build the report of the data as they are now."""
+    from surveyapp.services.jobs import JobFailed
+
+    wave = db.session.get(Wave, params["wave_id"])
+    if wave is None:
+        raise JobFailed("测评批次已删除 / the wave no longer exists")
+    try:
+        build_report(wave, params["district"], params["lang"], params["fmt"], params["margins"],
+                     data_version(wave))
+    except ValueError as error:  # ReportError, or a wave with no responses left
+        raise JobFailed(str(error)) from error
+    return _slot(wave, params["district"], params["lang"], params["margins"])
+
+
+def build_closed_waves(now: datetime | None = None) -> list[int]:
+    """Queue every report of each wave closed in the last week whose reports are not final yet.
+
+    A marker in the store records that a wave's final reports were queued, so each closing is
+    handled once, by whichever worker sees it first (the job keys make a second one harmless).
+    """
+    now = as_utc(now or utcnow())
+    store = app_store()
+    waves = db.session.scalars(sa.select(Wave).where(
+        Wave.closes_at <= now, Wave.closes_at > now - timedelta(days=7)).order_by(Wave.id)).all()
+    queued = []
+    for wave in waves:
+        marker = f"reports/w{wave.id}/final"
+        if store.get(marker) is not None:
+            continue
+        store.put(marker, now.isoformat().encode())
+        version = data_version(wave)
+        for district in [None, *(d.code for d in wave.districts)]:
+            for lang in ("zh", "en"):
+                for fmt in BUILDERS:
+                    submit_report(wave, district, lang, fmt, None, version)
+        queued.append(wave.id)
+    return queued
+
+
+def build_report(wave: Wave, district: str | None, lang: Language, fmt: str,
+                 margins: str | None, version: str) -> StoredReport:
+    """Build the file, put it in the store, then point the report's entry at it."""
     report = cached_report(wave, district, lang, margins, version, charts=fmt != "csv")
-    document = BUILDERS[fmt](report)
-    _store(path, document)
-    return document
+    responses = db.session.scalar(sa.select(sa.func.count(Response.id))
+                                  .where(Response.wave_id == wave.id)) or 0
+    built = StoredReport(BUILDERS[fmt](report), version, datetime.now(UTC), responses)
+    _put(_slot(wave, district, lang, margins), fmt, built)
+    return built
+
+
+def stored_report(wave: Wave, district: str | None, lang: Language, fmt: str,
+                  margins: str | None) -> StoredReport | None:
+    """The last file built of this report, whatever its data version; None if none is."""
+    store = app_store()
+    for _retry in range(3):  # the file may be replaced between reading the entry and the file
+        facts = stored_facts(wave, district, lang, fmt, margins)
+        if facts is None:
+            return None
+        document = store.get(facts["object"])
+        if document is not None:
+            return StoredReport(document, facts["version"], facts["built_at"],
+                                facts["responses"])
+    return None
+
+
+def stored_facts(wave: Wave, district: str | None, lang: Language, fmt: str,
+                 margins: str | None = None) -> dict | None:
+    """When the last file of this report was built and on how many responses (no file read)."""
+    entry = app_store().get(f"{_slot(wave, district, lang, margins)}/{fmt}.json")
+    if entry is None:
+        return None
+    facts = json.loads(entry)
+    return {**facts, "built_at": datetime.fromisoformat(facts["built_at"])}
+
+
+def _put(slot: str, fmt: str, built: StoredReport) -> None:
+    """The file under a key of its version, then the entry naming it, then older files go."""
+    store = app_store()
+    name = f"{slot}/{fmt}-{built.version[:24]}"
+    store.put(name, built.document)
+    store.put(f"{slot}/{fmt}.json", json.dumps({
+        "object": name, "version": built.version, "built_at": built.built_at.isoformat(),
+        "responses": built.responses}).encode())
+    for stale in store.keys(f"{slot}/{fmt}-"):
+        if stale != name:
+            store.delete(stale)
 
 
 def cached_report(wave: Wave, district: str | None, lang: Language, margins: str | None = None,
@@ -171,30 +310,10 @@ def _remember(memory: OrderedDict, key: tuple, slots: int, make: Callable[[], T]
         return value
 
 
-def _cache_dir() -> Path:
-    return private_dir(Path(current_app.config["SURVEYAPP_INSTANCE_PATH"]) / "report_cache")
-
-
-def _file_name(wave: Wave, district: str | None, lang: str, fmt: str, margins: str | None,
-               version: str) -> str:
-    margin_key = hashlib.sha256((margins or "").encode()).hexdigest()[:8] if margins else "auto"
-    return f"{_prefix(wave, district, lang, margin_key)}{version[:20]}.{fmt}"
-
-
-def _prefix(wave: Wave, district: str | None, lang: str, margin_key: str) -> str:
-    return f"w{wave.id}-{district or CITY_KEY}-{lang}-{margin_key}-"
-
-
-def _store(path: Path, document: bytes) -> None:
-    """Write atomically, then drop the same report's files of older data versions."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    with os.fdopen(handle, "wb") as out:
-        out.write(document)
-    os.replace(temporary, path)
-    prefix = path.name[: path.name.rindex("-") + 1]
-    for stale in path.parent.glob(f"{prefix}*{path.suffix}"):
-        if stale != path:
-            stale.unlink(missing_ok=True)
+def _slot(wave: Wave, district: str | None, lang: str, margins: str | None) -> str:
+    """The store prefix of one report, e.g. ``reports/w3/310109-zh-auto``."""
+    margin_key = hashlib.sha256(margins.encode()).hexdigest()[:8] if margins else "auto"
+    return f"reports/w{wave.id}/{district or CITY_KEY}-{lang}-{margin_key}"
 
 
 def download_name(wave: Wave, district: str | None, lang: str, fmt: str) -> str:

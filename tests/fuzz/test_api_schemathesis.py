@@ -39,7 +39,8 @@ OPERATIONS = ("GET /waves", "GET /questionnaires", "GET /questionnaires/{key}/{v
               "GET /runs", "POST /runs", "GET /runs/{run_id}",
               "GET /runs/{run_id}/results", "GET /waves/{label}/microdata",
               "GET /waves/{label}/small-area", "GET /waves/{label}/latent-index",
-              "GET /composite", "GET /waves/{label}/plan")
+              "GET /composite", "GET /waves/{label}/plan",
+              "GET /jobs/{job_id}")
 
 
 def test_every_operation_is_fuzzed(app):

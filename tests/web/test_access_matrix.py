@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from surveyapp.extensions import db
 from surveyapp.models.accounts import AuditLog, User
+from surveyapp.models.jobs import Job
 from surveyapp.models.quality import QualityFlag
 from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import QuestionnaireVersion
@@ -98,9 +99,10 @@ ENDPOINTS = {
     "api.questionnaires": Access("api"),
     "api.questionnaire_xlsform": Access("api"),
     "api.runs": Access("api"),
-    "api.submit_run": Access("api-submit", "run"),
+    "api.submit_run": Access("api-submit"),  # a job; its run is let out by api.run_detail
     "api.run_detail": Access("api-own", "run"),
     "api.run_results": Access("api-own", "run"),
+    "api.job_detail": Access("api-job"),
     "api.microdata": Access("api-analysts", "microdata"),
     "api.small_area": Access("api-district", "small_area"),
     "api.latent_index": Access("api-analysts", "run"),  # bureaus: ?district= of their own
@@ -126,6 +128,8 @@ EXPECTED = {
             "admin": "ok"},
     "api-own": {"anonymous": "401", "bureau-own": "ok", "bureau-other": "404", "analyst": "ok",
                 "admin": "ok"},  # a bureau sees only its own runs (the world's run is OWN's)
+    "api-job": {"anonymous": "401", "bureau-own": "ok", "bureau-other": "404", "analyst": "404",
+                "admin": "404"},  # a job is its submitter's alone (the world's job is OWN's)
     "api-analysts": {"anonymous": "401", "bureau-own": "403", "bureau-other": "403",
                      "analyst": "ok", "admin": "ok"},
     "api-submit": {"anonymous": "401", "bureau-own": "400", "bureau-other": "400",
@@ -181,6 +185,7 @@ class World:
     wave_own_only: object
     flag_id: int
     run_id: int
+    job_id: int
     victim_id: int
     victim_token_id: int
 
@@ -196,9 +201,9 @@ def world(app, monkeypatch) -> World:
     monkeypatch.setattr(report_cache, "cached_report", fake_report)
     monkeypatch.setattr(small_area_api, "small_area_document",
                         lambda wave, district, with_model: {"district": district})
-    monkeypatch.setattr(report_cache, "report_document",
-                        lambda wave, district, lang, fmt, *a, **k:
-                        f"DOCUMENT-{district or 'CITY'}-{fmt}".encode())
+    monkeypatch.setattr(report_cache, "serve",
+                        lambda wave, district, lang, fmt, *a, **k: report_cache.StoredReport(
+                            f"DOCUMENT-{district or 'CITY'}-{fmt}".encode(), "v", T0, 4))
     sync_catalog(QUESTIONNAIRES)
     version = db.session.scalar(sa.select(QuestionnaireVersion).where(
         QuestionnaireVersion.key == "citizen"))
@@ -220,12 +225,14 @@ def world(app, monkeypatch) -> World:
                       response_count=4, response_manifest=b"", package_version="test",
                       results_json=json.dumps({"estimates": [], "comparisons": []}), created_by=users["bureau-own"].username,
                       user_id=users["bureau-own"].id)
-    db.session.add(run)
+    job = Job(kind="run", params_json="{}", state="done", attempts=1, result="1",
+              user_id=users["bureau-own"].id)
+    db.session.add_all([run, job])
     db.session.flush()
     tokens = {role: create_token(user.username)[1] for role, user in users.items() if user}
     victim_token, _ = create_token(victim.username)
     db.session.commit()
-    return World(users, tokens, wave_both, wave_own_only, flag.id, run.id, victim.id,
+    return World(users, tokens, wave_both, wave_own_only, flag.id, run.id, job.id, victim.id,
                  victim_token.id)
 
 
@@ -235,7 +242,7 @@ def url_for_rule(rule, world: World, district: str) -> str:
     """The rule's URL with a value for each of its variables."""
     values = {
         "wave_id": world.wave_both.id, "district": district, "flag_id": world.flag_id,
-        "user_id": world.victim_id, "run_id": world.run_id, "label": world.wave_own_only.label,
+        "user_id": world.victim_id, "run_id": world.run_id, "job_id": world.job_id, "label": world.wave_own_only.label,
         "chart_id": "trend", "fmt": "csv", "token_id": world.victim_token_id,
         "version_id": world.wave_both.questionnaire_version_id, "key": "citizen",
         "version": world.wave_both.questionnaire_version.version,

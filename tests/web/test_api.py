@@ -42,6 +42,19 @@ def auth(token: str, lang: str | None = None) -> dict:
     return {"Authorization": f"Bearer {token}", **({"Accept-Language": lang} if lang else {})}
 
 
+def post_run(client, spec, headers: dict):
+    """POST a spec; once accepted (202, a job run at once in the suite's immediate mode), the
+    run as GET /api/v1/runs/<id> gives it. A refusal is returned as it is."""
+    response = client.post("/api/v1/runs", json=spec, headers=headers)
+    if response.status_code != 202:
+        return response
+    job = response.get_json()
+    conforms(job, "Job")
+    assert response.headers["Location"] == job["url"] and job["state"] == "done", job
+    assert client.get(job["url"], headers=headers).get_json() == job
+    return client.get(job["run"], headers=headers)
+
+
 def conforms(body, schema_name: str) -> None:
     """The body validates against the OpenAPI document's schema of that name."""
     document = openapi_document()
@@ -127,8 +140,8 @@ def test_waves_and_questionnaires_are_scoped(client, tokens):
 
 
 def test_submit_a_spec_get_results_and_download_them(client, tokens):
-    response = client.post("/api/v1/runs", json=SPEC, headers=auth(tokens["analyst"]))
-    assert response.status_code == 201, response.get_json()
+    response = post_run(client, SPEC, auth(tokens["analyst"]))
+    assert response.status_code == 200, response.get_json()
     run = response.get_json()
     conforms(run, "Run")
     assert run["response_count"] == 80 and run["districts"] is None
@@ -152,14 +165,14 @@ def test_submit_a_spec_get_results_and_download_them(client, tokens):
 
 
 def test_bureau_runs_cover_only_its_districts_and_only_it_sees_them(client, tokens):
-    response = client.post("/api/v1/runs", json=SPEC, headers=auth(tokens["bureau"]))
-    assert response.status_code == 201, response.get_json()
+    response = post_run(client, SPEC, auth(tokens["bureau"]))
+    assert response.status_code == 200, response.get_json()
     run = response.get_json()
     hongkou = db.session.scalar(sa.select(sa.func.count(Response.id)).where(
         Response.district_code == HONGKOU))
     assert run["districts"] == [HONGKOU] and run["response_count"] == hongkou
     assert {e["level"] for e in run["results"]["estimates"]} == {"all", HONGKOU}
-    other = client.post("/api/v1/runs", json=SPEC, headers=auth(tokens["analyst"])).get_json()
+    other = post_run(client, SPEC, auth(tokens["analyst"])).get_json()
     assert [r["id"] for r in client.get("/api/v1/runs", headers=auth(tokens["bureau"])).get_json()
             ] == [run["id"]]
     missing = client.get(f"/api/v1/runs/{other['id']}", headers=auth(tokens["bureau"]))
@@ -170,8 +183,8 @@ def test_bureau_runs_cover_only_its_districts_and_only_it_sees_them(client, toke
 def test_regressions_crosstabs_and_weights_are_documented_results(client, tokens):
     spec = {**SPEC, "regressions": [{"outcome": "overall", "drivers": "dimensions"}],
             "crosstabs": [{"rows": "band:index", "columns": "age_group"}]}
-    response = client.post("/api/v1/runs", json=spec, headers=auth(tokens["analyst"]))
-    assert response.status_code == 201, response.get_json()
+    response = post_run(client, spec, auth(tokens["analyst"]))
+    assert response.status_code == 200, response.get_json()
     run = response.get_json()
     conforms(run, "Run")
     assert {r["wave"] for r in run["results"]["regressions"]} == {"2023", "2024"}
@@ -180,7 +193,7 @@ def test_regressions_crosstabs_and_weights_are_documented_results(client, tokens
     assert run["spec"]["regressions"][0]["model"] == "linear"
     bad = {**SPEC, "regressions": [{"outcome": "overall", "model": "logistic"}],
            "crosstabs": [{"rows": "planet", "columns": "sex"}]}
-    refused = client.post("/api/v1/runs", json=bad, headers=auth(tokens["analyst"], "en"))
+    refused = post_run(client, bad, auth(tokens["analyst"], "en"))
     assert refused.status_code == 422
     assert refused.get_json()["problems"] == [
         "spec: regressions[0].satisfied_at: required for model logistic: the score (0-100) "
@@ -188,7 +201,7 @@ def test_regressions_crosstabs_and_weights_are_documented_results(client, tokens
         "spec: crosstabs[0].rows: expected one of district, street, sex, age_group, "
         "residence_years, language, channel, or band:<score> such as band:index; got 'planet'"]
     error_conforms(refused, "/runs", "post")
-    chinese = client.post("/api/v1/runs", json=bad, headers=auth(tokens["analyst"]))
+    chinese = post_run(client, bad, auth(tokens["analyst"]))
     assert chinese.get_json()["problems"][0] == (
         "spec: regressions[0].satisfied_at: logistic 模型必填：计为满意的得分（0-100）")
 
@@ -215,20 +228,19 @@ BAD_SPEC = {"waves": ["2024"], "weighting": {"method": "ipf"}, "interval": {"lev
 
 
 def test_spec_problems_are_in_chinese_by_default_each_after_its_path(client, tokens):
-    response = client.post("/api/v1/runs", json=BAD_SPEC, headers=auth(tokens["analyst"]))
+    response = post_run(client, BAD_SPEC, auth(tokens["analyst"]))
     assert response.status_code == 422 and response.headers["Content-Language"] == "zh-CN"
     assert response.get_json() == {"error": "invalid_spec", "message": "估计方案有误", "problems": [
         "spec: weighting.method: 应为以下之一：none, poststratify, rake, calibrate；实际为 'ipf'",
         "spec: interval.level: 应为置信水平，如 0.95（不小于 0.5 且小于 1）；实际为 2"]}
     error_conforms(response, "/runs", "post")
-    unknown = client.post("/api/v1/runs", json={"waves": ["1999"]},
-                          headers=auth(tokens["analyst"], "zh-CN,zh;q=0.9,en;q=0.8"))
+    unknown = post_run(client, {"waves": ["1999"]}, auth(tokens["analyst"], "zh-CN,zh;q=0.9,en;q=0.8"))
     assert unknown.get_json()["problems"] == ["waves[0]: 未知的测评批次 '1999'；现有批次：2023, 2024"]
 
 
 @pytest.mark.parametrize("accept", ["en", "en-US,en;q=0.9", "en-GB, zh;q=0.5", "fr, en;q=0.3"])
 def test_spec_problems_are_in_english_when_the_client_prefers_it(client, tokens, accept):
-    response = client.post("/api/v1/runs", json=BAD_SPEC, headers=auth(tokens["analyst"], accept))
+    response = post_run(client, BAD_SPEC, auth(tokens["analyst"], accept))
     assert response.status_code == 422 and response.headers["Content-Language"] == "en"
     body = response.get_json()
     assert body["message"] == "the estimate spec has problems"
@@ -313,8 +325,7 @@ NEW_ESTIMATORS_BAD_SPEC = {"waves": ["2024"], "outcomes": [{"quantile": "index",
 ])
 def test_new_estimator_parameters_are_refused_with_path_in_both_languages(client, tokens, lang,
                                                                            problems):
-    response = client.post("/api/v1/runs", json=NEW_ESTIMATORS_BAD_SPEC,
-                           headers=auth(tokens["analyst"], lang))
+    response = post_run(client, NEW_ESTIMATORS_BAD_SPEC, auth(tokens["analyst"], lang))
     assert response.status_code == 422
     assert response.get_json()["problems"] == problems
     error_conforms(response, "/runs", "post")
@@ -325,8 +336,8 @@ def test_api_runs_a_median_and_a_calibrated_ratio(client, tokens):
             "outcomes": [{"quantile": "index"}, {"ratio": "overall", "denominator": "index"}],
             "weighting": {"method": "calibrate", "margins": MARGINS, "calfun": "raking"}}
     conforms(spec, "EstimateSpec")
-    response = client.post("/api/v1/runs", json=spec, headers=auth(tokens["analyst"]))
-    assert response.status_code == 201, response.get_json()
+    response = post_run(client, spec, auth(tokens["analyst"]))
+    assert response.status_code == 200, response.get_json()
     run = response.get_json()
     conforms(run, "Run")
     assert run["spec"]["outcomes"][0] == {"quantile": "index", "p": 0.5, "name": "median_index"}

@@ -1,8 +1,6 @@
 """Reports are cached per wave, district and data version, and built from the command line."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from openpyxl import load_workbook
 
@@ -13,6 +11,7 @@ from surveyapp.models.quality import QualityFlag
 from surveyapp.services import report_cache
 from surveyapp.services.report_cache import BUILDERS, data_version, report_document
 from tests.reports.sample import csv_tables
+from surveyapp.storage import app_store
 from tests.web.factories import HONGKOU, make_response
 from tests.web.report_data import SUPPRESS_BELOW, make_report_waves, store_test_margins
 
@@ -24,14 +23,13 @@ def waves(app):
     app.config["SURVEYAPP_SUPPRESS_BELOW"] = 30
 
 
-def _cached_files(app, wave) -> list[Path]:
-    """Cached versions of this wave's Hongkou English CSV report.
+def _cached_files(app, wave) -> list[str]:
+    """Stored versions of this wave's Hongkou English CSV report (keys of the shared store).
 
-    Only that one report: the instance folder is shared by the test session, and SQLite may
-    give another test's wave the same id.
+    Only that one report: the store is shared by the test session, and SQLite may give
+    another test's wave the same id.
     """
-    folder = Path(app.config["SURVEYAPP_INSTANCE_PATH"]) / "report_cache"
-    return sorted(folder.glob(f"w{wave.id}-{HONGKOU}-en-*.csv"))
+    return app_store().keys(f"reports/w{wave.id}/{HONGKOU}-en-auto/csv-")
 
 
 def _responses(document: bytes) -> int:

@@ -417,15 +417,15 @@ def test_stata_and_spss_snippets_set_the_declared_design(app, runner, tmp_path):
 
 
 def test_api_runs_use_the_declared_design_and_never_give_street_errors_of_zero(app, client):
-    from tests.web.test_api import auth, make_user
+    from tests.web.test_api import auth, make_user, post_run
 
     hongkou_wave("street_psu", "adjust", per_street=4)
     token = make_user("ana", "analyst")
     runs = []
     for design in (None, {"psu": "street", "lonely_psu": "adjust"}):  # the psu street
         spec = {"waves": ["2024"], "domains": ["street"], **({"design": design} if design else {})}
-        response = client.post("/api/v1/runs", json=spec, headers=auth(token, "en"))
-        assert response.status_code == 201, response.get_json()
+        response = post_run(client, spec, auth(token, "en"))
+        assert response.status_code == 200, response.get_json()
         runs.append(response.get_json()["results"])
     assert runs[0]["waves"]["2024"]["design"]["source"] == "wave"
     assert runs[1]["waves"]["2024"]["design"]["source"] == "spec"
@@ -436,11 +436,11 @@ def test_api_runs_use_the_declared_design_and_never_give_street_errors_of_zero(a
 
 
 def test_api_refuses_a_design_that_does_not_fit_and_records_no_run(app, client):
-    from tests.web.test_api import auth, make_user
+    from tests.web.test_api import auth, make_user, post_run
 
     hongkou_wave("district_street", "fail")
     token = make_user("ana", "analyst")
-    response = client.post("/api/v1/runs", json={"waves": ["2024"]}, headers=auth(token, "en"))
+    response = post_run(client, {"waves": ["2024"]}, auth(token, "en"))
     assert response.status_code == 422
     body = response.get_json()
     assert "wave 2024: stratum 310109/" in json.dumps(body, ensure_ascii=False)
@@ -448,10 +448,10 @@ def test_api_refuses_a_design_that_does_not_fit_and_records_no_run(app, client):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(EstimateRun)) == 0
     spec = {"waves": ["2024"], "domains": ["street"], "design": {"strata": "district",
                                                                  "psu": None}}
-    response = client.post("/api/v1/runs", json=spec, headers=auth(token, "en"))
-    assert response.status_code == 201  # the spec's own design, without street strata
+    response = post_run(client, spec, auth(token, "en"))
+    assert response.status_code == 200  # the spec's own design, without street strata
     spec["design"]["psu"] = "street"  # lonely_psu fail: the street rule's strata are lonely
-    response = client.post("/api/v1/runs", json=spec, headers=auth(token, "en"))
+    response = post_run(client, spec, auth(token, "en"))
     assert response.status_code == 422
     assert response.get_json()["message"].startswith("domains: street: 测评批次2024：层310109/")
 
