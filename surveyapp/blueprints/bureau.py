@@ -135,7 +135,8 @@ def _as_of(wave: Wave, district: str | None, lang: str) -> dict | None:
     if facts is None:
         return None
     return {"time": to_local(facts["built_at"]).strftime("%H:%M"),
-            "zone": ZONE_NAMES.get(local_zone().key, local_zone().key),
+            "zone": " ".join(dict.fromkeys(ZONE_NAMES.get(local_zone().key,
+                                                          (local_zone().key,) * 2))),
             "responses": facts["responses"]}
 
 
