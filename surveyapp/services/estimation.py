@@ -36,12 +36,12 @@ from surveyapp.models.margins import MarginSet
 from surveyapp.models.quality import QualityFlag
 from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import Response, Wave
-from surveyapp.queries import responses_frame
 from surveyapp.questionnaires import Questionnaire
 from surveyapp.services import associations
 from surveyapp.services.catalog import questionnaire_of
 from surveyapp.services.margins import rake_margins
 from surveyapp.services.sample_design import PreparedDesign, design_for_wave
+from surveyapp.services.wave_snapshots import wave_frame
 from surveyapp.specs import EstimateSpec, Outcome, SpecError, spec_from_dict
 
 # The columns whose values make a response "the same response" for the data hash: everything
@@ -143,15 +143,19 @@ def find_waves(labels: Iterable[str], questionnaire_key: str | None = None) -> l
 
 def load_wave(wave: Wave, *, districts: Iterable[str] | None = None, exclusions: str = "recorded",
               min_duration_seconds: float | None = None, include_comments: bool = False) -> WaveData:
-    """A wave's responses after exclusions, with 0-100 scores, in response-id order."""
+    """A wave's responses after exclusions, with 0-100 scores, in response-id order.
+
+    The responses come from the wave's columnar snapshot (surveyapp.services.wave_snapshots),
+    brought up to date first, rather than from a pivot of the answer table.
+    """
     questionnaire = questionnaire_of(wave.questionnaire_version)
-    frame = responses_frame(wave.id, districts=districts,
-                            item_ids=[item.id for item in questionnaire.items],
-                            exclude_flagged=exclusions == "recorded",
-                            include_comments=include_comments)
+    frame = wave_frame(wave, [item.id for item in questionnaire.items], districts=districts,
+                       exclude_flagged=exclusions == "recorded", include_comments=include_comments)
     if min_duration_seconds is not None:
         frame = frame[~(frame["duration_seconds"] < min_duration_seconds)]
-    frame = frame.sort_values("response_id", kind="stable").reset_index(drop=True)
+    if not frame["response_id"].is_monotonic_increasing:  # a snapshot is sorted already
+        frame = frame.sort_values("response_id", kind="stable")
+    frame = frame.reset_index(drop=True)
     scores = score(frame[[item.id for item in questionnaire.items]],
                    questionnaire.to_scoring_spec())
     return WaveData(wave, questionnaire, pd.concat([frame, scores], axis=1))
