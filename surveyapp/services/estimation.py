@@ -13,6 +13,7 @@ written, then a message in the current language (gettext). Messages the analysis
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import uuid
@@ -24,6 +25,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
@@ -513,19 +516,51 @@ def fingerprint(waves: Iterable[WaveData]) -> tuple[str, bytes, int]:
     its line so that a rerun can name added, dropped and edited responses.
     """
     whole = hashlib.sha256()
-    manifest = bytearray()
+    manifest = []
     count = 0
     for data in waves:
         items = sorted(item.id for item in data.questionnaire.items)
         canonical = data.frame[[*FINGERPRINT_COLUMNS, *items]].astype(  # response-id order
             dict.fromkeys(["duration_seconds", *items], "Int64"))  # integers: exact, fast text
-        text = canonical.to_csv(index=False, lineterminator="\n")
-        whole.update(text.encode("utf-8"))
-        for response_id, line in zip(canonical["response_id"], text.split("\n")[1:]):
-            manifest += uuid.UUID(response_id).bytes
-            manifest += hashlib.blake2b(line.encode("utf-8"), digest_size=8).digest()
+        text = _canonical_csv(canonical)
+        whole.update(text)
+        lines = text.split(b"\n")[1:len(canonical) + 1]
+        digests = b"".join([hashlib.blake2b(line, digest_size=8).digest() for line in lines])
+        pairs = np.hstack([_uuid_bytes(canonical["response_id"]).reshape(-1, 16),
+                           np.frombuffer(digests, np.uint8).reshape(-1, 8)])
+        manifest.append(pairs.tobytes())
         count += len(canonical)
-    return whole.hexdigest(), zlib.compress(bytes(manifest), 6), count
+    return whole.hexdigest(), zlib.compress(b"".join(manifest), 6), count
+
+
+def _canonical_csv(frame: pd.DataFrame) -> bytes:
+    """``frame.to_csv(index=False, lineterminator="\\n")`` as UTF-8, the text reruns compare.
+
+    Arrow writes it 5x faster when no value needs quoting (the usual case: codes and numbers);
+    whatever needs quoting goes through pandas, whose quoting the stored hashes follow.
+    """
+    header = ",".join(frame.columns)
+    if not any(c in header for c in ',"\r\n'):
+        body = io.BytesIO()
+        try:
+            pa_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), body,
+                             pa_csv.WriteOptions(include_header=False, quoting_style="none"))
+        except pa.ArrowInvalid:  # a value with a comma, quote or line break
+            pass
+        else:
+            return header.encode() + b"\n" + body.getvalue()
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _uuid_bytes(ids: pd.Series) -> np.ndarray:
+    """``uuid.UUID(id).bytes`` of every id, concatenated, as uint8."""
+    digits = "".join(ids).replace("-", "")
+    if len(digits) == 32 * len(ids):
+        try:
+            return np.frombuffer(bytes.fromhex(digits), np.uint8)
+        except ValueError:
+            pass
+    return np.frombuffer(b"".join(uuid.UUID(i).bytes for i in ids), np.uint8)
 
 
 def read_manifest(blob: bytes) -> dict[str, bytes]:
