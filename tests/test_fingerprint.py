@@ -47,3 +47,12 @@ def waves(name: str) -> list[SimpleNamespace]:
 def test_fingerprint_is_unchanged(name):
     data_hash, manifest, count = fingerprint(waves(name))
     assert (data_hash, hashlib.sha256(zlib.decompress(manifest)).hexdigest(), count) == PINNED[name]
+
+
+def test_codes_without_quotes_are_written_by_arrow(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("pandas' CSV writer used where no value needs quoting")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
+    data_hash, _manifest, _count = fingerprint(waves("plain"))
+    assert data_hash == PINNED["plain"][0]
