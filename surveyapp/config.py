@@ -156,6 +156,10 @@ def load_config() -> dict[str, Any]:
         # The address residents reach, for printed links and QR codes (surveyapp.survey_links).
         "SURVEYAPP_PUBLIC_URL": _public_url(),
         **_jobs(),
+        # an s3:// store's server when it is not AWS (MinIO...), and its region; the
+        # credentials are boto3's own (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ~/.aws)
+        "SURVEYAPP_S3_ENDPOINT_URL": os.environ.get("SURVEYAPP_S3_ENDPOINT_URL", ""),
+        "SURVEYAPP_S3_REGION": os.environ.get("SURVEYAPP_S3_REGION", ""),
         "SURVEYAPP_SUPPRESS_BELOW": int(os.environ.get("SURVEYAPP_SUPPRESS_BELOW", "30")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("SURVEYAPP_MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         "SESSION_COOKIE_HTTPONLY": True,

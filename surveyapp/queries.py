@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from datetime import datetime
 
 import pandas as pd
 import pyarrow as pa
@@ -51,6 +52,7 @@ def responses_frame(
     item_ids: Iterable[str] | None = None,
     exclude_flagged: bool = True,
     include_comments: bool = False,
+    submitted_since: datetime | None = None,
 ) -> pd.DataFrame:
     """One row per response of a wave, in response-id order, then one float column per item id
     with the raw value.
@@ -60,20 +62,24 @@ def responses_frame(
     order (default: every item answered in the wave, in sorted order). ``submitted_at`` is UTC.
     ``exclude_flagged`` drops responses an administrator excluded in the data-quality review.
     ``include_comments`` adds the respondents' free text as a last ``comment`` column.
+    ``submitted_since`` keeps the responses submitted then or later (a wave snapshot's news).
     """
     filters = [Response.wave_id == wave_id]
     if exclude_flagged:
         filters.append(Response.id.not_in(
             sa.select(QualityFlag.response_id).where(QualityFlag.excluded)))
+    narrowing = []  # the conditions that narrow the wave's responses, for the pivot too
     if districts is not None:
-        districts = list(districts)
-        filters.append(Response.district_code.in_(districts))
+        narrowing.append(Response.district_code.in_(list(districts)))
+    if submitted_since is not None:
+        narrowing.append(Response.submitted_at >= submitted_since)
+    filters += narrowing
     if item_ids is None:
         item_ids = db.session.scalars(
             sa.select(Answer.item_id).distinct()
             .join(Response, Response.id == Answer.response_id).where(*filters))
     items = sorted(item_ids) if not isinstance(item_ids, (list, tuple)) else list(item_ids)
-    answers = _answers_pivot(wave_id, districts, items)
+    answers = _answers_pivot(wave_id, narrowing, items)
     extra = [Response.comment] if include_comments else []
     statement = (
         sa.select(
@@ -91,7 +97,17 @@ def responses_frame(
     types = dict.fromkeys(columns, pa.string())
     types.update(dict.fromkeys(["duration_seconds", *items], pa.float64()),
                  submitted_at=pa.timestamp("us", tz="UTC"))
-    frame = _fetch_frame(statement, types)
+    return _typed(_fetch_frame(statement, types), items)
+
+
+def no_responses(item_ids: list[str], include_comments: bool = False) -> pd.DataFrame:
+    """``responses_frame``'s frame when no response matches: its columns, no rows."""
+    columns = [*RESPONSE_COLUMNS, *item_ids, *(["comment"] if include_comments else [])]
+    return _typed(_empty_frame(columns), item_ids)
+
+
+def _typed(frame: pd.DataFrame, items: list[str]) -> pd.DataFrame:
+    """The times and numbers of a fetched frame as their types (SQLite gives times as text)."""
     frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True, format="ISO8601")
     frame["duration_seconds"] = pd.to_numeric(frame["duration_seconds"]).astype(float)
     for item in items:
@@ -99,14 +115,15 @@ def responses_frame(
     return frame
 
 
-def _answers_pivot(wave_id: int, districts: list[str] | None, items: list[str]) -> sa.Subquery:
+def _answers_pivot(wave_id: int, narrowing: list, items: list[str]) -> sa.Subquery:
     """Answers pivoted in SQL to one row per response (columns i0, i1, ... in ``items`` order):
     the database does the reshaping, so a million responses cross the wire as a million rows.
 
     The wave's answers come from ``answer`` alone (its covering index in response-id order, so
     PostgreSQL can aggregate them as they stream instead of hashing a million groups); the
-    outer join to the filtered responses drops excluded ones, and only a district filter
-    narrows the answers here, so that a district's export does not pivot the whole wave.
+    outer join to the filtered responses drops excluded ones, and only ``narrowing`` (a
+    district filter, a submission time) narrows the answers here, so that a district's export
+    or a snapshot's news does not pivot the whole wave.
     """
     statement = (
         sa.select(Answer.response_id, *(
@@ -115,10 +132,9 @@ def _answers_pivot(wave_id: int, districts: list[str] | None, items: list[str]) 
         .where(Answer.wave_id == wave_id)
         .group_by(Answer.response_id)
     )
-    if districts is not None:
+    if narrowing:
         statement = statement.where(Answer.response_id.in_(
-            sa.select(Response.id).where(Response.wave_id == wave_id,
-                                         Response.district_code.in_(districts))))
+            sa.select(Response.id).where(Response.wave_id == wave_id, *narrowing)))
     return statement.subquery()
 
 

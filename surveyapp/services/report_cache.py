@@ -75,10 +75,9 @@ def _code_digest() -> str:
     upgrade rebuilds cached reports without anyone remembering to bump a version number."""
     package = Path(__file__).resolve().parent.parent
     analysis = Path(analysis_package.__file__).resolve().parent
+    # Every service (the report's sections, the wave snapshot reader) and the query layer.
     sources = sorted([*(package / "reports").glob("*.py"), *analysis.glob("*.py"),
-                      package / "services" / "reporting.py", package / "services" / "wave_results.py",
-                      package / "services" / "disclosure.py",
-                      Path(__file__)])
+                      *(package / "services").glob("*.py"), package / "queries.py"])
     digest = hashlib.sha256()
     for source in sources:
         digest.update(source.read_bytes())

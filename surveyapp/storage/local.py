@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 from surveyapp.private_files import private_dir
+from surveyapp.storage.keys import checked_key
 
 
 class LocalStore:
@@ -15,10 +16,7 @@ class LocalStore:
         self.root = root
 
     def _path(self, key: str) -> Path:
-        parts = key.split("/")
-        if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
-            raise ValueError(f"invalid storage key {key!r}")
-        return self.root.joinpath(*parts)
+        return self.root.joinpath(*checked_key(key).split("/"))
 
     def get(self, key: str) -> bytes | None:
         try:
