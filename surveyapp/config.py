@@ -136,6 +136,9 @@ def _jobs() -> dict[str, Any]:
         # An open wave's report older than this is rebuilt in the background when data changed.
         "SURVEYAPP_REPORT_REFRESH_MINUTES": _whole_number(
             "SURVEYAPP_REPORT_REFRESH_MINUTES", 10, 0, 24 * 60),
+        # An API microdata export of more responses than this is a job (202, then a file).
+        "SURVEYAPP_EXPORT_JOB_ROWS": _whole_number(
+            "SURVEYAPP_EXPORT_JOB_ROWS", 100_000, 0, 10**9),
     }
 
 

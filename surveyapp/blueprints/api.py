@@ -14,6 +14,7 @@ so it is exempt from CSRF protection.
 """
 from __future__ import annotations
 
+import io
 import json
 import tempfile
 from pathlib import Path
@@ -36,7 +37,7 @@ from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import QuestionnaireVersion, Wave, as_utc
 from surveyapp.questionnaires import Questionnaire
 from surveyapp.services import small_area_api
-from surveyapp.services import run_jobs
+from surveyapp.services import export_jobs, run_jobs
 from surveyapp.services.access import sees_all_districts
 from surveyapp.services.audit import record_download
 from surveyapp.services.catalog import questionnaire_of, stored_districts
@@ -254,6 +255,34 @@ def job_detail(job_id: int):
     return jsonify(_job_json(job))
 
 
+@bp.get("/jobs/<int:job_id>/file")
+def job_file(job_id: int):
+    """The file a done export job of the caller's made (a download, audited as one)."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.user_id != g.api_user.id or job.kind != "export" \
+            or job.state != "done":
+        raise ApiError(404, "not_found", f"job {job_id}: " + _("no such file"))
+    result, data = export_jobs.exported_file(job)
+    if data is None:
+        raise ApiError(404, "not_found", f"job {job_id}: " + _("no such file"))
+    options = json.loads(job.params_json)["options"]
+    record_download(g.api_user, "microdata", f"wave:{options['label']}", format=result["format"],
+                    rows=result["rows"], comments=int(options["include_comments"]),
+                    times=options["time_precision"], via="api", job=job_id)
+    return send_file(io.BytesIO(data), mimetype=MEDIA_TYPES[result["format"]],
+                     as_attachment=True, download_name=result["name"])
+
+
+def _refuse_export_at_once(job: Job) -> None:
+    """An export job that ran at once and was refused: 422 as the synchronous export gives."""
+    reason = failure_reason(job)
+    db.session.delete(job)
+    db.session.commit()
+    if job.failure == "invalid":
+        raise ApiError(422, "invalid_request", _("the export has problems"), reason.splitlines())
+    raise ApiError(422, "export_failed", reason)
+
+
 def _refuse_at_once(job: Job) -> None:
     """A job that ran at once (immediate mode) and was refused: 422 as a refused spec, and,
     like any refused request, nothing kept."""
@@ -270,6 +299,8 @@ def _job_json(job: Job) -> dict:
     body = {**job_json(job), "url": f"/api/v1/jobs/{job.id}"}
     if job.state == "done" and job.kind == "run":
         body["run"] = f"/api/v1/runs/{job.result}"
+    if job.state == "done" and job.kind == "export":
+        body["file"] = f"/api/v1/jobs/{job.id}/file"
     return body
 
 
@@ -349,9 +380,20 @@ def microdata(label: str):
     times = _choice("time_precision", TIME_PRECISIONS, DEFAULT_TIME_PRECISION)
     scope = _scope()
     questionnaire = request.args.get("questionnaire") or None
-    _visible_waves(label, questionnaire, scope)  # 404 outside the caller's districts
+    waves = _visible_waves(label, questionnaire, scope)  # 404 outside the caller's districts
     include_comments = _choice("include_comments", ("0", "1", "false", "true"), "0") in (
         "1", "true")
+    if export_jobs.is_large(waves, scope):
+        options = {"label": label, "fmt": fmt, "questionnaire": questionnaire, "lang": lang,
+                   "include_comments": include_comments,
+                   "margins": request.args.get("margins") or None, "districts": scope,
+                   "time_precision": times}
+        job = export_jobs.submit_export(options, g.api_user.id, current_language())
+        if job.state == "failed" and job.failure in ("invalid", "refused"):
+            _refuse_export_at_once(job)
+        response = jsonify(_job_json(job))
+        response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+        return response, 202
     folder = Path(tempfile.mkdtemp(dir=current_app.instance_path))
     path = folder / f"wave-{label}.{fmt}"
     try:

@@ -405,13 +405,14 @@ SCHEMAS = {
         "type": "object",
         "required": ["id", "kind", "state", "attempts", "created_at", "url"],
         "properties": {
-            "id": {"type": "integer"}, "kind": {"enum": ["run", "report"]},
+            "id": {"type": "integer"}, "kind": {"enum": ["run", "report", "export"]},
             "state": {"enum": ["queued", "running", "done", "failed"]},
             "attempts": {"type": "integer", "description": "starts so far (a worker lost "
                                                            "mid-job means one more)"},
             "created_at": {"type": "string", "format": "date-time"},
             "url": {"type": "string"},
             "run": {"type": "string", "description": "Once done: the run's URL"},
+            "file": {"type": "string", "description": "Once an export is done: its file's URL"},
             "error": {"type": "string", "description": "Once failed: why"},
         },
     },
@@ -516,6 +517,15 @@ def openapi_document() -> dict:
                                 "schema": {"type": "integer"}}],
                 "responses": {"200": _json({"$ref": "#/components/schemas/Job"}, "The job"),
                               **ERRORS, "404": _error_response("No such job of the caller's")}}},
+            "/jobs/{job_id}/file": {"get": {
+                "summary": "The file of one of the caller's done export jobs",
+                "parameters": [{"name": "job_id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "The file", "content": {
+                                  "application/octet-stream": {"schema": {
+                                      "type": "string", "format": "binary"}}}},
+                              **ERRORS, "404": _error_response(
+                                  "No such done export job of the caller's")}}},
             "/runs/{run_id}": {"get": {"summary": "One run with its results",
                                        "parameters": [run_id], "responses": {
                 "200": _json({"$ref": "#/components/schemas/Run"}, "The run"), **ERRORS,
@@ -584,6 +594,9 @@ def openapi_document() -> dict:
                         "application/x-spss-sav": {"schema": {"type": "string", "format": "binary"}},
                         "application/x-stata-dta": {"schema": {"type": "string",
                                                                "format": "binary"}}}},
+                    "202": _json({"$ref": "#/components/schemas/Job"},
+                                 "More responses than SURVEYAPP_EXPORT_JOB_ROWS: the export is a "
+                                 "job; once done, its file is at /jobs/{job_id}/file"),
                     **ERRORS,
                     "403": _error_response("A bureau account: microdata and free text are for "
                                            "analysts and admins"),

@@ -35,6 +35,7 @@ LOST = "lost"  # the failure of a job whose workers died MAX_ATTEMPTS times
 HANDLERS = {
     "report": "surveyapp.services.report_cache:run_report_job",
     "run": "surveyapp.services.run_jobs:run_estimate_job",
+    "export": "surveyapp.services.export_jobs:run_export_job",
 }
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ OPERATIONS = ("GET /waves", "GET /questionnaires", "GET /questionnaires/{key}/{v
               "GET /runs/{run_id}/results", "GET /waves/{label}/microdata",
               "GET /waves/{label}/small-area", "GET /waves/{label}/latent-index",
               "GET /composite", "GET /waves/{label}/plan",
-              "GET /jobs/{job_id}")
+              "GET /jobs/{job_id}", "GET /jobs/{job_id}/file")
 
 
 def test_every_operation_is_fuzzed(app):

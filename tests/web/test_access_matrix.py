@@ -103,6 +103,7 @@ ENDPOINTS = {
     "api.run_detail": Access("api-own", "run"),
     "api.run_results": Access("api-own", "run"),
     "api.job_detail": Access("api-job"),
+    "api.job_file": Access("api-job-file"),
     "api.microdata": Access("api-analysts", "microdata"),
     "api.small_area": Access("api-district", "small_area"),
     "api.latent_index": Access("api-analysts", "run"),  # bureaus: ?district= of their own
@@ -128,6 +129,10 @@ EXPECTED = {
             "admin": "ok"},
     "api-own": {"anonymous": "401", "bureau-own": "ok", "bureau-other": "404", "analyst": "ok",
                 "admin": "ok"},  # a bureau sees only its own runs (the world's run is OWN's)
+    # The world's job is an estimate run: it has no file, so even its owner gets 404;
+    # tests/web/test_export_jobs.py downloads a real export job's file.
+    "api-job-file": {"anonymous": "401", "bureau-own": "404", "bureau-other": "404",
+                     "analyst": "404", "admin": "404"},
     "api-job": {"anonymous": "401", "bureau-own": "ok", "bureau-other": "404", "analyst": "404",
                 "admin": "404"},  # a job is its submitter's alone (the world's job is OWN's)
     "api-analysts": {"anonymous": "401", "bureau-own": "403", "bureau-other": "403",

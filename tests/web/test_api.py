@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from surveyapp.blueprints.api_openapi import openapi_document
 from surveyapp.extensions import db
-from surveyapp.models.accounts import User
+from surveyapp.models.accounts import AuditLog, User
+from surveyapp.models.jobs import Job
 from surveyapp.models.runs import ApiToken
 from surveyapp.models.survey import District, Response
 from surveyapp.services.tokens import create_token, revoke_token
@@ -307,6 +308,35 @@ def test_microdata_download_is_weighted_and_refused_to_bureaus(client, tokens):
     assert refused.status_code == 403
     label = pq.read_schema(io.BytesIO(data)).field("weight").metadata[b"label"].decode()
     assert label == "最终权重 / Final weight"
+
+
+def test_a_large_export_is_a_job_whose_file_only_its_owner_downloads(client, tokens,
+                                                                     monkeypatch):
+    """Over SURVEYAPP_EXPORT_JOB_ROWS the export answers 202 with a job; the job's file is the
+    export the request would have given, for its owner alone, and audited when fetched."""
+    url = f"/api/v1/waves/2024/microdata?format=csv&margins={MARGINS}"
+    with client.get(url, headers=auth(tokens["analyst"])) as response:
+        direct = response.data
+    monkeypatch.setitem(client.application.config, "SURVEYAPP_EXPORT_JOB_ROWS", 0)
+    queued = client.get(url, headers=auth(tokens["analyst"]))
+    assert queued.status_code == 202, queued.get_json()
+    conforms(queued.get_json(), "Job")
+    job = client.get(queued.headers["Location"], headers=auth(tokens["analyst"])).get_json()
+    assert job["state"] == "done" and job["kind"] == "export"
+    downloads = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)
+                                  .where(AuditLog.action == "download.microdata"))
+    fetched = client.get(job["file"], headers=auth(tokens["analyst"]))
+    assert fetched.status_code == 200 and fetched.mimetype == "text/csv"
+    assert fetched.data == direct
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)
+                             .where(AuditLog.action == "download.microdata")) == downloads + 1
+    other = make_user("analyst2", "analyst")
+    assert client.get(job["file"], headers=auth(other)).status_code == 404
+    refused = client.get("/api/v1/waves/2024/microdata?margins=no-such-set",
+                         headers=auth(tokens["analyst"]))
+    assert refused.status_code == 422
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)
+                             .where(Job.kind == "export")) == 1
 
 
 NEW_ESTIMATORS_BAD_SPEC = {"waves": ["2024"], "outcomes": [{"quantile": "index", "p": 2}],
