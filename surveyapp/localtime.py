@@ -65,12 +65,16 @@ def zone_label(lang: str | None = None) -> str:
     '北京时间 Beijing time, UTC+08:00' ('Beijing time, UTC+08:00' for "en"); a zone with DST:
     'Europe/London, UTC+00:00/+01:00'.
     """
-    zone = local_zone()
     offsets = "/".join(utc_offset(o).removeprefix("UTC" if i else "")
-                       for i, o in enumerate(_offsets_this_year(zone)))
-    names = ZONE_NAMES.get(zone.key, (zone.key, zone.key))
-    name = " ".join(dict.fromkeys(names)) if lang is None else names[lang == "en"]
-    return f"{name}, {offsets}"
+                       for i, o in enumerate(_offsets_this_year(local_zone())))
+    return f"{zone_name(lang)}, {offsets}"
+
+
+def zone_name(lang: str | None = None) -> str:
+    """The zone's name without its offset: '北京时间 Beijing time', or one language's."""
+    key = local_zone().key
+    names = ZONE_NAMES.get(key, (key, key))
+    return " ".join(dict.fromkeys(names)) if lang is None else names[lang == "en"]
 
 
 def utc_offset(offset: timedelta) -> str:

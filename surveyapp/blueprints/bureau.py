@@ -15,7 +15,7 @@ from flask_login import current_user
 from surveyapp.auth import district_or_404, role_required
 from surveyapp.extensions import db
 from surveyapp.i18n import current_language
-from surveyapp.localtime import ZONE_NAMES, format_local, local_zone, to_local
+from surveyapp.localtime import format_local, to_local, zone_name
 from surveyapp.models.jobs import Job
 from surveyapp.models.survey import Wave
 from surveyapp.reports import page
@@ -135,8 +135,7 @@ def _as_of(wave: Wave, district: str | None, lang: str) -> dict | None:
     if facts is None:
         return None
     return {"time": to_local(facts["built_at"]).strftime("%H:%M"),
-            "zone": " ".join(dict.fromkeys(ZONE_NAMES.get(local_zone().key,
-                                                          (local_zone().key,) * 2))),
+            "zone": zone_name(),
             "responses": facts["responses"]}
 
 
