@@ -239,11 +239,7 @@ def submit_run():
                        error.problems) from error
     job = run_jobs.submit_run(document, _scope(), g.api_user.username, g.api_user.id,
                               current_language())
-    if job.state == "failed" and job.failure in ("invalid", "refused"):
-        _refuse_at_once(job)
-    response = jsonify(_job_json(job))
-    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
-    return response, 202
+    return _accepted(job)
 
 
 @bp.get("/jobs/<int:job_id>")
@@ -273,26 +269,27 @@ def job_file(job_id: int):
                      as_attachment=True, download_name=result["name"])
 
 
-def _refuse_export_at_once(job: Job) -> None:
-    """An export job that ran at once and was refused: 422 as the synchronous export gives."""
-    reason = failure_reason(job)
-    db.session.delete(job)
-    db.session.commit()
-    if job.failure == "invalid":
-        raise ApiError(422, "invalid_request", _("the export has problems"), reason.splitlines())
-    raise ApiError(422, "export_failed", reason)
+def _accepted(job: Job):
+    """202 with the job and its URL; a job that already ran (immediate mode) and was refused
+    answers as the request would have been refused, keeping nothing."""
+    if job.state == "failed" and job.failure in ("invalid", "refused"):
+        _refuse_at_once(job)
+    response = jsonify(_job_json(job))
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
+    return response, 202
 
 
 def _refuse_at_once(job: Job) -> None:
-    """A job that ran at once (immediate mode) and was refused: 422 as a refused spec, and,
-    like any refused request, nothing kept."""
+    """422 as a refused spec or export, the job deleted like any refused request's rows."""
     reason = failure_reason(job)
     db.session.delete(job)
     db.session.commit()
     if job.failure == "invalid":
-        raise ApiError(422, "invalid_spec", _("the estimate spec has problems"),
-                       reason.splitlines())
-    raise ApiError(422, "estimation_failed", reason)
+        message = (_("the export has problems") if job.kind == "export"
+                   else _("the estimate spec has problems"))
+        code = "invalid_request" if job.kind == "export" else "invalid_spec"
+        raise ApiError(422, code, message, reason.splitlines())
+    raise ApiError(422, "export_failed" if job.kind == "export" else "estimation_failed", reason)
 
 
 def _job_json(job: Job) -> dict:
@@ -389,11 +386,7 @@ def microdata(label: str):
                    "margins": request.args.get("margins") or None, "districts": scope,
                    "time_precision": times}
         job = export_jobs.submit_export(options, g.api_user.id, current_language())
-        if job.state == "failed" and job.failure in ("invalid", "refused"):
-            _refuse_export_at_once(job)
-        response = jsonify(_job_json(job))
-        response.headers["Location"] = f"/api/v1/jobs/{job.id}"
-        return response, 202
+        return _accepted(job)
     folder = Path(tempfile.mkdtemp(dir=current_app.instance_path))
     path = folder / f"wave-{label}.{fmt}"
     try:

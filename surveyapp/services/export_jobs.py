@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from surveyapp.exports.wave import export_wave
 from surveyapp.extensions import db
 from surveyapp.i18n import in_language
 from surveyapp.models.jobs import Job
@@ -44,7 +45,11 @@ def run_export_job(params: dict) -> str:
     try:
         with in_language(params["lang"]):
             try:
-                path, _snippet, rows = _export(folder / name, options)
+                path, _snippet, rows = export_wave(
+                    options["label"], options["fmt"], folder / name,
+                    questionnaire=options["questionnaire"], lang=options["lang"],
+                    include_comments=options["include_comments"], margins=options["margins"],
+                    districts=options["districts"], time_precision=options["time_precision"])
             except SpecError as error:
                 raise JobFailed("\n".join(error.problems), kind="invalid") from error
             except EstimationError as error:
@@ -54,16 +59,6 @@ def run_export_job(params: dict) -> str:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return json.dumps({"key": key, "name": name, "rows": rows, "format": options["fmt"]})
-
-
-def _export(path: Path, options: dict[str, Any]):
-    from surveyapp.exports.wave import export_wave  # the statistics stack, in the worker only
-
-    return export_wave(options["label"], options["fmt"], path,
-                       questionnaire=options["questionnaire"], lang=options["lang"],
-                       include_comments=options["include_comments"],
-                       margins=options["margins"], districts=options["districts"],
-                       time_precision=options["time_precision"])
 
 
 def exported_file(job: Job) -> tuple[dict[str, Any], bytes]:
