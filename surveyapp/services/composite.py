@@ -27,7 +27,8 @@ from surveyapp.models.indicators import IndicatorSet
 from surveyapp.models.survey import District, Wave
 from surveyapp.services.disclosure import suppress_below
 from surveyapp.services.indicators import indicator_sets, values_by_district
-from surveyapp.services.wave_results import CITY, analyse_wave
+from surveyapp.services.report_cache import cached_inputs
+from surveyapp.services.wave_results import CITY
 
 SURVEY_KEY = "survey_index"
 # Which survey scores enter: the satisfaction index, or each dimension score in its place
@@ -146,8 +147,8 @@ def _survey_scores(wave: Wave, survey: str
                    ) -> tuple[list[IndicatorInfo], pd.DataFrame, dict[str, str]]:
     """The wave's index (or dimension scores) by district as its reports give them, minus the
     districts with too few responses to publish (counted on the index)."""
-    try:
-        results = analyse_wave(wave)
+    try:  # the analysis the wave's reports share: a page and its chart analyse it once
+        results = cached_inputs(wave).current
     except ValueError as error:
         raise CompositeError(str(error)) from error
     source = f"{wave.label} {wave.questionnaire_version.key} (design {wave.sample_design})"
