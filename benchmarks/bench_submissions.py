@@ -10,6 +10,10 @@ all 16 districts, then for each worker class (sync, and gthread with 4 threads) 
 * resident cycles: a resident with its own cookies GETs the form and POSTs a complete answer
   (no redirect followed), at 16 and at 64 concurrent residents.
 
+The clients are one event loop of non-blocking sockets (benchmarks/http_load.py), each request
+on a new connection, so that the load generator takes little of the CPU it shares with the
+server and adds no queueing of its own to the latencies.
+
 Every POST carries a unique marker in its comment; afterwards each marker answered 303 must be
 stored exactly once, with all its answers, and no other marker at all. Worker deaths are read
 from gunicorn's log (signals, non-zero exits, timeouts). Exit status 1 if a check fails.
@@ -29,7 +33,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
@@ -38,6 +41,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
+
+import http_load
+from http_load import Client, Reply, Request, repeat
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -169,7 +175,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {self.log.read_text()[-2000:]}")
             try:
-                if request(self.port, "GET", "/healthz")[0] == 200:
+                if ready(self.port):
                     return
             except OSError:
                 pass
@@ -190,114 +196,91 @@ class Server:
 
 # --- the clients -----------------------------------------------------------------------------
 
-def request(port: int, method: str, path: str, body: str | None = None,
-            cookies: dict[str, str] | None = None) -> tuple[int, str, list[tuple[str, str]]]:
-    headers = {"Connection": "close"}
-    if cookies:
-        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    if body is not None:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+def ready(port: int) -> bool:
+    """Whether the server answers ``/healthz`` with 200 (one blocking request)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        conn.request(method, path, body=body, headers=headers)
-        answer = conn.getresponse()
-        text = answer.read().decode("utf-8", "replace")
-        return answer.status, text, answer.getheaders()
+        conn.request("GET", "/healthz", headers={"Connection": "close"})
+        return conn.getresponse().status == 200
     finally:
         conn.close()
 
 
-def keep_cookies(cookies: dict[str, str], headers: list[tuple[str, str]]) -> None:
-    for name, value in headers:
-        if name.lower() == "set-cookie":
-            pair = value.split(";", 1)[0]
-            key, _, val = pair.partition("=")
-            cookies[key.strip()] = val.strip()
-
-
 @dataclass
 class Tally:
-    """What one phase saw: latencies by request kind, status codes, accepted markers."""
+    """What one phase saw: latencies by request kind, cycle times, statuses, markers."""
 
     latencies: dict[str, list[float]] = field(default_factory=dict)
+    cycles: list[float] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
     accepted: list[str] = field(default_factory=list)
     posted: list[str] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, kind: str, started: float, status: int) -> None:
-        with self.lock:
-            self.latencies.setdefault(kind, []).append(time.perf_counter() - started)
-            self.statuses[(kind, status)] += 1
+    def record(self, kind: str, reply: Reply) -> None:
+        if reply.status:
+            self.latencies.setdefault(kind, []).append(reply.seconds)
+            self.statuses[(kind, reply.status)] += 1
+        else:
+            self.errors[reply.error] += 1
 
 
-def run_phase(clients: int, seconds: float, step: Callable[[Tally, random.Random], None]) -> tuple[Tally, float]:
-    """``clients`` threads repeat ``step`` until ``seconds`` have passed; returns the tally."""
+def run_phase(port: int, clients: int, seconds: float,
+              make_client: Callable[[Tally, random.Random], Client]) -> tuple[Tally, float]:
+    """``clients`` simulated clients in one event loop (benchmarks/http_load.py)."""
     tally = Tally()
-    stop = time.monotonic() + seconds
-
-    def loop(index: int) -> None:
-        rng = random.Random(index)
-        while time.monotonic() < stop:
-            try:
-                step(tally, rng)
-            except OSError as error:
-                with tally.lock:
-                    tally.errors[type(error).__name__] += 1
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=loop, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return tally, time.perf_counter() - started
+    elapsed = http_load.run(("127.0.0.1", port),
+                            [make_client(tally, random.Random(i)) for i in range(clients)],
+                            seconds)
+    return tally, elapsed
 
 
-def get_step(port: int, path: str, kind: str) -> Callable[[Tally, random.Random], None]:
-    def step(tally: Tally, rng: random.Random) -> None:
-        started = time.perf_counter()
-        status = request(port, "GET", path)[0]
-        tally.record(kind, started, status)
+def getter(path: str, kind: str) -> Callable[[Tally, random.Random], Client]:
+    def make(tally: Tally, rng: random.Random) -> Client:
+        def step() -> Client:
+            tally.record(kind, (yield Request("GET", path)))
 
-    return step
+        return repeat(step)
+
+    return make
 
 
 def hidden_fields(page: str) -> dict[str, str]:
     """The form's hidden inputs (CSRF token, ticket), as a browser would send them."""
+    start = page.find('<input type="hidden"')
     fields = {}
-    for tag in HIDDEN.findall(page):
+    for tag in HIDDEN.findall(page, max(start, 0), start + 4000 if start >= 0 else len(page)):
         name, value = NAME.search(tag), VALUE.search(tag)
         if name:
             fields[name.group(1)] = value.group(1) if value else ""
     return fields
 
 
-def resident_step(port: int, world: World, run: str) -> Callable[[Tally, random.Random], None]:
-    """One resident: a fresh browser (no cookies), GET the form, POST a complete answer."""
+def resident(world: World, run: str) -> Callable[[Tally, random.Random], Client]:
+    """One resident after another: a fresh browser (no cookies) GETs the form and POSTs a
+    complete answer with the cookies and hidden fields it was given."""
+    path = f"/s/{world.wave_id}"
 
-    def step(tally: Tally, rng: random.Random) -> None:
-        cookies: dict[str, str] = {}
-        path = f"/s/{world.wave_id}"
-        started = time.perf_counter()
-        status, page, headers = request(port, "GET", path)
-        tally.record("form GET", started, status)
-        if status != 200:
-            return
-        keep_cookies(cookies, headers)
-        marker = f"{run}-{uuid.uuid4().hex}"
-        body = {**hidden_fields(page), **rng.choice(world.bodies), "comment": marker}
-        with tally.lock:
+    def make(tally: Tally, rng: random.Random) -> Client:
+        def step() -> Client:
+            form = yield Request("GET", path)
+            tally.record("form GET", form)
+            if form.status != 200:
+                return
+            marker = f"{run}-{uuid.uuid4().hex}"
+            body = {**hidden_fields(form.body.decode("utf-8", "replace")),
+                    **rng.choice(world.bodies), "comment": marker}
             tally.posted.append(marker)
-        started = time.perf_counter()
-        status = request(port, "POST", path, urlencode(body), cookies)[0]
-        tally.record("POST", started, status)
-        if status == 303:
-            with tally.lock:
+            post = yield Request("POST", path, urlencode(body).encode(), form.cookies())
+            tally.record("POST", post)
+            if post.status:
+                tally.cycles.append(form.seconds + post.seconds)
+            if post.status == 303:
                 tally.accepted.append(marker)
 
-    return step
+        return repeat(step)
+
+    return make
 
 
 # --- figures ---------------------------------------------------------------------------------
@@ -321,7 +304,7 @@ def measure(port: int, world: World, seconds: float) -> list[Row]:
     rows = []
     for phase, path, clients in [("healthz (floor)", "/healthz", 16), ("landing", "/", 16),
                                  ("form GET", f"/s/{world.wave_id}", 16)]:
-        tally, elapsed = run_phase(clients, seconds, get_step(port, path, phase))
+        tally, elapsed = run_phase(port, clients, seconds, getter(path, phase))
         ok = tally.statuses[(phase, 200)]
         times = tally.latencies.get(phase, [])
         rows.append(Row(phase, clients, ok / elapsed, percentile(times, 0.5),
@@ -331,10 +314,11 @@ def measure(port: int, world: World, seconds: float) -> list[Row]:
 
 def measure_residents(port: int, world: World, seconds: float, clients: int,
                       run: str) -> tuple[Row, Tally]:
-    tally, elapsed = run_phase(clients, seconds, resident_step(port, world, run))
-    posts = tally.latencies.get("POST", [])
-    cycles = [g + p for g, p in zip(tally.latencies.get("form GET", []), posts)]
-    detail = (f"POST p50/p99 {percentile(posts, .5):.0f}/{percentile(posts, .99):.0f} ms; "
+    tally, elapsed = run_phase(port, clients, seconds, resident(world, run))
+    posts, cycles = tally.latencies.get("POST", []), tally.cycles
+    gets = tally.latencies.get("form GET", [])
+    detail = (f"form GET p50/p99 {percentile(gets, .5):.0f}/{percentile(gets, .99):.0f} ms, "
+              f"POST p50/p99 {percentile(posts, .5):.0f}/{percentile(posts, .99):.0f} ms; "
               + _statuses(tally))
     return Row(f"residents GET+POST", clients, len(tally.accepted) / elapsed,
                percentile(cycles, .5), percentile(cycles, .99), detail), tally
