@@ -77,13 +77,18 @@ test_config.__test__ = False  # a helper, not a test
 
 
 @pytest.fixture
-def app(migrated_app: Flask) -> Iterator[Flask]:
-    """The backend's app with empty tables, inside an application context."""
+def app(migrated_app: Flask, tmp_path: Path) -> Iterator[Flask]:
+    """The backend's app with empty tables and an empty store, inside an application context.
+
+    The store is the test's own: SQLite gives the next test's wave the same id and the test
+    data are the same, so a shared store would hand a test the reports of an earlier one."""
+    migrated_app.config["SURVEYAPP_STORAGE_URL"] = f"file://{tmp_path / 'store'}"
     with migrated_app.app_context():
         yield migrated_app
         db.session.rollback()
         db.session.remove()
         empty_all_tables()
+    migrated_app.config["SURVEYAPP_STORAGE_URL"] = ""
 
 
 def empty_all_tables() -> None:

@@ -203,7 +203,9 @@ def fake_report(wave, district, lang, *args, **kwargs):
 
 @pytest.fixture
 def world(app, monkeypatch) -> World:
-    monkeypatch.setattr(report_cache, "cached_report", fake_report)
+    monkeypatch.setattr(report_cache, "page_content",
+                        lambda wave, district, lang, stored: fake_report(wave, district, lang))
+    monkeypatch.setattr(report_cache, "last_page_content", fake_report)
     monkeypatch.setattr(small_area_api, "small_area_document",
                         lambda wave, district, with_model: {"district": district})
     monkeypatch.setattr(report_cache, "serve",
