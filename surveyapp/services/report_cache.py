@@ -30,7 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
@@ -55,6 +55,9 @@ from surveyapp.services.reporting import (
 )
 from surveyapp.services.wave_results import earlier_waves
 from surveyapp.storage import app_store
+
+if TYPE_CHECKING:  # surveyapp.services.jobs imports the queue: loaded when a job runs
+    from surveyapp.services.jobs import JobProgress
 
 BUILDERS: dict[str, Callable[[Report], bytes]] = {
     "pdf": build_pdf, "xlsx": build_workbook, "csv": build_csv,
@@ -186,9 +189,9 @@ def submit_report(wave: Wave, district: str | None, lang: Language, margins: str
                                         f"{version[:24]}", user_id=user_id, retry=retry)
 
 
-def run_report_job(params: dict) -> str:
+def run_report_job(params: dict, progress: JobProgress) -> str:
     """The worker's side of ``submit_report``: build the report of the data as they are now,
-    the page first (readers wait for it most), then the files."""
+    the page first (readers wait for it most), then the files; ``progress`` counts them."""
     from surveyapp.services.jobs import JobFailed
 
     wave = db.session.get(Wave, params["wave_id"])
@@ -196,7 +199,7 @@ def run_report_job(params: dict) -> str:
         raise JobFailed("测评批次已删除 / the wave no longer exists")
     try:
         build_report(wave, params["district"], params["lang"], tuple(EDITIONS),
-                     params["margins"], data_version(wave))
+                     params["margins"], data_version(wave), progress)
     except ValueError as error:  # ReportError, or a wave with no responses left
         raise JobFailed(str(error)) from error
     return _slot(wave, params["district"], params["lang"], params["margins"])
@@ -227,17 +230,23 @@ def build_closed_waves(now: datetime | None = None) -> list[int]:
 
 
 def build_report(wave: Wave, district: str | None, lang: Language, editions: Sequence[str],
-                 margins: str | None, version: str) -> dict[str, StoredReport]:
+                 margins: str | None, version: str, progress: JobProgress | None = None
+                 ) -> dict[str, StoredReport]:
     """Build the report's content once and each of ``editions`` from it (a file format or
-    ``PAGE``), each put in the store, then the report's entry pointed at it, as it is done."""
+    ``PAGE``), each put in the store, then the report's entry pointed at it, as it is done
+    (``progress`` hears each edition)."""
     report = cached_report(wave, district, lang, margins, version,
                            charts=any(edition != "csv" for edition in editions))
     responses = db.session.scalar(sa.select(sa.func.count(Response.id))
                                   .where(Response.wave_id == wave.id)) or 0
     built_at, built = datetime.now(UTC), {}
+    if progress is not None:
+        progress.set_total(len(editions))
     for edition in editions:
         built[edition] = StoredReport(EDITIONS[edition](report), version, built_at, responses)
         _put(_slot(wave, district, lang, margins), edition, built[edition])
+        if progress is not None:
+            progress.advance(1)
     return built
 
 
