@@ -91,6 +91,17 @@ def app(migrated_app: Flask, tmp_path: Path) -> Iterator[Flask]:
     migrated_app.config["SURVEYAPP_STORAGE_URL"] = ""
 
 
+@pytest.fixture
+def queued(app: Flask, tmp_path: Path) -> Iterator[None]:
+    """A real queue (SQLite, the embedded default) with no worker: jobs wait until the test
+    runs them (the rest of the suite runs each job as it is queued)."""
+    app.config["SURVEYAPP_QUEUE_URL"] = f"sqlite:///{tmp_path / 'queue.db'}"
+    app.extensions.pop("surveyapp_queue", None)
+    yield
+    app.config["SURVEYAPP_QUEUE_URL"] = "immediate"
+    app.extensions.pop("surveyapp_queue", None)
+
+
 def empty_all_tables() -> None:
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):

@@ -227,8 +227,16 @@ def submit_run():
     if document is None:
         raise ApiError(400, "bad_request", "body: " + _(
             "expected a JSON estimate spec with Content-Type: application/json"))
+    _check_spec(document, "spec")
+    job = run_jobs.submit_run(document, _scope(), g.api_user.username, g.api_user.id,
+                              current_language())
+    return _accepted(job)
+
+
+def _check_spec(document: object, source_name: str) -> None:
+    """422 with the problems unless ``document`` is a spec the caller may run."""
     try:
-        spec = spec_from_dict(document, source_name="spec")
+        spec = spec_from_dict(document, source_name=source_name)
         problems = check_run_selection(g.api_user, spec.exclusions.policy,
                                        spec.exclusions.min_duration_seconds,
                                        crosstabs=bool(spec.crosstabs))
@@ -237,9 +245,6 @@ def submit_run():
     except SpecError as error:
         raise ApiError(422, "invalid_spec", _("the estimate spec has problems"),
                        error.problems) from error
-    job = run_jobs.submit_run(document, _scope(), g.api_user.username, g.api_user.id,
-                              current_language())
-    return _accepted(job)
 
 
 @bp.post("/runs/<int:run_id>/rerun")
@@ -254,16 +259,7 @@ def rerun_run(run_id: int):
     if scope is not None and (districts is None or not set(districts) <= set(scope)):
         raise ApiError(403, "forbidden", f"run {run_id}: " + _(
             "the run covers districts that are no longer yours"))
-    try:
-        spec = spec_from_dict(json.loads(run.spec_json), source_name=f"run {run_id}")
-        problems = check_run_selection(g.api_user, spec.exclusions.policy,
-                                       spec.exclusions.min_duration_seconds,
-                                       crosstabs=bool(spec.crosstabs))
-        if problems:
-            raise SpecError(problems)
-    except SpecError as error:
-        raise ApiError(422, "invalid_spec", _("the estimate spec has problems"),
-                       error.problems) from error
+    _check_spec(json.loads(run.spec_json), f"run {run_id}")
     threshold = suppress_below() if suppresses_runs_for(g.api_user) else None
     return _accepted(run_jobs.submit_rerun(run, g.api_user.id, current_language(), threshold))
 

@@ -53,6 +53,9 @@ ERRORS = {
     "400": _error_response("Malformed request (bad JSON, unknown query value)"),
     "401": _error_response("Missing, unknown or revoked bearer token"),
 }
+ACCEPTED = {**_json({"$ref": "#/components/schemas/Job"},
+                    "Accepted: poll the job's url (also in Location)"),
+            "headers": {"Location": {"schema": {"type": "string"}}}}
 
 _LATENT_DIMENSION = {
     "type": "object",
@@ -533,9 +536,7 @@ def openapi_document() -> dict:
                     "requestBody": {"required": True, "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/EstimateSpec"}}}},
                     "responses": {
-                        "202": {**_json({"$ref": "#/components/schemas/Job"},
-                                        "Accepted: poll the job's url (also in Location)"),
-                                "headers": {"Location": {"schema": {"type": "string"}}}},
+                        "202": ACCEPTED,
                         **ERRORS,
                         "413": _error_response("Body larger than the configured limit"),
                         "422": _error_response("Invalid spec (problems listed with their path) "
@@ -567,9 +568,7 @@ def openapi_document() -> dict:
                            "done, the job gives the comparison with the recorded run",
                 "parameters": [run_id],
                 "responses": {
-                    "202": {**_json({"$ref": "#/components/schemas/Job"},
-                                    "Accepted: poll the job's url (also in Location)"),
-                            "headers": {"Location": {"schema": {"type": "string"}}}},
+                    "202": ACCEPTED,
                     **ERRORS, **not_found,
                     "403": _error_response("A bureau's run covering districts no longer its own"),
                     "422": _error_response("The recorded spec cannot be run today (problems "

@@ -153,23 +153,13 @@ def test_surveyapp_lang_wins_over_the_locale_and_must_be_zh_or_en(world, runner,
 
 # ------------------------------------------------------------------- reruns are jobs
 
-@pytest.fixture
-def sqlite_queue(app, tmp_path):
-    """The embedded queue (SQLite) with no worker running, as on an analyst's laptop."""
-    app.config["SURVEYAPP_QUEUE_URL"] = f"sqlite:///{tmp_path / 'queue.db'}"
-    app.extensions.pop("surveyapp_queue", None)
-    yield
-    app.config["SURVEYAPP_QUEUE_URL"] = "immediate"
-    app.extensions.pop("surveyapp_queue", None)
-
-
 def _recorded_run(runner, tmp_path) -> EstimateRun:
     assert runner.invoke(estimate, [write_spec(tmp_path)]).exit_code == 0
     return db.session.scalar(sa.select(EstimateRun))
 
 
 def test_a_rerun_is_a_job_run_here_when_no_worker_is_needed(world, runner, english_terminal,
-                                                            tmp_path, sqlite_queue):
+                                                            tmp_path, queued):
     run = _recorded_run(runner, tmp_path)
     result = runner.invoke(estimate, ["--rerun", str(run.id), "--output", str(tmp_path / "r.json")])
     assert result.exit_code == 0, result.output
@@ -182,7 +172,7 @@ def test_a_rerun_is_a_job_run_here_when_no_worker_is_needed(world, runner, engli
 
 
 def test_a_rerun_can_wait_for_a_worker(app, world, runner, english_terminal, tmp_path,
-                                       sqlite_queue):
+                                       queued):
     run = _recorded_run(runner, tmp_path)
     add_responses(world.waves["2024"], 2, seed=5)
     ran = []
@@ -191,12 +181,12 @@ def test_a_rerun_can_wait_for_a_worker(app, world, runner, english_terminal, tmp
         """A worker elsewhere: takes the rerun once it is queued."""
         with app.app_context():
             for _attempt in range(300):
-                queued = db.session.scalar(sa.select(Job.id).where(Job.kind == "rerun",
+                job_id = db.session.scalar(sa.select(Job.id).where(Job.kind == "rerun",
                                                                    Job.state == "queued"))
                 db.session.rollback()
-                if queued is not None:
-                    jobs.execute(queued)
-                    ran.append(queued)
+                if job_id is not None:
+                    jobs.execute(job_id)
+                    ran.append(job_id)
                     return
                 time.sleep(0.1)
 
@@ -215,7 +205,7 @@ def test_a_rerun_can_wait_for_a_worker(app, world, runner, english_terminal, tmp
     ("en", "invalid spec:\nwaves[0]: unknown wave '2023'"),
     ("zh", "估计方案有误：\nwaves[0]: 未知的测评批次 '2023'")])
 def test_a_failed_rerun_job_says_why_in_the_terminals_language(world, runner, tmp_path,
-                                                              monkeypatch, sqlite_queue,
+                                                              monkeypatch, queued,
                                                               lang, words):
     monkeypatch.setenv("SURVEYAPP_LANG", lang)
     run = _recorded_run(runner, tmp_path)

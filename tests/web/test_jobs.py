@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -37,29 +38,25 @@ def waves(app):
     app.config["SURVEYAPP_SUPPRESS_BELOW"] = 30
 
 
-@pytest.fixture
-def queued(app, tmp_path):
-    """A real queue (SQLite) with no worker: jobs wait until the test runs them."""
-    app.config["SURVEYAPP_QUEUE_URL"] = f"sqlite:///{tmp_path / 'queue.db'}"
-    app.extensions.pop("surveyapp_queue", None)
-    yield
-    app.config["SURVEYAPP_QUEUE_URL"] = "immediate"
-    app.extensions.pop("surveyapp_queue", None)
-
-
 def _analyst(app):
     client = staff_client(app)
     login_as(client, make_user("analyst"))
     return client
 
 
-def test_a_cold_report_shows_a_refreshing_page_then_the_download(app, waves, queued):
-    client = _analyst(app)
-    url = f"/bureau/{waves.current.id}/{HONGKOU}/report.pdf"
+def _waiting_page(client, url: str) -> str:
+    """The progress page a cold report answers with: 202, refreshing itself without script."""
     waiting = client.get(url)
     assert waiting.status_code == 202
     page = waiting.get_data(as_text=True)
     assert '<meta http-equiv="refresh" content="2">' in page and "<script" not in page
+    return page
+
+
+def test_a_cold_report_shows_a_refreshing_page_then_the_download(app, waves, queued):
+    client = _analyst(app)
+    url = f"/bureau/{waves.current.id}/{HONGKOU}/report.pdf"
+    page = _waiting_page(client, url)
     assert "报告生成中 Building the report" in page and "排队中 queued" in page
     assert client.get(url).status_code == 202  # asking again: the same job, not a second one
     job = db.session.scalars(sa.select(Job)).one()
@@ -198,10 +195,7 @@ def test_a_cold_page_is_built_by_the_job_that_builds_its_files(app, waves, queue
     from its build; nothing is built in a request, before or after it ran."""
     client = _analyst(app)
     url = f"/bureau/{waves.current.id}/{HONGKOU}"
-    waiting = client.get(url)
-    assert waiting.status_code == 202
-    page = waiting.get_data(as_text=True)
-    assert '<meta http-equiv="refresh" content="2">' in page and "<script" not in page
+    page = _waiting_page(client, url)
     assert "完成后本页将显示报告" in page and "shows the report when it is ready" in page
     assert client.get(f"{url}/report.pdf?lang=zh").status_code == 202  # the same job
     assert client.get(f"{url}/charts/trend.png").status_code == 404  # no build to draw on
@@ -270,3 +264,44 @@ def test_a_failed_page_build_says_why_in_the_readers_language(app, waves, monkey
     assert "运行此任务的后台进程已中断 3 次" in zh
     en = client.get(f"/bureau/{waves.current.id}/{HONGKOU}?lang=en").get_data(as_text=True)
     assert "the workers running this job stopped 3 times" in en
+
+
+def test_a_running_job_shows_the_progress_its_handler_reports(app, monkeypatch):
+    """The worker records the handler's progress in the job's row while it runs (so that the
+    API and `surveyapp estimate --rerun` can show it), and its last figure at the end."""
+    reported, finish = threading.Event(), threading.Event()
+
+    def counting(params, progress):
+        progress.set_total(4)
+        progress.advance(3)
+        reported.set()
+        finish.wait(30)
+        progress.advance(1)
+        return "counted"
+
+    monkeypatch.setattr(jobs, "_handler", lambda kind: counting)
+    job = Job(kind="run", params_json="{}", state="queued", attempts=0)
+    db.session.add(job)
+    db.session.commit()
+
+    def worker() -> None:
+        with app.app_context():
+            jobs.execute(job.id)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert reported.wait(30)
+        _wait(lambda: jobs.job_json(_fresh(job.id)).get("progress") == {"done": 3, "total": 4},
+              "the worker to record the progress")
+    finally:
+        finish.set()
+        thread.join()
+    done = _fresh(job.id)
+    assert (done.state, done.progress, done.progress_total) == ("done", 4, 4)
+    assert "progress" not in jobs.job_json(done)
+
+
+def _fresh(job_id: int) -> Job:
+    db.session.rollback()
+    return db.session.get(Job, job_id)
