@@ -68,8 +68,6 @@ MEDIA_TYPES = {
     "csv": "application/zip",  # one CSV file per table and a README (surveyapp.reports.csv)
 }
 EXTENSIONS = {"pdf": "pdf", "xlsx": "xlsx", "csv": "zip"}
-PAGE = "page"  # the edition the bureau page and its charts are drawn from
-EDITIONS: dict[str, Callable[[Report], bytes]] = {PAGE: encode_report, **BUILDERS}
 CITY_KEY = "city"
 _INPUT_SLOTS = 2  # analysed waves (a 100k wave with its earlier wave: ~200 MB)
 _REPORT_SLOTS = 40  # report contents (charts included: ~0.3 MB each)
@@ -95,6 +93,11 @@ def _code_digest() -> str:
 
 
 CODE_DIGEST = _code_digest()
+# The edition the bureau page and its charts are drawn from. Its name carries the code's digest:
+# content stored by other code may not fit this code's classes and templates, so while a wave
+# is open a page is served at once only from a build of this code (files: from any).
+PAGE = f"page-{CODE_DIGEST[:12]}"
+EDITIONS: dict[str, Callable[[Report], bytes]] = {PAGE: encode_report, **BUILDERS}
 
 
 def data_version(wave: Wave) -> str:
