@@ -26,3 +26,12 @@ max_requests = 5000
 max_requests_jitter = 500
 # No control socket: nothing here uses it, and it would be one more thread in the master.
 control_socket_disable = True
+
+
+def post_fork(server, worker):
+    """With request threads on Python 3.11, the cyclic collector runs only between requests:
+    3.11's collection inside an allocation crashed gthread workers (surveyapp.gc_safepoints)."""
+    if server.cfg.threads > 1:
+        from surveyapp.gc_safepoints import collect_only_at_safe_points
+
+        collect_only_at_safe_points()

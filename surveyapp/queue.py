@@ -59,8 +59,10 @@ def _build(app: Flask) -> Any:
 
     @huey.task(name="surveyapp.run_job")
     def run_job(job_id: int) -> None:
+        from surveyapp.gc_safepoints import collect_if_due
         from surveyapp.services.jobs import execute
 
+        collect_if_due()  # between two jobs: the worker threads' safe point
         with app.app_context():
             execute(job_id)
 

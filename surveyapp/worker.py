@@ -12,6 +12,7 @@ import time
 
 from flask import Flask
 
+from surveyapp.gc_safepoints import collect_only_at_safe_points
 from surveyapp.queue import job_queue
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ def run_worker(app: Flask, workers: int) -> None:
     """``surveyapp worker``: run jobs until SIGINT/SIGTERM (Huey's consumer handles both)."""
     from huey.consumer import Consumer
 
+    collect_only_at_safe_points()  # job threads: the collector runs between jobs
     start_upkeep(app)
     Consumer(job_queue(app), workers=workers, worker_type="thread", periodic=False,
              max_delay=1.0).run()

@@ -136,9 +136,11 @@ def _prepare_accounts() -> None:
 def _serve() -> None:
     from werkzeug.serving import run_simple
 
+    from surveyapp.gc_safepoints import collect_only_at_safe_points
     from surveyapp.worker import start_embedded_worker
 
     app = current_app._get_current_object()
+    collect_only_at_safe_points()  # request threads (and job threads) share this process
     if app.config["SURVEYAPP_QUEUE_URL"] != "immediate":
         start_embedded_worker(app)  # reports build in the background without another process
     click.echo(f"\n  Serving the demo on http://{HOST}:{PORT}/  (press Ctrl+C to stop)\n")
