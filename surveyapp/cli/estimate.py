@@ -93,7 +93,7 @@ def _rerun(run_id: int, output: str | None, run_here: bool | None) -> None:
     job = follow_job(job.id, here and job.state == "queued", stage, _("estimating"), _("table"))
     if job.state == "failed":
         reason = failure_reason(job)
-        raise click.ClickException(_("invalid spec:") + "\n" + reason
+        raise click.ClickException((_("invalid spec:") + "\n" + reason)
                                    if job.failure == "invalid" else reason)
     comparison = rerun_comparison(job)
     if comparison is None:

@@ -4,10 +4,10 @@ A job is a row of ``job`` (surveyapp.models.jobs) and a message on the queue (su
 carrying its id. ``submit`` finds or makes the row for a key, so that two web hosts asked for
 the same cold report share one job. A worker claims a queued row by a conditional update (one
 winner), renews ``heartbeat_at`` while it runs (with the progress the handler reports), and
-records the result or the reason. Huey
-forgets a message once it is taken, so ``recover_lost`` (run by every worker every few
-seconds) queues again each running job whose heartbeat is older than the lease: the worker
-was killed. After MAX_ATTEMPTS starts the job fails with that reason instead.
+records the result or the reason. Huey forgets a message once it is taken, so ``recover_lost``
+(run by every worker every few seconds) queues again each running job whose heartbeat is older
+than the lease: the worker was killed. After MAX_ATTEMPTS starts the job fails with that reason
+instead.
 """
 from __future__ import annotations
 
