@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask, current_app
 
 _EXTENSION = "surveyapp_queue"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def job_queue(app: Flask | None = None) -> Any:
@@ -33,13 +34,20 @@ def enqueue(job_id: int) -> None:
     job_queue().run_job(job_id)
 
 
+def needs_worker() -> bool:
+    """Whether this app's jobs wait for ``surveyapp worker`` processes (a Redis queue). The
+    embedded SQLite queue may have no worker at all, and the immediate one runs each job as it
+    is queued, so a command there may as well run its job itself."""
+    return current_app.config["SURVEYAPP_QUEUE_URL"].startswith(REDIS_SCHEMES)
+
+
 def _build(app: Flask) -> Any:
     from huey import MemoryHuey, RedisHuey, SqliteHuey
 
     url = app.config["SURVEYAPP_QUEUE_URL"]
     if url == "immediate":
         huey = MemoryHuey("surveyapp", immediate=True, results=False)
-    elif url.startswith(("redis://", "rediss://", "unix://")):
+    elif url.startswith(REDIS_SCHEMES):
         huey = RedisHuey("surveyapp", url=url, results=False)
     elif not url or url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///") if url else \

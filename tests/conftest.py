@@ -77,13 +77,29 @@ test_config.__test__ = False  # a helper, not a test
 
 
 @pytest.fixture
-def app(migrated_app: Flask) -> Iterator[Flask]:
-    """The backend's app with empty tables, inside an application context."""
+def app(migrated_app: Flask, tmp_path: Path) -> Iterator[Flask]:
+    """The backend's app with empty tables and an empty store, inside an application context.
+
+    The store is the test's own: SQLite gives the next test's wave the same id and the test
+    data are the same, so a shared store would hand a test the reports of an earlier one."""
+    migrated_app.config["SURVEYAPP_STORAGE_URL"] = f"file://{tmp_path / 'store'}"
     with migrated_app.app_context():
         yield migrated_app
         db.session.rollback()
         db.session.remove()
         empty_all_tables()
+    migrated_app.config["SURVEYAPP_STORAGE_URL"] = ""
+
+
+@pytest.fixture
+def queued(app: Flask, tmp_path: Path) -> Iterator[None]:
+    """A real queue (SQLite, the embedded default) with no worker: jobs wait until the test
+    runs them (the rest of the suite runs each job as it is queued)."""
+    app.config["SURVEYAPP_QUEUE_URL"] = f"sqlite:///{tmp_path / 'queue.db'}"
+    app.extensions.pop("surveyapp_queue", None)
+    yield
+    app.config["SURVEYAPP_QUEUE_URL"] = "immediate"
+    app.extensions.pop("surveyapp_queue", None)
 
 
 def empty_all_tables() -> None:

@@ -227,8 +227,16 @@ def submit_run():
     if document is None:
         raise ApiError(400, "bad_request", "body: " + _(
             "expected a JSON estimate spec with Content-Type: application/json"))
+    _check_spec(document, "spec")
+    job = run_jobs.submit_run(document, _scope(), g.api_user.username, g.api_user.id,
+                              current_language())
+    return _accepted(job)
+
+
+def _check_spec(document: object, source_name: str) -> None:
+    """422 with the problems unless ``document`` is a spec the caller may run."""
     try:
-        spec = spec_from_dict(document, source_name="spec")
+        spec = spec_from_dict(document, source_name=source_name)
         problems = check_run_selection(g.api_user, spec.exclusions.policy,
                                        spec.exclusions.min_duration_seconds,
                                        crosstabs=bool(spec.crosstabs))
@@ -237,18 +245,42 @@ def submit_run():
     except SpecError as error:
         raise ApiError(422, "invalid_spec", _("the estimate spec has problems"),
                        error.problems) from error
-    job = run_jobs.submit_run(document, _scope(), g.api_user.username, g.api_user.id,
-                              current_language())
-    return _accepted(job)
+
+
+@bp.post("/runs/<int:run_id>/rerun")
+def rerun_run(run_id: int):
+    """Queue the rerun of a visible run (202 + job); once done, the job gives the comparison.
+
+    The run is rerun as it was recorded (spec and districts), so a bureau may rerun only runs
+    whose districts are still its own and whose spec it could submit today."""
+    run = _visible_run(run_id)
+    scope = _scope()
+    districts = None if run.districts_json is None else json.loads(run.districts_json)
+    if scope is not None and (districts is None or not set(districts) <= set(scope)):
+        raise ApiError(403, "forbidden", f"run {run_id}: " + _(
+            "the run covers districts that are no longer yours"))
+    _check_spec(json.loads(run.spec_json), f"run {run_id}")
+    threshold = suppress_below() if suppresses_runs_for(g.api_user) else None
+    return _accepted(run_jobs.submit_rerun(run, g.api_user.id, current_language(), threshold))
 
 
 @bp.get("/jobs/<int:job_id>")
 def job_detail(job_id: int):
-    """A job of the caller's: queued, running, done (with its run's URL) or failed (why)."""
+    """A job of the caller's: queued, running, done (with its run's URL, or a rerun's
+    comparison: an audited run download) or failed (why)."""
     job = db.session.get(Job, job_id)
     if job is None or job.user_id != g.api_user.id:
         raise ApiError(404, "not_found", f"job {job_id}: " + _("no such job"))
-    return jsonify(_job_json(job))
+    body = _job_json(job)
+    if job.state == "done" and job.kind == "rerun":
+        comparison = run_jobs.rerun_comparison(job)
+        if comparison is None:
+            raise ApiError(404, "not_found", f"job {job_id}: " + _("the comparison is gone"))
+        comparison.pop("results")  # the comparison; new figures come from a new run
+        body["comparison"] = comparison
+        record_download(g.api_user, "run", f"run:{comparison['run_id']}", format="comparison",
+                        via="api", job=job_id)
+    return jsonify(body)
 
 
 @bp.get("/jobs/<int:job_id>/file")
@@ -296,6 +328,8 @@ def _job_json(job: Job) -> dict:
     body = {**job_json(job), "url": f"/api/v1/jobs/{job.id}"}
     if job.state == "done" and job.kind == "run":
         body["run"] = f"/api/v1/runs/{job.result}"
+    if job.kind == "rerun":
+        body["run"] = f"/api/v1/runs/{json.loads(job.params_json)['run_id']}"
     if job.state == "done" and job.kind == "export":
         body["file"] = f"/api/v1/jobs/{job.id}/file"
     return body

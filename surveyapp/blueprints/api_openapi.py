@@ -53,6 +53,9 @@ ERRORS = {
     "400": _error_response("Malformed request (bad JSON, unknown query value)"),
     "401": _error_response("Missing, unknown or revoked bearer token"),
 }
+ACCEPTED = {**_json({"$ref": "#/components/schemas/Job"},
+                    "Accepted: poll the job's url (also in Location)"),
+            "headers": {"Location": {"schema": {"type": "string"}}}}
 
 _LATENT_DIMENSION = {
     "type": "object",
@@ -405,16 +408,48 @@ SCHEMAS = {
         "type": "object",
         "required": ["id", "kind", "state", "attempts", "created_at", "url"],
         "properties": {
-            "id": {"type": "integer"}, "kind": {"enum": ["run", "report", "export"]},
+            "id": {"type": "integer"}, "kind": {"enum": ["run", "rerun", "report", "export"]},
             "state": {"enum": ["queued", "running", "done", "failed"]},
             "attempts": {"type": "integer", "description": "starts so far (a worker lost "
                                                            "mid-job means one more)"},
             "created_at": {"type": "string", "format": "date-time"},
             "url": {"type": "string"},
-            "run": {"type": "string", "description": "Once done: the run's URL"},
+            "run": {"type": "string", "description": "Once a run is done: its URL; of a "
+                                                     "rerun: the URL of the run rerun"},
             "file": {"type": "string", "description": "Once an export is done: its file's URL"},
+            "progress": {"type": "object", "required": ["done", "total"],
+                         "description": "While running, for jobs that count their work "
+                                        "(runs and reruns: tables estimated; exports: rows)",
+                         "properties": {"done": {"type": "integer"},
+                                        "total": {"type": "integer"}}},
+            "comparison": {"$ref": "#/components/schemas/RerunComparison"},
             "error": {"type": "string", "description": "Once failed: why"},
         },
+    },
+    "RerunComparison": {
+        "type": "object",
+        "description": "Once a rerun is done (an audited run download): the rerun against the "
+                       "recorded run. Texts are in the submitter's language; a bureau's result "
+                       "changes are of its suppressed results.",
+        "required": ["run_id", "identical", "summary", "data_changes", "result_changes",
+                     "recorded", "rerun"],
+        "properties": {
+            "run_id": {"type": "integer"},
+            "identical": {"type": "boolean",
+                          "description": "Same data hash and the same results to the last digit"},
+            "summary": {"type": "string"},
+            "data_changes": {"type": "array", "items": {"type": "string"},
+                             "description": "Responses added, excluded, deleted or edited since"},
+            "result_changes": {"type": "array", "items": {"type": "string"},
+                               "description": "Estimates that differ (at most 10 named)"},
+            "recorded": {"$ref": "#/components/schemas/RunData"},
+            "rerun": {"$ref": "#/components/schemas/RunData"},
+        },
+    },
+    "RunData": {
+        "type": "object", "required": ["data_hash", "response_count", "package_version"],
+        "properties": {"data_hash": {"type": "string"}, "response_count": {"type": "integer"},
+                       "package_version": {"type": "string"}},
     },
     "Run": {
         "type": "object",
@@ -501,9 +536,7 @@ def openapi_document() -> dict:
                     "requestBody": {"required": True, "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/EstimateSpec"}}}},
                     "responses": {
-                        "202": {**_json({"$ref": "#/components/schemas/Job"},
-                                        "Accepted: poll the job's url (also in Location)"),
-                                "headers": {"Location": {"schema": {"type": "string"}}}},
+                        "202": ACCEPTED,
                         **ERRORS,
                         "413": _error_response("Body larger than the configured limit"),
                         "422": _error_response("Invalid spec (problems listed with their path) "
@@ -530,6 +563,17 @@ def openapi_document() -> dict:
                                        "parameters": [run_id], "responses": {
                 "200": _json({"$ref": "#/components/schemas/Run"}, "The run"), **ERRORS,
                 **not_found}}},
+            "/runs/{run_id}/rerun": {"post": {
+                "summary": "Queue the rerun of a run (its own spec and districts) as a job; once "
+                           "done, the job gives the comparison with the recorded run",
+                "parameters": [run_id],
+                "responses": {
+                    "202": ACCEPTED,
+                    **ERRORS, **not_found,
+                    "403": _error_response("A bureau's run covering districts no longer its own"),
+                    "422": _error_response("The recorded spec cannot be run today (problems "
+                                           "listed) or estimation impossible on these data"),
+                }}},
             "/runs/{run_id}/results": {"get": {
                 "summary": "Download a run's results",
                 "parameters": [run_id, {"name": "format", "in": "query",

@@ -118,32 +118,33 @@ def _scoped_wave(wave_id: int, district: str) -> Wave:
 
 
 def _report_page(wave: Wave, district: str | None):
+    """The page drawn from the report's stored build, as downloads are served: a cold report is
+    built by a job while a page refreshes; an open wave's last build is shown at once."""
     lang = current_language()
-    try:
-        report = report_cache.cached_report(wave, district, lang)
-    except ValueError as error:  # ReportError, or a wave with no responses left
-        return render_template("bureau/no_report.html", wave=wave, district=district,
-                               message=str(error)), 404
+    outcome = report_cache.serve(wave, district, lang, report_cache.PAGE,
+                                 user_id=current_user.id, retry=request.args.get("retry") == "1")
+    if isinstance(outcome, Job):
+        if outcome.failure == "refused":  # no report can be made of these data (yet)
+            return render_template("bureau/no_report.html", wave=wave, district=district,
+                                   message=failure_reason(outcome)), 404
+        return _job_page(wave, district, outcome, "page")
+    report = report_cache.page_content(wave, district, lang, outcome)
     return render_template("bureau/report.html", report=report, wave=wave, district=district,
-                           title=title(report), as_of=_as_of(wave, district, lang),
+                           title=title(report), as_of=_as_of(wave, outcome),
                            **page.page_parts(report))
 
 
-def _as_of(wave: Wave, district: str | None, lang: str) -> dict | None:
-    """While a wave is open, what its last built PDF shows: the local time and the count."""
-    facts = report_cache.stored_facts(wave, district, lang, "pdf") if wave.is_open() else None
-    if facts is None:
+def _as_of(wave: Wave, built: report_cache.StoredReport) -> dict | None:
+    """While a wave is open, what the page's build shows: the local time and the count."""
+    if not wave.is_open():
         return None
-    return {"time": to_local(facts["built_at"]).strftime("%H:%M"),
-            "zone": zone_name(),
-            "responses": facts["responses"]}
+    return {"time": to_local(built.built_at).strftime("%H:%M"), "zone": zone_name(),
+            "responses": built.responses}
 
 
 def _chart(wave: Wave, district: str | None, chart_id: str) -> Response:
-    try:
-        report = report_cache.cached_report(wave, district, current_language())
-    except ValueError:
-        abort(404)
+    """A chart of the page's stored build (the page links only charts of a build it shows)."""
+    report = report_cache.last_page_content(wave, district, current_language()) or abort(404)
     chart = next((c for c in report.charts if c.id == chart_id), None) or abort(404)
     return Response(chart.png, mimetype="image/png")  # not cached: surveyapp.security_headers
 
@@ -158,7 +159,7 @@ def _download(wave: Wave, district: str | None, fmt: str) -> Response:
     outcome = report_cache.serve(wave, district, lang, fmt, user_id=current_user.id,
                                  retry=request.args.get("retry") == "1")
     if isinstance(outcome, Job):
-        return _job_page(wave, district, outcome)
+        return _job_page(wave, district, outcome, "download")
     name = report_cache.download_name(wave, district, lang, fmt)
     audit.record_download(current_user, "report", f"wave:{wave.id}", wave_label=wave.label,
                           district=district or "city", format=fmt, lang=lang, via="web")
@@ -169,15 +170,16 @@ def _download(wave: Wave, district: str | None, fmt: str) -> Response:
         "X-Data-As-Of": f"{format_local(outcome.built_at)}; {outcome.responses} responses"})
 
 
-def _job_page(wave: Wave, district: str | None, job: Job):
-    """202 with a page that refreshes itself (no script: CSP-safe) while the job runs; the
-    reason in both languages once it failed (404 when no report can be made of the data)."""
+def _job_page(wave: Wave, district: str | None, job: Job, waiting_for: str):
+    """202 with a page that refreshes itself (no script: CSP-safe) while the job runs, until
+    the ``waiting_for`` ("page" or "download") is ready; the reason in both languages once it
+    failed (404 when no report can be made of the data)."""
     if job.state != "failed":
         return render_template("bureau/job.html", wave=wave, district=district, job=job,
-                               refresh_seconds=2), 202
+                               waiting_for=waiting_for, refresh_seconds=2), 202
     status = 404 if job.failure in ("refused", "invalid") else 500
     return render_template("bureau/job.html", wave=wave, district=district, job=job,
-                           reason=failure_reason(job)), status
+                           waiting_for=waiting_for, reason=failure_reason(job)), status
 
 
 @bp.app_template_filter("report_cell")

@@ -1,7 +1,10 @@
 """``surveyapp estimate SPEC``: run an estimate spec, print it, record it; ``--rerun ID``.
 
-The statistics stack is imported when the command runs, so other commands start fast. Errors
-are in the terminal's language (surveyapp.cli.language); the table and summary stay English.
+A rerun is a job (surveyapp.services.run_jobs), as the API's are: with the embedded SQLite queue
+the command runs it in its own process unless told to wait for a worker, with Redis it waits for
+the workers; either way it follows the job with a progress bar. The statistics stack is imported
+when the command runs, so other commands start fast. Errors are in the terminal's language
+(surveyapp.cli.language); the table and summary stay English.
 """
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ import click
 from flask_babel import gettext as _
 
 from surveyapp.cli.language import with_appcontext_in_language
-from surveyapp.cli.progress import StageProgress
+from surveyapp.cli.progress import StageProgress, follow_job
+from surveyapp.config import terminal_language
 from surveyapp.exports import RESULT_SUFFIXES
 from surveyapp.extensions import db
 
@@ -24,34 +28,36 @@ EXIT_DIFFERS = 3
 @click.option("--output", type=click.Path(dir_okay=False, writable=True),
               help=f"Also write the results to FILE ({', '.join(RESULT_SUFFIXES)}).")
 @click.option("--rerun", "rerun_id", type=int, default=None,
-              help="Recompute a recorded run; exit 0 when identical, "
-                   f"{EXIT_DIFFERS} with what changed otherwise.")
+              help="Recompute a recorded run (a job, followed until done); exit 0 when "
+                   f"identical, {EXIT_DIFFERS} with what changed otherwise.")
+@click.option("--run-here/--wait-for-worker", "run_here", default=None,
+              help="With --rerun: run the job in this process (the default with the embedded "
+                   "SQLite queue, where no worker may be running; a worker that takes it first "
+                   "runs it instead), or wait for a `surveyapp worker` to run it (the default "
+                   "with a Redis queue). Either way a progress bar follows it.")
 @with_appcontext_in_language
-def estimate(spec_file: str | None, output: str | None, rerun_id: int | None) -> None:
+def estimate(spec_file: str | None, output: str | None, rerun_id: int | None,
+             run_here: bool | None) -> None:
     """Estimate what SPEC (YAML or JSON) asks for, print a table and record the run."""
     from surveyapp.exports.results import format_table
-    from surveyapp.models.runs import EstimateRun
-    from surveyapp.services.estimation import EstimationError, record_run, rerun, run_spec
+    from surveyapp.services.estimation import EstimationError, record_run, run_spec
     from surveyapp.specs import SpecError, load_spec
 
     if (spec_file is None) == (rerun_id is None):
         raise click.UsageError(_("give either a SPEC file or --rerun RUN_ID"))
+    if run_here is not None and rerun_id is None:
+        raise click.UsageError("--run-here/--wait-for-worker: " + _("only with --rerun"))
     if output and not output.lower().endswith(RESULT_SUFFIXES):
         raise click.UsageError("--output: " + _("expected a file ending in %(suffixes)s",
                                                 suffixes=", ".join(RESULT_SUFFIXES)))
+    if rerun_id is not None:
+        _rerun(rerun_id, output, run_here)
+        return
     with StageProgress(_("Reading and weighting the responses…"), _("estimating"),
                        _("table")) as progress:
-        advance, set_total = progress.advance, progress.set_total
         try:
-            if rerun_id is not None:
-                run = db.session.get(EstimateRun, rerun_id)
-                if run is None:
-                    raise click.ClickException("--rerun: " + _("no estimate run %(id)d",
-                                                               id=rerun_id))
-                report = rerun(run, progress=advance, on_total=set_total)
-            else:
-                spec = load_spec(spec_file)
-                outcome = run_spec(spec, progress=advance, on_total=set_total)
+            spec = load_spec(spec_file)
+            outcome = run_spec(spec, progress=progress.advance, on_total=progress.set_total)
         except SpecError as error:
             db.session.rollback()
             raise click.ClickException(_("invalid spec:") + "\n" + "\n".join(error.problems)
@@ -59,9 +65,6 @@ def estimate(spec_file: str | None, output: str | None, rerun_id: int | None) ->
         except EstimationError as error:
             db.session.rollback()
             raise click.ClickException(str(error)) from error
-    if rerun_id is not None:
-        _finish_rerun(report, output)
-        return
     run = record_run(spec, outcome, created_by="cli")
     db.session.commit()
     click.echo(format_table(outcome.results))
@@ -72,15 +75,35 @@ def estimate(spec_file: str | None, output: str | None, rerun_id: int | None) ->
     _write(outcome.results, output, run)
 
 
-def _finish_rerun(report, output: str | None) -> None:
+def _rerun(run_id: int, output: str | None, run_here: bool | None) -> None:
+    """Submit the rerun job, follow it, print the rerun's table and the comparison."""
     from surveyapp.exports.results import format_table
+    from surveyapp.models.runs import EstimateRun
+    from surveyapp.queue import needs_worker
+    from surveyapp.services.jobs import failure_reason
+    from surveyapp.services.run_jobs import rerun_comparison, submit_rerun
 
-    click.echo(format_table(report.outcome.results))
-    _echo_designs(report.outcome.results)
+    run = db.session.get(EstimateRun, run_id)
+    if run is None:
+        raise click.ClickException("--rerun: " + _("no estimate run %(id)d", id=run_id))
+    job = submit_rerun(run, None, terminal_language())
+    here = not needs_worker() if run_here is None else run_here
+    stage = _("Reading and weighting the responses…") if here else _(
+        "Job %(id)d is queued until a worker (`surveyapp worker`) takes it…", id=job.id)
+    job = follow_job(job.id, here and job.state == "queued", stage, _("estimating"), _("table"))
+    if job.state == "failed":
+        reason = failure_reason(job)
+        raise click.ClickException((_("invalid spec:") + "\n" + reason)
+                                   if job.failure == "invalid" else reason)
+    comparison = rerun_comparison(job)
+    if comparison is None:
+        raise click.ClickException("--rerun: " + _("the comparison is gone"))
+    click.echo(format_table(comparison["results"]))
+    _echo_designs(comparison["results"])
     click.echo("")
-    click.echo(report.summary())
-    _write(report.outcome.results, output, report.run)
-    if not report.identical:
+    click.echo(comparison["summary"])
+    _write(comparison["results"], output, run)
+    if not comparison["identical"]:
         sys.exit(EXIT_DIFFERS)
 
 

@@ -1,5 +1,6 @@
-"""Background jobs (report builds, API estimate runs): their state lives in the database, so it
-survives restarts and every web host and worker sees the same one (surveyapp.services.jobs)."""
+"""Background jobs (report builds, estimate runs and reruns, exports): their state lives in the
+database, so it survives restarts and every web host and worker sees the same one
+(surveyapp.services.jobs)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -25,6 +26,8 @@ class Job(db.Model):
     and is queued again (``attempts`` counts the starts). ``result`` is the store key or row id
     of what was made; ``error`` the reason a failed job gives and ``failure`` its kind: the work
     was refused (no report can be made of these data), its request was invalid, the code failed, or the workers were lost.
+    ``progress`` of ``progress_total`` is the work done, for those that report it (estimate
+    runs and reruns: tables estimated), renewed with the heartbeat.
     """
 
     __tablename__ = "job"
@@ -41,5 +44,7 @@ class Job(db.Model):
     result: Mapped[str | None] = mapped_column(sa.String(200))
     error: Mapped[str | None] = mapped_column(sa.Text)
     failure: Mapped[str | None] = mapped_column(sa.String(10))  # refused, invalid, error or lost
+    progress: Mapped[int | None] = mapped_column(sa.Integer)
+    progress_total: Mapped[int | None] = mapped_column(sa.Integer)
     user_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True)

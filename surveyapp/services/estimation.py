@@ -685,13 +685,19 @@ class RerunReport:
 
 
 def rerun(run: EstimateRun, progress: Progress | None = None,
-          on_total: Callable[[int], None] | None = None) -> RerunReport:
-    """Recompute a recorded run with its own spec and scope; compare data and results."""
+          on_total: Callable[[int], None] | None = None,
+          shown: Callable[[dict], dict] | None = None) -> RerunReport:
+    """Recompute a recorded run with its own spec and scope; compare data and results.
+
+    ``shown`` gives the results as the reader may see them (a bureau's are suppressed): the
+    changes listed are those between the recorded and the new results as shown."""
     districts = None if run.districts_json is None else json.loads(run.districts_json)
     outcome = run_spec(run_spec_of(run), districts=districts, progress=progress, on_total=on_total)
     data_changes = [] if outcome.data_hash == run.data_hash else describe_data_changes(
         read_manifest(run.response_manifest), read_manifest(outcome.manifest))
-    result_changes = describe_result_changes(json.loads(run.results_json), outcome.results)
+    shown = shown or (lambda results: results)
+    result_changes = describe_result_changes(shown(json.loads(run.results_json)),
+                                             shown(outcome.results))
     if run.package_version != package_version() and result_changes:
         result_changes.insert(0, _("package version %(before)s -> %(after)s",
                                    before=run.package_version, after=package_version()))

@@ -18,7 +18,7 @@ from surveyapp.i18n import in_language
 from surveyapp.models.jobs import Job
 from surveyapp.models.survey import Response, Wave
 from surveyapp.services.estimation import EstimationError
-from surveyapp.services.jobs import JobFailed, submit
+from surveyapp.services.jobs import JobFailed, JobProgress, submit
 from surveyapp.specs import SpecError
 from surveyapp.storage import app_store
 
@@ -37,8 +37,9 @@ def submit_export(options: dict[str, Any], user_id: int, lang: str) -> Job:
     return submit("export", {"options": options, "lang": lang}, user_id=user_id)
 
 
-def run_export_job(params: dict) -> str:
-    """The worker's side: write the file, put it in the store, give its key, name and rows."""
+def run_export_job(params: dict, progress: JobProgress) -> str:
+    """The worker's side: write the file (its rows are the job's progress), put it in the
+    store, give its key, name and rows."""
     options = params["options"]
     folder = Path(tempfile.mkdtemp(dir=current_app.instance_path))
     name = f"wave-{options['label']}.{options['fmt']}"
@@ -49,7 +50,8 @@ def run_export_job(params: dict) -> str:
                     options["label"], options["fmt"], folder / name,
                     questionnaire=options["questionnaire"], lang=options["lang"],
                     include_comments=options["include_comments"], margins=options["margins"],
-                    districts=options["districts"], time_precision=options["time_precision"])
+                    districts=options["districts"], time_precision=options["time_precision"],
+                    progress=progress.advance, on_total=progress.set_total)
             except SpecError as error:
                 raise JobFailed("\n".join(error.problems), kind="invalid") from error
             except EstimationError as error:

@@ -3,10 +3,11 @@
 A job is a row of ``job`` (surveyapp.models.jobs) and a message on the queue (surveyapp.queue)
 carrying its id. ``submit`` finds or makes the row for a key, so that two web hosts asked for
 the same cold report share one job. A worker claims a queued row by a conditional update (one
-winner), renews ``heartbeat_at`` while it runs, and records the result or the reason. Huey
-forgets a message once it is taken, so ``recover_lost`` (run by every worker every few
-seconds) queues again each running job whose heartbeat is older than the lease: the worker
-was killed. After MAX_ATTEMPTS starts the job fails with that reason instead.
+winner), renews ``heartbeat_at`` while it runs (with the progress the handler reports), and
+records the result or the reason. Huey forgets a message once it is taken, so ``recover_lost``
+(run by every worker every few seconds) queues again each running job whose heartbeat is older
+than the lease: the worker was killed. After MAX_ATTEMPTS starts the job fails with that reason
+instead.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import importlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,13 +32,16 @@ from surveyapp.queue import enqueue
 
 MAX_ATTEMPTS = 3
 LOST = "lost"  # the failure of a job whose workers died MAX_ATTEMPTS times
-# kind -> "module:function" taking the job's params and returning its result (a store key or an
-# id); imported when the job runs, so that the web process need not load every job's code.
+# kind -> "module:function" taking the job's params and its JobProgress and returning its result
+# (a store key or an id); imported when the job runs, so that the web process need not load
+# every job's code.
 HANDLERS = {
     "report": "surveyapp.services.report_cache:run_report_job",
     "run": "surveyapp.services.run_jobs:run_estimate_job",
+    "rerun": "surveyapp.services.run_jobs:run_rerun_job",
     "export": "surveyapp.services.export_jobs:run_export_job",
 }
+PROGRESS_SECONDS = 0.5  # how often a moving job's progress is written
 log = logging.getLogger(__name__)
 
 
@@ -105,9 +110,9 @@ def execute(job_id: int) -> None:
     attempt = job.attempts
     handler = _handler(job.kind)
     params = json.loads(job.params_json)
-    with _Heartbeat(job_id, current_app.config["SURVEYAPP_JOB_LEASE_SECONDS"]):
+    with JobProgress(job_id, current_app.config["SURVEYAPP_JOB_LEASE_SECONDS"]) as progress:
         try:
-            result, error, kind = handler(params), None, None
+            result, error, kind = handler(params, progress), None, None
         except JobFailed as refusal:
             result, error, kind = None, str(refusal), refusal.kind
         except Exception as failure:  # any failure: the reason is kept for the reader
@@ -118,33 +123,52 @@ def execute(job_id: int) -> None:
     db.session.execute(
         sa.update(Job).where(Job.id == job_id, Job.state == "running", Job.attempts == attempt)
         .values(state="failed" if error is not None else "done", result=result, error=error,
-                failure=kind, finished_at=_now()))
+                failure=kind, finished_at=_now(), **progress.values()))
     db.session.commit()
 
 
-def _handler(kind: str) -> Callable[[dict], str]:
+def _handler(kind: str) -> Callable[[dict, JobProgress], str]:
     module, _colon, name = HANDLERS[kind].partition(":")
     return getattr(importlib.import_module(module), name)
 
 
-class _Heartbeat:
-    """Renews a running job's heartbeat from a thread of its own, on its own connection."""
+class JobProgress:
+    """Renews a running job's heartbeat from a thread of its own, on its own connection, and
+    records the progress its handler reports through ``set_total`` and ``advance`` (the
+    callbacks the estimation services take), so that a client anywhere can follow the job."""
 
     def __init__(self, job_id: int, lease_seconds: int) -> None:
         self.job_id, self.interval = job_id, max(lease_seconds / 4, 0.2)
+        self.done, self.total = 0, None
         self.engine = db.engine
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._beat, daemon=True)
 
+    def set_total(self, total: int) -> None:
+        self.done, self.total = 0, total
+
+    def advance(self, n: int) -> None:
+        self.done += n
+
+    def values(self) -> dict[str, int | None]:
+        """The progress columns of the job as they stand."""
+        return {"progress": self.done if self.total is not None else None,
+                "progress_total": self.total}
+
     def _beat(self) -> None:
-        while not self.stop.wait(self.interval):
+        written, beaten = self.values(), time.monotonic()
+        while not self.stop.wait(min(self.interval, PROGRESS_SECONDS)):
+            if self.values() == written and time.monotonic() - beaten < self.interval:
+                continue
+            written, beaten = self.values(), time.monotonic()
             with self.engine.begin() as connection:
                 connection.execute(sa.update(Job).where(Job.id == self.job_id,
                                                         Job.state == "running")
-                                   .values(heartbeat_at=_now()))
+                                   .values(heartbeat_at=_now(), **written))
 
-    def __enter__(self) -> None:
+    def __enter__(self) -> JobProgress:
         self.thread.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
@@ -186,6 +210,8 @@ def job_json(job: Job) -> dict[str, Any]:
     body: dict[str, Any] = {"id": job.id, "kind": job.kind, "state": job.state,
                             "attempts": job.attempts,
                             "created_at": as_utc(job.created_at).isoformat()}
+    if job.state == "running" and job.progress_total is not None:
+        body["progress"] = {"done": job.progress, "total": job.progress_total}
     if job.state == "failed":
         body["error"] = failure_reason(job)
     return body

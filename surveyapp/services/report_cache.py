@@ -1,4 +1,4 @@
-"""Rendered reports, cached per wave, district, language, format and data version.
+"""Built reports, cached per wave, district, language, format and data version.
 
 The data version is a digest of everything a report depends on: the responses of the wave and
 of the earlier waves it is compared with (count and latest submission), the set of excluded
@@ -11,10 +11,13 @@ also kept in memory for the latest version, so that the three formats and the 16
 reports share one analysis.
 
 Web requests never build: ``serve`` gives the stored file of the current version, or queues a
-job (surveyapp.services.jobs) and says so. While a wave is open it serves the last built file at
-once, labelled with the time and response count of its data, and queues a rebuild only once
-that file is older than SURVEYAPP_REPORT_REFRESH_MINUTES; when a wave closes, the workers build
-all of its reports (``build_closed_waves``) before anyone asks.
+job (surveyapp.services.jobs) and says so. One job builds a report's content once and stores
+every edition of it: the bureau page's content (``PAGE``: the report as JSON, charts included,
+from which any web host renders the page and serves its charts) and the PDF, Excel and CSV
+files. While a wave is open it serves the last built edition at once, labelled with the time and
+response count of its data, and queues a rebuild only once that edition is older than
+SURVEYAPP_REPORT_REFRESH_MINUTES; when a wave closes, the workers build all of its reports
+(``build_closed_waves``) before anyone asks.
 """
 from __future__ import annotations
 
@@ -24,10 +27,10 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
@@ -38,6 +41,7 @@ from surveyapp.models.jobs import Job
 from surveyapp.models.margins import MarginRow, MarginSet
 from surveyapp.models.quality import QualityFlag
 from surveyapp.models.survey import District, Response, Street, Wave, as_utc, utcnow
+from surveyapp.reports.content_json import decode_report, encode_report
 from surveyapp.reports.csv import build_csv
 from surveyapp.reports.excel import build_workbook
 from surveyapp.reports.model import Language, Report
@@ -51,6 +55,9 @@ from surveyapp.services.reporting import (
 )
 from surveyapp.services.wave_results import earlier_waves
 from surveyapp.storage import app_store
+
+if TYPE_CHECKING:  # surveyapp.services.jobs imports the queue: loaded when a job runs
+    from surveyapp.services.jobs import JobProgress
 
 BUILDERS: dict[str, Callable[[Report], bytes]] = {
     "pdf": build_pdf, "xlsx": build_workbook, "csv": build_csv,
@@ -66,6 +73,7 @@ _INPUT_SLOTS = 2  # analysed waves (a 100k wave with its earlier wave: ~200 MB)
 _REPORT_SLOTS = 40  # report contents (charts included: ~0.3 MB each)
 _inputs: OrderedDict[tuple, ReportInputs] = OrderedDict()
 _reports: OrderedDict[tuple, Report] = OrderedDict()
+_pages: OrderedDict[tuple, Report] = OrderedDict()  # decoded page editions, per build
 _lock = threading.RLock()
 T = TypeVar("T")
 
@@ -85,6 +93,11 @@ def _code_digest() -> str:
 
 
 CODE_DIGEST = _code_digest()
+# The edition the bureau page and its charts are drawn from. Its name carries the code's digest:
+# content stored by other code may not fit this code's classes and templates, so while a wave
+# is open a page is served at once only from a build of this code (files: from any).
+PAGE = f"page-{CODE_DIGEST[:12]}"
+EDITIONS: dict[str, Callable[[Report], bytes]] = {PAGE: encode_report, **BUILDERS}
 
 
 def data_version(wave: Wave) -> str:
@@ -141,15 +154,16 @@ def report_document(wave: Wave, district: str | None, lang: Language, fmt: str,
     stored = stored_report(wave, district, lang, fmt, margins)
     if stored is not None and stored.version == version:
         return stored.document
-    return build_report(wave, district, lang, fmt, margins, version).document
+    return build_report(wave, district, lang, (fmt,), margins, version)[fmt].document
 
 
 def serve(wave: Wave, district: str | None, lang: Language, fmt: str, margins: str | None = None,
           user_id: int | None = None, retry: bool = False) -> StoredReport | Job:
-    """What a web request gets at once: a stored file, or the job that is building it.
+    """What a web request gets at once: a stored edition (``fmt``: a file format or ``PAGE``),
+    or the job that is building it.
 
-    The file of the current data version when there is one. Otherwise, while the wave is open,
-    the last file built (rebuilt in the background once it is older than the refresh
+    The edition of the current data version when there is one. Otherwise, while the wave is
+    open, the last one built (rebuilt in the background once it is older than the refresh
     interval); a closed wave's reports are final, so a reader waits for the current one.
     """
     version = data_version(wave)
@@ -159,7 +173,7 @@ def serve(wave: Wave, district: str | None, lang: Language, fmt: str, margins: s
     refresh = timedelta(minutes=current_app.config["SURVEYAPP_REPORT_REFRESH_MINUTES"])
     if stored is not None and wave.is_open() and utcnow() - stored.built_at < refresh:
         return stored
-    job = submit_report(wave, district, lang, fmt, margins, version, user_id, retry)
+    job = submit_report(wave, district, lang, margins, version, user_id, retry)
     if job.state == "done":  # immediate mode, or built by another host meanwhile
         stored = stored_report(wave, district, lang, fmt, margins) or stored
     if stored is not None and (wave.is_open() or job.state == "done"):
@@ -167,28 +181,28 @@ def serve(wave: Wave, district: str | None, lang: Language, fmt: str, margins: s
     return job
 
 
-def submit_report(wave: Wave, district: str | None, lang: Language, fmt: str,
-                  margins: str | None, version: str, user_id: int | None = None,
-                  retry: bool = False) -> Job:
-    """The job building this report for this data version (one per version, on every host)."""
+def submit_report(wave: Wave, district: str | None, lang: Language, margins: str | None,
+                  version: str, user_id: int | None = None, retry: bool = False) -> Job:
+    """The job building every edition of this report for this data version (one per version,
+    on every host: the page, its charts and the three files share one build)."""
     from surveyapp.services.jobs import submit
 
-    params = {"wave_id": wave.id, "district": district, "lang": lang, "fmt": fmt,
-              "margins": margins}
-    return submit("report", params, key=f"report:{_slot(wave, district, lang, margins)}:{fmt}:"
+    params = {"wave_id": wave.id, "district": district, "lang": lang, "margins": margins}
+    return submit("report", params, key=f"report:{_slot(wave, district, lang, margins)}:"
                                         f"{version[:24]}", user_id=user_id, retry=retry)
 
 
-def run_report_job(params: dict) -> str:
-    """The worker's side of ``submit_report``: build the report of the data as they are now."""
+def run_report_job(params: dict, progress: JobProgress) -> str:
+    """The worker's side of ``submit_report``: build the report of the data as they are now,
+    the page first (readers wait for it most), then the files; ``progress`` counts them."""
     from surveyapp.services.jobs import JobFailed
 
     wave = db.session.get(Wave, params["wave_id"])
     if wave is None:
         raise JobFailed("测评批次已删除 / the wave no longer exists")
     try:
-        build_report(wave, params["district"], params["lang"], params["fmt"], params["margins"],
-                     data_version(wave))
+        build_report(wave, params["district"], params["lang"], tuple(EDITIONS),
+                     params["margins"], data_version(wave), progress)
     except ValueError as error:  # ReportError, or a wave with no responses left
         raise JobFailed(str(error)) from error
     return _slot(wave, params["district"], params["lang"], params["margins"])
@@ -213,20 +227,29 @@ def build_closed_waves(now: datetime | None = None) -> list[int]:
         version = data_version(wave)
         for district in [None, *(d.code for d in wave.districts)]:
             for lang in ("zh", "en"):
-                for fmt in BUILDERS:
-                    submit_report(wave, district, lang, fmt, None, version)
+                submit_report(wave, district, lang, None, version)
         queued.append(wave.id)
     return queued
 
 
-def build_report(wave: Wave, district: str | None, lang: Language, fmt: str,
-                 margins: str | None, version: str) -> StoredReport:
-    """Build the file, put it in the store, then point the report's entry at it."""
-    report = cached_report(wave, district, lang, margins, version, charts=fmt != "csv")
+def build_report(wave: Wave, district: str | None, lang: Language, editions: Sequence[str],
+                 margins: str | None, version: str, progress: JobProgress | None = None
+                 ) -> dict[str, StoredReport]:
+    """Build the report's content once and each of ``editions`` from it (a file format or
+    ``PAGE``), each put in the store, then the report's entry pointed at it, as it is done
+    (``progress`` hears each edition)."""
+    report = cached_report(wave, district, lang, margins, version,
+                           charts=any(edition != "csv" for edition in editions))
     responses = db.session.scalar(sa.select(sa.func.count(Response.id))
                                   .where(Response.wave_id == wave.id)) or 0
-    built = StoredReport(BUILDERS[fmt](report), version, datetime.now(UTC), responses)
-    _put(_slot(wave, district, lang, margins), fmt, built)
+    built_at, built = datetime.now(UTC), {}
+    if progress is not None:
+        progress.set_total(len(editions))
+    for edition in editions:
+        built[edition] = StoredReport(EDITIONS[edition](report), version, built_at, responses)
+        _put(_slot(wave, district, lang, margins), edition, built[edition])
+        if progress is not None:
+            progress.advance(1)
     return built
 
 
@@ -266,6 +289,22 @@ def _put(slot: str, fmt: str, built: StoredReport) -> None:
     for stale in store.keys(f"{slot}/{fmt}-"):
         if stale != name:
             store.delete(stale)
+
+
+def page_content(wave: Wave, district: str | None, lang: Language, stored: StoredReport
+                 ) -> Report:
+    """The report content of a stored page edition, decoded once per build and kept in
+    memory, so that the page and its charts do not decode it again."""
+    key = (current_app.instance_path, _slot(wave, district, lang, None), stored.version,
+           stored.built_at)
+    return _remember(_pages, key, _REPORT_SLOTS, lambda: decode_report(stored.document))
+
+
+def last_page_content(wave: Wave, district: str | None, lang: Language) -> Report | None:
+    """The content of the last page built of this report, whatever its data version (the
+    charts of a page the reader has: never a build of their own); None if none was built."""
+    stored = stored_report(wave, district, lang, PAGE, None)
+    return None if stored is None else page_content(wave, district, lang, stored)
 
 
 def cached_report(wave: Wave, district: str | None, lang: Language, margins: str | None = None,

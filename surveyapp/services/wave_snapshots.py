@@ -18,6 +18,12 @@ database's (one aggregate query over the wave's responses):
 So a stale snapshot is never used. Exclusions and a district scope are applied on reading (a set
 of ids, a column), so an exclusion, a re-inclusion or a district export does not rebuild it;
 margins weight the frame after loading and do not touch it.
+
+Several processes on several hosts may find the same snapshot stale at once. Writing it (the
+append or the rebuild, from reading the manifest to writing the new one and removing the parts
+it no longer names) happens under the wave's lock in the database (surveyapp.locks; the store
+may be S3, which has none), so two appends never start from one manifest and leave a part no
+manifest names; the second writer finds the snapshot current and writes nothing.
 """
 from __future__ import annotations
 
@@ -37,12 +43,15 @@ import sqlalchemy as sa
 
 from surveyapp import queries
 from surveyapp.extensions import db
+from surveyapp.locks import exclusive
 from surveyapp.models.quality import QualityFlag
 from surveyapp.models.survey import Response, Wave, as_utc
 from surveyapp.storage import ObjectStore, app_store
 
 GRACE = timedelta(minutes=10)  # a response's time is set at submission, seen at commit
 MAX_PARTS = 16
+SNAPSHOT_LOCKS = 0x534E  # the lock namespace of snapshot writers (surveyapp.locks)
+LOCK_WAIT_SECONDS = 120  # longer than the rebuild of a 1M-response wave
 
 
 def _reader_digest() -> str:
@@ -107,13 +116,36 @@ def _table_state(wave: Wave, item_ids: list[str], table: pa.Table) -> dict:
 
 
 def _current_table(store: ObjectStore, wave: Wave, state: dict) -> pa.Table:
-    """The wave's whole snapshot as of ``state``: read, brought up to date, or rebuilt."""
+    """The wave's whole snapshot as of ``state`` (or later): read, brought up to date, or
+    rebuilt. Readers need no lock; a writer holds the wave's lock (surveyapp.locks) from
+    reading the manifest to writing it, so two writers never append from the same manifest."""
     prefix = f"snapshots/w{wave.id}/"
-    raw = store.get(prefix + "manifest.json")
-    manifest = json.loads(raw) if raw else {"state": None, "parts": []}
+    manifest = _manifest(store, prefix)
     table = _read_parts(store, manifest["parts"])
     if table is not None and manifest["state"] == state:
         return table
+    with exclusive(SNAPSHOT_LOCKS, wave.id, LOCK_WAIT_SECONDS) as held:
+        if not held:  # another writer is stuck: read the database, write nothing
+            return _from_database(wave, state["items"])
+        # Another writer may have brought the snapshot up to date while this one waited, and
+        # responses may have come in: compare the state of now with the manifest of now.
+        state = database_state(wave, state["items"])
+        manifest = _manifest(store, prefix)
+        table = _read_parts(store, manifest["parts"])
+        if table is not None and manifest["state"] == state:
+            return table
+        return _write_current(store, prefix, wave, state, manifest, table)
+
+
+def _manifest(store: ObjectStore, prefix: str) -> dict:
+    raw = store.get(prefix + "manifest.json")
+    return json.loads(raw) if raw else {"state": None, "parts": []}
+
+
+def _write_current(store: ObjectStore, prefix: str, wave: Wave, state: dict, manifest: dict,
+                   table: pa.Table | None) -> pa.Table:
+    """Append the news to the snapshot when that explains ``state``; otherwise rebuild it.
+    The caller holds the wave's lock."""
     if table is not None and _same_snapshot(manifest["state"], state):
         since = datetime.fromisoformat(manifest["state"]["last"]) - GRACE
         news = _from_database(wave, state["items"], since)
@@ -123,13 +155,13 @@ def _current_table(store: ObjectStore, wave: Wave, state: dict) -> pa.Table:
             parts = manifest["parts"] + ([_put_part(store, prefix, news)] if news.num_rows else [])
             if len(parts) > MAX_PARTS:
                 parts = [_put_part(store, prefix, grown)]
-            _put_manifest(store, prefix, state, parts, manifest["parts"])
+            _put_manifest(store, prefix, state, parts)
             return grown
     table = _from_database(wave, state["items"])
     # the state of what was read: responses committed meanwhile are in it, and the next read
     # then finds the database's state equal or appends
     _put_manifest(store, prefix, _table_state(wave, state["items"], table),
-                  [_put_part(store, prefix, table)], manifest["parts"])
+                  [_put_part(store, prefix, table)])
     return table
 
 
@@ -167,12 +199,15 @@ def _put_part(store: ObjectStore, prefix: str, table: pa.Table) -> str:
     return key
 
 
-def _put_manifest(store: ObjectStore, prefix: str, state: dict, parts: list[str],
-                  previous: list[str]) -> None:
-    """Point the manifest at ``parts``, then drop the parts it no longer names."""
+def _put_manifest(store: ObjectStore, prefix: str, state: dict, parts: list[str]) -> None:
+    """Point the manifest at ``parts``, then remove every other part of the wave: those it
+    replaced, and any left by a writer that died between writing a part and the manifest.
+    The caller holds the wave's lock, so no other writer has a new part among them; a reader
+    that finds a part gone waits for the lock and reads the new manifest."""
     store.put(prefix + "manifest.json", json.dumps({"state": state, "parts": parts}).encode())
-    for key in set(previous) - set(parts):
-        store.delete(key)
+    for key in store.keys(prefix + "part-"):
+        if key not in parts:
+            store.delete(key)
 
 
 def _excluded_ids(wave: Wave) -> list[str]:

@@ -36,7 +36,7 @@ def analyst_headers(world) -> dict[str, str]:
 
 # Schemathesis leaves out the document's own path (/openapi.json); tests/web/test_api.py checks it.
 OPERATIONS = ("GET /waves", "GET /questionnaires", "GET /questionnaires/{key}/{version}/xlsform",
-              "GET /runs", "POST /runs", "GET /runs/{run_id}",
+              "GET /runs", "POST /runs", "GET /runs/{run_id}", "POST /runs/{run_id}/rerun",
               "GET /runs/{run_id}/results", "GET /waves/{label}/microdata",
               "GET /waves/{label}/small-area", "GET /waves/{label}/latent-index",
               "GET /composite", "GET /waves/{label}/plan",

@@ -9,7 +9,7 @@ KIND = "test-slow"
 HANDLER = "tests.web.slow_job:run"
 
 
-def run(params: dict) -> str:
+def run(params: dict, progress: object) -> str:
     marker = Path(params["marker"])
     if not marker.exists():
         marker.write_text(str(os.getpid()))  # tells the test this worker is mid-job

@@ -102,6 +102,7 @@ ENDPOINTS = {
     "api.submit_run": Access("api-submit"),  # a job; its run is let out by api.run_detail
     "api.run_detail": Access("api-own", "run"),
     "api.run_results": Access("api-own", "run"),
+    "api.rerun_run": Access("api-rerun"),  # a job; its comparison is let out by api.job_detail
     "api.job_detail": Access("api-job"),
     "api.job_file": Access("api-job-file"),
     "api.microdata": Access("api-analysts", "microdata"),
@@ -139,6 +140,10 @@ EXPECTED = {
                      "analyst": "ok", "admin": "ok"},
     "api-submit": {"anonymous": "401", "bureau-own": "400", "bureau-other": "400",
                    "analyst": "400", "admin": "400"},
+    # A run of the caller's (a bureau: its own) reaches the handler, which refuses the world's
+    # run's empty spec (422); tests/web/test_api_rerun.py reruns real runs.
+    "api-rerun": {"anonymous": "401", "bureau-own": "422", "bureau-other": "404",
+                  "analyst": "422", "admin": "422"},
     "api-district": {"anonymous": "401", "bureau-own": "scoped", "bureau-other": "scoped",
                      "analyst": "scoped", "admin": "scoped"},
     # The composite index ranks every district: analysts and admins only. The matrix asks
@@ -203,7 +208,9 @@ def fake_report(wave, district, lang, *args, **kwargs):
 
 @pytest.fixture
 def world(app, monkeypatch) -> World:
-    monkeypatch.setattr(report_cache, "cached_report", fake_report)
+    monkeypatch.setattr(report_cache, "page_content",
+                        lambda wave, district, lang, stored: fake_report(wave, district, lang))
+    monkeypatch.setattr(report_cache, "last_page_content", fake_report)
     monkeypatch.setattr(small_area_api, "small_area_document",
                         lambda wave, district, with_model: {"district": district})
     monkeypatch.setattr(report_cache, "serve",

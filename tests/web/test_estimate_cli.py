@@ -1,5 +1,8 @@
-"""`surveyapp estimate` end to end: table, output files, recorded runs and exact reruns."""
+"""`surveyapp estimate` end to end: table, output files, recorded runs and exact reruns, which
+are jobs (run in the command's process with the embedded queue, or by a worker)."""
 import json
+import threading
+import time
 
 import openpyxl
 import pandas as pd
@@ -8,8 +11,10 @@ import sqlalchemy as sa
 
 from surveyapp.cli.estimate import EXIT_DIFFERS, estimate
 from surveyapp.extensions import db
+from surveyapp.models.jobs import Job
 from surveyapp.models.quality import QualityFlag
 from surveyapp.models.runs import EstimateRun
+from surveyapp.services import jobs
 from tests.web.analyst_fixtures import MARGINS, add_responses
 
 SPEC = f"""
@@ -144,3 +149,74 @@ def test_surveyapp_lang_wins_over_the_locale_and_must_be_zh_or_en(world, runner,
     monkeypatch.setenv("SURVEYAPP_LANG", "fr")
     result = runner.invoke(estimate, [write_spec(tmp_path, BAD_SPEC)])
     assert result.exit_code == 2 and "SURVEYAPP_LANG" in result.output
+
+
+# ------------------------------------------------------------------- reruns are jobs
+
+def _recorded_run(runner, tmp_path) -> EstimateRun:
+    assert runner.invoke(estimate, [write_spec(tmp_path)]).exit_code == 0
+    return db.session.scalar(sa.select(EstimateRun))
+
+
+def test_a_rerun_is_a_job_run_here_when_no_worker_is_needed(world, runner, english_terminal,
+                                                            tmp_path, queued):
+    run = _recorded_run(runner, tmp_path)
+    result = runner.invoke(estimate, ["--rerun", str(run.id), "--output", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    assert f"run {run.id}: identical results on identical data (80 responses" in result.output
+    job = db.session.scalars(sa.select(Job).where(Job.kind == "rerun")).one()
+    assert job.state == "done" and job.attempts == 1
+    assert job.progress == job.progress_total > 0  # the tables estimated, as the bar showed
+    written = json.loads((tmp_path / "r.json").read_text())
+    assert written["estimates"] == json.loads(run.results_json)["estimates"]
+
+
+def test_a_rerun_can_wait_for_a_worker(app, world, runner, english_terminal, tmp_path,
+                                       queued):
+    run = _recorded_run(runner, tmp_path)
+    add_responses(world.waves["2024"], 2, seed=5)
+    ran = []
+
+    def worker() -> None:
+        """A worker elsewhere: takes the rerun once it is queued."""
+        with app.app_context():
+            for _attempt in range(300):
+                job_id = db.session.scalar(sa.select(Job.id).where(Job.kind == "rerun",
+                                                                   Job.state == "queued"))
+                db.session.rollback()
+                if job_id is not None:
+                    jobs.execute(job_id)
+                    ran.append(job_id)
+                    return
+                time.sleep(0.1)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        result = runner.invoke(estimate, ["--rerun", str(run.id), "--wait-for-worker"])
+    finally:
+        thread.join()
+    assert result.exit_code == EXIT_DIFFERS, result.output
+    assert "data: 2 responses added since the run" in result.output
+    assert ran == db.session.scalars(sa.select(Job.id).where(Job.kind == "rerun")).all()
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", "invalid spec:\nwaves[0]: unknown wave '2023'"),
+    ("zh", "估计方案有误：\nwaves[0]: 未知的测评批次 '2023'")])
+def test_a_failed_rerun_job_says_why_in_the_terminals_language(world, runner, tmp_path,
+                                                              monkeypatch, queued,
+                                                              lang, words):
+    monkeypatch.setenv("SURVEYAPP_LANG", lang)
+    run = _recorded_run(runner, tmp_path)
+    world.waves["2023"].label = "2023-renamed"  # the run's spec names a wave no longer there
+    db.session.commit()
+    result = runner.invoke(estimate, ["--rerun", str(run.id)])
+    assert result.exit_code == 1 and words in result.output, result.output
+    assert db.session.scalars(sa.select(Job.state).where(Job.kind == "rerun")).one() == "failed"
+
+
+def test_run_here_is_only_for_reruns(world, runner, english_terminal, tmp_path):
+    result = runner.invoke(estimate, [write_spec(tmp_path), "--run-here"])
+    assert result.exit_code == 2 and "--run-here/--wait-for-worker: only with --rerun" in \
+        result.output

@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from surveyapp.i18n import in_language
 from surveyapp.localtime import to_local
 from surveyapp.models.jobs import Job
 from surveyapp.models.survey import Response, utcnow
-from surveyapp.services import jobs
+from surveyapp.services import jobs, report_cache
 from surveyapp.services.report_cache import build_closed_waves
 from tests.web import slow_job
 from tests.web.factories import HONGKOU, make_response, make_wave
@@ -37,38 +38,25 @@ def waves(app):
     app.config["SURVEYAPP_SUPPRESS_BELOW"] = 30
 
 
-@pytest.fixture(autouse=True)
-def fresh_store(app, tmp_path):
-    """A store of this test's own: the session's store may hold a report of the same data
-    version (SQLite gives the next test's wave the same id, the test data are the same)."""
-    app.config["SURVEYAPP_STORAGE_URL"] = f"file://{tmp_path / 'store'}"
-    yield
-    app.config["SURVEYAPP_STORAGE_URL"] = ""
-
-
-@pytest.fixture
-def queued(app, tmp_path):
-    """A real queue (SQLite) with no worker: jobs wait until the test runs them."""
-    app.config["SURVEYAPP_QUEUE_URL"] = f"sqlite:///{tmp_path / 'queue.db'}"
-    app.extensions.pop("surveyapp_queue", None)
-    yield
-    app.config["SURVEYAPP_QUEUE_URL"] = "immediate"
-    app.extensions.pop("surveyapp_queue", None)
-
-
 def _analyst(app):
     client = staff_client(app)
     login_as(client, make_user("analyst"))
     return client
 
 
-def test_a_cold_report_shows_a_refreshing_page_then_the_download(app, waves, queued):
-    client = _analyst(app)
-    url = f"/bureau/{waves.current.id}/{HONGKOU}/report.pdf"
+def _waiting_page(client, url: str) -> str:
+    """The progress page a cold report answers with: 202, refreshing itself without script."""
     waiting = client.get(url)
     assert waiting.status_code == 202
     page = waiting.get_data(as_text=True)
     assert '<meta http-equiv="refresh" content="2">' in page and "<script" not in page
+    return page
+
+
+def test_a_cold_report_shows_a_refreshing_page_then_the_download(app, waves, queued):
+    client = _analyst(app)
+    url = f"/bureau/{waves.current.id}/{HONGKOU}/report.pdf"
+    page = _waiting_page(client, url)
     assert "报告生成中 Building the report" in page and "排队中 queued" in page
     assert client.get(url).status_code == 202  # asking again: the same job, not a second one
     job = db.session.scalars(sa.select(Job)).one()
@@ -107,7 +95,7 @@ def test_a_closing_wave_queues_all_its_reports_once(app, waves, queued):
     closed = build_closed_waves(utcnow() + timedelta(days=31))  # the 2024 wave has closed
     assert closed == [waves.current.id]
     keys = db.session.scalars(sa.select(Job.key)).all()
-    assert len(keys) == 3 * 2 * 3  # city + 2 districts, zh and en, pdf/xlsx/csv
+    assert len(keys) == 3 * 2  # city + 2 districts, zh and en: each builds page, PDF, Excel, CSV
     assert build_closed_waves(utcnow() + timedelta(days=31)) == []  # once
 
 
@@ -192,10 +180,147 @@ def _wait(condition, what: str, seconds: float = 30) -> None:
 
 def test_an_open_wave_page_says_what_its_last_report_was_built_on(app, waves):
     client = _analyst(app)
-    client.get(f"/bureau/{waves.current.id}/{HONGKOU}/report.pdf?lang=zh")  # built at once
-    page = client.get(f"/bureau/{waves.current.id}/{HONGKOU}").get_data(as_text=True)
+    page = client.get(f"/bureau/{waves.current.id}/{HONGKOU}").get_data(as_text=True)  # at once
     label = re.search(r"数据截至 / data as of (\d\d:\d\d) \(北京时间 Beijing time\),\s+([\d,]+) 份答卷",
                       page)
     assert label and int(label.group(2).replace(",", "")) == _count(waves.current)
     built = to_local(utcnow()).replace(second=0, microsecond=0)
     assert label.group(1) in {built.strftime("%H:%M"), (built - timedelta(minutes=1)).strftime("%H:%M")}
+
+
+# ------------------------------------------------------------------ the bureau's report page
+
+def test_a_cold_page_is_built_by_the_job_that_builds_its_files(app, waves, queued, monkeypatch):
+    """One job per report and data version: the page, its charts and the three files all come
+    from its build; nothing is built in a request, before or after it ran."""
+    client = _analyst(app)
+    url = f"/bureau/{waves.current.id}/{HONGKOU}"
+    page = _waiting_page(client, url)
+    assert "完成后本页将显示报告" in page and "shows the report when it is ready" in page
+    assert client.get(f"{url}/report.pdf?lang=zh").status_code == 202  # the same job
+    assert client.get(f"{url}/charts/trend.png").status_code == 404  # no build to draw on
+    job = db.session.scalars(sa.select(Job)).one()
+    jobs.execute(job.id)
+
+    def no_build_here(*args, **kwargs):
+        raise AssertionError("a web request built a report")
+
+    monkeypatch.setattr(report_cache, "cached_report", no_build_here)
+    ready = client.get(url)
+    assert ready.status_code == 200
+    charts = re.findall(r'<img[^>]*src="([^"]+\.png[^"]*)"', ready.get_data(as_text=True))
+    assert charts
+    for chart in charts:
+        image = client.get(chart.replace("&amp;", "&"))
+        assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
+    for fmt, magic in (("pdf", b"%PDF"), ("xlsx", b"PK"), ("csv", b"PK")):
+        download = client.get(f"{url}/report.{fmt}?lang=zh")
+        assert download.status_code == 200 and download.data.startswith(magic)
+    assert db.session.scalar(sa.select(sa.func.count(Job.id))) == 1
+
+
+def test_an_open_wave_page_is_the_last_build_until_the_rebuild(app, waves, queued):
+    client = _analyst(app)
+    url = f"/bureau/{waves.current.id}/{HONGKOU}?lang=en"
+    client.get(url)
+    jobs.execute(db.session.scalars(sa.select(Job.id)).one())
+    before = _count(waves.current)
+    make_response(waves.current, district=HONGKOU, seed=998)  # the data change
+    stale = client.get(url)
+    assert stale.status_code == 200 and _as_of_count(stale) == before  # at once, labelled
+    assert db.session.scalar(sa.select(sa.func.count(Job.id))) == 1  # younger than 10 min
+    app.config["SURVEYAPP_REPORT_REFRESH_MINUTES"] = 0
+    try:
+        assert _as_of_count(client.get(url)) == before  # still at once, the rebuild queued
+    finally:
+        app.config["SURVEYAPP_REPORT_REFRESH_MINUTES"] = 10
+    jobs.execute(db.session.scalars(sa.select(Job).where(Job.state == "queued")).one().id)
+    assert _as_of_count(client.get(url)) == before + 1
+
+
+def _as_of_count(response) -> int:
+    label = re.search(r"data as of \d\d:\d\d \([^)]*\),\s+([\d,]+) 份答卷 / responses",
+                      response.get_data(as_text=True))
+    return int(label.group(1).replace(",", ""))
+
+
+def test_a_failed_page_build_says_why_in_the_readers_language(app, waves, monkeypatch):
+    client = _analyst(app)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the font is missing")
+
+    monkeypatch.setattr(report_cache, "cached_report", broken)
+    failed = client.get(f"/bureau/{waves.current.id}/{HONGKOU}")
+    page = failed.get_data(as_text=True)
+    assert failed.status_code == 500
+    assert "报告生成失败 Building the report failed" in page and "refresh" not in page
+    assert "RuntimeError: the font is missing" in page and "?retry=1" in page
+    client.get(f"/bureau/{waves.current.id}/{HONGKOU}?lang=en")
+    for job in db.session.scalars(sa.select(Job)):  # the zh and the en page: workers lost
+        job.failure, job.error = jobs.LOST, None
+    db.session.commit()
+    zh = client.get(f"/bureau/{waves.current.id}/{HONGKOU}?lang=zh").get_data(as_text=True)
+    assert "运行此任务的后台进程已中断 3 次" in zh
+    en = client.get(f"/bureau/{waves.current.id}/{HONGKOU}?lang=en").get_data(as_text=True)
+    assert "the workers running this job stopped 3 times" in en
+
+
+def test_a_running_job_shows_the_progress_its_handler_reports(app, monkeypatch):
+    """The worker records the handler's progress in the job's row while it runs (so that the
+    API and `surveyapp estimate --rerun` can show it), and its last figure at the end."""
+    reported, finish = threading.Event(), threading.Event()
+
+    def counting(params, progress):
+        progress.set_total(4)
+        progress.advance(3)
+        reported.set()
+        finish.wait(30)
+        progress.advance(1)
+        return "counted"
+
+    monkeypatch.setattr(jobs, "_handler", lambda kind: counting)
+    job = Job(kind="run", params_json="{}", state="queued", attempts=0)
+    db.session.add(job)
+    db.session.commit()
+
+    def worker() -> None:
+        with app.app_context():
+            jobs.execute(job.id)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert reported.wait(30)
+        _wait(lambda: jobs.job_json(_fresh(job.id)).get("progress") == {"done": 3, "total": 4},
+              "the worker to record the progress")
+    finally:
+        finish.set()
+        thread.join()
+    done = _fresh(job.id)
+    assert (done.state, done.progress, done.progress_total) == ("done", 4, 4)
+    assert "progress" not in jobs.job_json(done)
+
+
+def _fresh(job_id: int) -> Job:
+    db.session.rollback()
+    return db.session.get(Job, job_id)
+
+
+def test_an_open_waves_page_built_by_other_code_waits_for_this_codes_build(app, waves, queued,
+                                                                          monkeypatch):
+    """A page's content must fit the code that renders it; a file is bytes, served by any."""
+    client = _analyst(app)
+    url = f"/bureau/{waves.current.id}/{HONGKOU}"
+    client.get(url)
+    jobs.execute(db.session.scalars(sa.select(Job.id)).one())
+    assert client.get(url).status_code == 200
+    upgraded = "page-" + "0" * 12  # what a new release calls its page edition
+    monkeypatch.setattr(report_cache, "CODE_DIGEST", "0" * 64)
+    monkeypatch.setattr(report_cache, "PAGE", upgraded)
+    monkeypatch.setattr(report_cache, "EDITIONS",
+                        {upgraded: report_cache.encode_report, **report_cache.BUILDERS})
+    assert "完成后本页将显示报告" in _waiting_page(client, url)
+    assert client.get(f"{url}/report.pdf?lang=zh").status_code == 200  # at once: open wave
+    jobs.execute(db.session.scalars(sa.select(Job.id).where(Job.state == "queued")).one())
+    assert client.get(url).status_code == 200

@@ -1,18 +1,23 @@
 """The columnar wave snapshot gives exactly the reader's frame, on SQLite and PostgreSQL: fresh,
 after new responses (appended, not rebuilt), after an exclusion and a re-inclusion, after a
-margin change, and after changes an append cannot explain (rebuilt)."""
+margin change, and after changes an append cannot explain (rebuilt); two appends racing leave
+one snapshot and no orphan part."""
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pandas as pd
 import pytest
 
 from surveyapp.extensions import db
+from surveyapp.locks import exclusive
 from surveyapp.models.survey import Wave, utcnow
 from surveyapp.queries import responses_frame
-from surveyapp.services import quality
+from surveyapp.services import quality, wave_snapshots
 from surveyapp.services.estimation import load_wave
 from surveyapp.services.wave_results import analyse_wave
 from surveyapp.services.wave_snapshots import GRACE, wave_frame
@@ -125,3 +130,67 @@ def test_an_empty_wave_reads_like_the_reader(app):
     wave = make_wave()
     pd.testing.assert_frame_equal(wave_frame(wave, items(wave)),
                                   responses_frame(wave.id, item_ids=items(wave)))
+
+
+def _parts_in_store(wave: Wave) -> set[str]:
+    return set(app_store().keys(f"snapshots/w{wave.id}/part-"))
+
+
+def test_two_appends_at_once_leave_one_snapshot_and_no_orphan_part(app, wave, monkeypatch):
+    """Two threads (as two hosts would) find the snapshot stale at the same time. Without a
+    writers' lock both pivot the news from the same manifest and write a part each; the
+    manifest written last names one of them, and the other stays in the store for ever."""
+    assert_same_as_reader(wave)
+    make_responses(wave, 3, seed=9)
+    item_ids = items(wave)
+    both_pivoting = threading.Barrier(2, timeout=3)  # with the lock, the second never comes
+    pivots = []
+    pivot = wave_snapshots._from_database
+
+    def meeting_pivot(wave, item_ids, since=None):
+        if since is not None:  # the news of an append
+            pivots.append(since)
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_pivoting.wait()
+        return pivot(wave, item_ids, since)
+
+    monkeypatch.setattr(wave_snapshots, "_from_database", meeting_pivot)
+
+    def read(wave_id: int) -> pd.DataFrame:
+        with app.app_context():
+            return wave_frame(db.session.get(Wave, wave_id), item_ids)
+
+    with ThreadPoolExecutor(2) as pool:
+        frames = list(pool.map(read, [wave.id, wave.id]))
+    expected = (responses_frame(wave.id, item_ids=item_ids)
+                .sort_values("response_id", kind="stable").reset_index(drop=True))
+    for frame in frames:
+        pd.testing.assert_frame_equal(frame, expected)
+    assert _parts_in_store(wave) == set(manifest(wave)["parts"])
+    assert len(pivots) == 1  # the second writer found the first one's snapshot current
+    assert len(manifest(wave)["parts"]) == 2 and manifest(wave)["state"]["count"] == 27
+    assert_same_as_reader(wave)
+
+
+def test_an_append_removes_the_part_a_dead_writer_left(wave):
+    assert_same_as_reader(wave)
+    orphan = f"snapshots/w{wave.id}/part-{'0' * 32}.parquet"  # written, then the writer died
+    app_store().put(orphan, b"PAR1")
+    make_responses(wave, 2, seed=12)
+    assert_same_as_reader(wave)
+    assert orphan not in _parts_in_store(wave)
+    assert _parts_in_store(wave) == set(manifest(wave)["parts"])
+
+
+def test_a_writer_that_cannot_get_the_lock_reads_the_database_and_writes_nothing(
+        wave, monkeypatch):
+    assert_same_as_reader(wave)
+    before = manifest(wave)
+    make_responses(wave, 2, seed=13)
+    monkeypatch.setattr(wave_snapshots, "LOCK_WAIT_SECONDS", 0)
+    with exclusive(wave_snapshots.SNAPSHOT_LOCKS, wave.id, 0) as held:  # another writer's
+        assert held
+        assert_same_as_reader(wave)
+        assert manifest(wave) == before
+    assert_same_as_reader(wave)  # the lock is free again: the snapshot catches up
+    assert manifest(wave)["state"]["count"] == 26
