@@ -61,11 +61,12 @@ def _now() -> datetime:
 
 
 def submit(kind: str, params: dict[str, Any], key: str | None = None,
-           user_id: int | None = None, retry: bool = False) -> Job:
+           user_id: int | None = None, retry: bool = False, result_lost: bool = False) -> Job:
     """The job making ``key`` (queued now unless one exists), committed and on the queue.
 
     A failed job of the same key stays failed (a page refreshing would otherwise retry it
-    for ever) unless ``retry``: the reader asked to try again.
+    for ever) unless ``retry``: the reader asked to try again. A done one is queued again only
+    when the caller found its result gone (``result_lost``: the store lost the file).
     """
     if kind not in HANDLERS:
         raise ValueError(f"unknown job kind {kind!r}")
@@ -80,9 +81,9 @@ def submit(kind: str, params: dict[str, Any], key: str | None = None,
             job = _by_key(key)
             assert job is not None
             return job
-    elif job.state == "failed" and retry:
+    elif (job.state == "failed" and retry) or (job.state == "done" and result_lost):
         requeued = db.session.execute(
-            sa.update(Job).where(Job.id == job.id, Job.state == "failed")
+            sa.update(Job).where(Job.id == job.id, Job.state == job.state)
             .values(state="queued", attempts=0, error=None, failure=None, heartbeat_at=_now())).rowcount
         if not requeued:
             return job

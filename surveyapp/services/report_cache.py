@@ -175,21 +175,29 @@ def serve(wave: Wave, district: str | None, lang: Language, fmt: str, margins: s
         return stored
     job = submit_report(wave, district, lang, margins, version, user_id, retry)
     if job.state == "done":  # immediate mode, or built by another host meanwhile
-        stored = stored_report(wave, district, lang, fmt, margins) or stored
+        current = stored_report(wave, district, lang, fmt, margins)
+        if current is None or current.version != version:  # built, then lost by the store
+            job = submit_report(wave, district, lang, margins, version, user_id,
+                                result_lost=True)
+            current = stored_report(wave, district, lang, fmt, margins) \
+                if job.state == "done" else None
+        stored = current or stored
     if stored is not None and (wave.is_open() or job.state == "done"):
         return stored
     return job
 
 
 def submit_report(wave: Wave, district: str | None, lang: Language, margins: str | None,
-                  version: str, user_id: int | None = None, retry: bool = False) -> Job:
+                  version: str, user_id: int | None = None, retry: bool = False,
+                  result_lost: bool = False) -> Job:
     """The job building every edition of this report for this data version (one per version,
     on every host: the page, its charts and the three files share one build)."""
     from surveyapp.services.jobs import submit
 
     params = {"wave_id": wave.id, "district": district, "lang": lang, "margins": margins}
     return submit("report", params, key=f"report:{_slot(wave, district, lang, margins)}:"
-                                        f"{version[:24]}", user_id=user_id, retry=retry)
+                                        f"{version[:24]}", user_id=user_id, retry=retry,
+                  result_lost=result_lost)
 
 
 def run_report_job(params: dict, progress: JobProgress) -> str:

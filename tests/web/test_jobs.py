@@ -67,6 +67,22 @@ def test_a_cold_report_shows_a_refreshing_page_then_the_download(app, waves, que
     assert db.session.scalars(sa.select(Job)).one().state == "done"
 
 
+def test_a_built_report_the_store_lost_is_built_again(app, waves, queued):
+    client = _analyst(app)
+    url = f"/bureau/{waves.current.id}/{HONGKOU}/report.pdf"
+    _waiting_page(client, url)
+    first = db.session.scalars(sa.select(Job)).one()
+    jobs.execute(first.id)
+    assert client.get(url).status_code == 200
+    for key in report_cache.app_store().keys(f"reports/w{waves.current.id}/"):
+        report_cache.app_store().delete(key)  # a wiped bucket; the job row still says done
+    _waiting_page(client, url)  # not a progress page for ever: the same job, queued again
+    again = db.session.scalars(sa.select(Job)).one()
+    assert (again.id, again.state) == (first.id, "queued")
+    jobs.execute(again.id)
+    assert client.get(url).data.startswith(b"%PDF")
+
+
 def test_an_open_wave_serves_the_last_report_and_rebuilds_after_the_interval(app, waves, queued):
     client = _analyst(app)
     url = f"/bureau/{waves.current.id}/{HONGKOU}/report.csv"
