@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_wave_scale.py [--responses 1000000] [--database-url postgresql://...]
-                                          [--keep | --reuse DATABASE_NAME]
+                                          [--keep | --reuse DATABASE_NAME] [--prefix NAME]
 
 Builds its own database (migrations, shipped questionnaires and geography, margins), a wave
 "2023" of 100,000 responses (closed, opened before the next) and a wave "2024" of
@@ -312,6 +312,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("SURVEYAPP_TEST_DATABASE_URL"))
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--reuse", metavar="NAME", help="run the steps on this kept database")
+    parser.add_argument("--prefix", default="surveyapp_bench_scale",
+                        help="name prefix of a new benchmark database (shared servers: yours)")
     parser.add_argument("--report-responses", type=int, default=REPORT_RESPONSES,
                         help="responses of the report wave 2023")
     parser.add_argument("--json", help="also write the results to this file")
@@ -329,7 +331,7 @@ def main() -> None:
     from surveyapp.config import normalise_database_url
 
     base = normalise_database_url(args.database_url)
-    name = args.reuse or f"surveyapp_bench_scale_{args.responses}_{os.getpid()}"
+    name = args.reuse or f"{args.prefix}_{args.responses}_{os.getpid()}"
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
     if not args.reuse:
         with admin_engine(base).connect() as conn:

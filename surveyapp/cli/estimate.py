@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from surveyapp.cli.language import with_appcontext_in_language
 from surveyapp.cli.progress import StageProgress
 from surveyapp.exports import RESULT_SUFFIXES
-from surveyapp.extensions import db
 
 EXIT_DIFFERS = 3
 
@@ -30,6 +29,7 @@ EXIT_DIFFERS = 3
 def estimate(spec_file: str | None, output: str | None, rerun_id: int | None) -> None:
     """Estimate what SPEC (YAML or JSON) asks for, print a table and record the run."""
     from surveyapp.exports.results import format_table
+    from surveyapp.extensions import db
     from surveyapp.models.runs import EstimateRun
     from surveyapp.services.estimation import EstimationError, record_run, rerun, run_spec
     from surveyapp.specs import SpecError, load_spec
@@ -103,6 +103,7 @@ def _echo_designs(results: dict) -> None:
 
 def _write(results: dict, output: str | None, run) -> None:
     from surveyapp.exports.results import write_results
+    from surveyapp.extensions import db
     from surveyapp.services.audit import record_download
 
     if not output:

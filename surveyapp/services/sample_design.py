@@ -57,11 +57,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from analysis.design import SurveyDesign
+from surveyapp.choices import DEFAULT_LONELY_PSU
 from surveyapp.extensions import db
 from surveyapp.models.plans import SamplePlan
 from surveyapp.models.survey import Wave
 from surveyapp.services.declared_design import (
-    DEFAULT_LONELY_PSU,
     DeclaredDesign,
     DesignError,
     both,

@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-HEAVY = ("pandas", "scipy", "statsmodels", "matplotlib", "alembic", "surveyapp.blueprints")
+HEAVY = ("pandas", "scipy", "statsmodels", "matplotlib", "alembic", "surveyapp.blueprints",
+         "numpy", "pyarrow", "sqlalchemy", "surveyapp.models", "surveyapp.services")
 
 PROBE = """
 import json, sys
