@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import json
 import re
 import threading
@@ -38,10 +39,7 @@ from surveyapp.models.jobs import Job
 from surveyapp.models.margins import MarginRow, MarginSet
 from surveyapp.models.quality import QualityFlag
 from surveyapp.models.survey import District, Response, Street, Wave, as_utc, utcnow
-from surveyapp.reports.csv import build_csv
-from surveyapp.reports.excel import build_workbook
 from surveyapp.reports.model import Language, Report
-from surveyapp.reports.pdf import build_pdf
 from surveyapp.services.reporting import (
     ReportInputs,
     city_report,
@@ -52,8 +50,12 @@ from surveyapp.services.reporting import (
 from surveyapp.services.wave_results import earlier_waves
 from surveyapp.storage import app_store
 
-BUILDERS: dict[str, Callable[[Report], bytes]] = {
-    "pdf": build_pdf, "xlsx": build_workbook, "csv": build_csv,
+# Each format's builder (module, function), imported when a file is built: fpdf and openpyxl
+# take most of a second to import, which every command and worker start would pay otherwise.
+BUILDERS: dict[str, tuple[str, str]] = {
+    "pdf": ("surveyapp.reports.pdf", "build_pdf"),
+    "xlsx": ("surveyapp.reports.excel", "build_workbook"),
+    "csv": ("surveyapp.reports.csv", "build_csv"),
 }
 MEDIA_TYPES = {
     "pdf": "application/pdf",
@@ -219,13 +221,19 @@ def build_closed_waves(now: datetime | None = None) -> list[int]:
     return queued
 
 
+def builder(fmt: str) -> Callable[[Report], bytes]:
+    """The function that lays a report out as ``fmt`` (a key of BUILDERS)."""
+    module, name = BUILDERS[fmt]
+    return getattr(importlib.import_module(module), name)
+
+
 def build_report(wave: Wave, district: str | None, lang: Language, fmt: str,
                  margins: str | None, version: str) -> StoredReport:
     """Build the file, put it in the store, then point the report's entry at it."""
     report = cached_report(wave, district, lang, margins, version, charts=fmt != "csv")
     responses = db.session.scalar(sa.select(sa.func.count(Response.id))
                                   .where(Response.wave_id == wave.id)) or 0
-    built = StoredReport(BUILDERS[fmt](report), version, datetime.now(UTC), responses)
+    built = StoredReport(builder(fmt)(report), version, datetime.now(UTC), responses)
     _put(_slot(wave, district, lang, margins), fmt, built)
     return built
 
