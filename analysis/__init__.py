@@ -9,7 +9,7 @@ The names below are imported on first use (PEP 562), so that ``import analysis``
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 # Bound now: the function shares its module's name, and importing the module (as
 # analysis.drivers does) would otherwise leave ``analysis.svyglm`` naming the module.
@@ -43,7 +43,34 @@ _HOMES = {
     "weight_diagnostics": "diagnostics",
 }
 
-__all__ = sorted([*_HOMES, "GlmFit", "svyglm"])
+__all__ = [
+    "CalibrationInfo",
+    "Change",
+    "ChisqTest",
+    "DimensionRule",
+    "Estimate",
+    "GlmFit",
+    "ItemRule",
+    "KeyDrivers",
+    "RakeInfo",
+    "RakingConvergenceWarning",
+    "ReplicateDesign",
+    "ScoringSpec",
+    "SurveyDesign",
+    "WeightDiagnostics",
+    "contrast",
+    "difference",
+    "district_comparison_chart",
+    "from_replicate_weights",
+    "importance_performance_chart",
+    "key_drivers",
+    "score",
+    "svychisq",
+    "svyglm",
+    "trend_chart",
+    "versus_overall",
+    "weight_diagnostics",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -60,17 +87,3 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
-
-if TYPE_CHECKING:  # what type checkers and editors see
-    from analysis.calibration import CalibrationInfo
-    from analysis.chisq import ChisqTest, svychisq
-    from analysis.design import SurveyDesign
-    from analysis.diagnostics import WeightDiagnostics, weight_diagnostics
-    from analysis.drivers import KeyDrivers, key_drivers
-    from analysis.plots import district_comparison_chart, importance_performance_chart, trend_chart
-    from analysis.replicate import ReplicateDesign
-    from analysis.replicate_build import from_replicate_weights
-    from analysis.results import Estimate
-    from analysis.scoring import DimensionRule, ItemRule, ScoringSpec, score
-    from analysis.trends import Change, contrast, difference, versus_overall
-    from analysis.weighting import RakeInfo, RakingConvergenceWarning

@@ -49,9 +49,8 @@ def test_every_public_name_resolves_to_its_object_even_after_its_module_is_impor
 
 @pytest.mark.parametrize("name", sorted(analysis.__all__))
 def test_from_analysis_import_each_name(name):
-    namespace: dict = {}
-    exec(f"from analysis import {name}", namespace)
-    assert namespace[name] is getattr(analysis, name)
+    module = __import__("analysis", fromlist=[name])  # what `from analysis import name` runs
+    assert getattr(module, name) is getattr(analysis, name)
 
 
 def test_unknown_name_is_an_attribute_error():
