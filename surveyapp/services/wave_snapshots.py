@@ -18,6 +18,11 @@ database's (one aggregate query over the wave's responses):
 So a stale snapshot is never used. Exclusions and a district scope are applied on reading (a set
 of ids, a column), so an exclusion, a re-inclusion or a district export does not rebuild it;
 margins weight the frame after loading and do not touch it.
+
+Parts are never rewritten (each has a new name), so the part names, the district scope and the
+excluded ids identify a frame's content: ``read_wave`` returns that as a key, under which what
+is derived from the frame alone (an estimate run's data fingerprint) is kept beside the
+snapshot as ``derived-<key>`` and dropped with the parts it came from.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ import io
 import json
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -56,28 +62,56 @@ def _reader_digest() -> str:
 READER_DIGEST = _reader_digest()
 
 
+@dataclass(frozen=True)
+class WaveRead:
+    """A wave's frame as ``wave_frame`` gives it, and the key of its content: the same key means
+    the same rows and values (None when the frame did not come from a snapshot)."""
+
+    frame: pd.DataFrame
+    key: str | None
+
+
 def wave_frame(wave: Wave, item_ids: list[str], *, districts: Iterable[str] | None = None,
                exclude_flagged: bool = True, include_comments: bool = False) -> pd.DataFrame:
     """``queries.responses_frame`` of the wave with these arguments, from its snapshot, with
     the rows in response-id order (Python's string order, as ``load_wave`` sorts)."""
+    return read_wave(wave, item_ids, districts=districts, exclude_flagged=exclude_flagged,
+                     include_comments=include_comments).frame
+
+
+def read_wave(wave: Wave, item_ids: list[str], *, districts: Iterable[str] | None = None,
+              exclude_flagged: bool = True, include_comments: bool = False) -> WaveRead:
+    """``wave_frame`` with the key of what it read (see the module docstring)."""
     state = database_state(wave, item_ids)
     if not state["count"]:
-        return queries.responses_frame(wave.id, districts=districts, item_ids=item_ids,
-                                       exclude_flagged=exclude_flagged,
-                                       include_comments=include_comments)
-    table = _current_table(app_store(), wave, state)
-    if districts is not None:
-        table = table.filter(pc.is_in(table["district"], pa.array(list(districts), pa.string())))
-    if exclude_flagged:
-        excluded = _excluded_ids(wave)
-        if excluded:
-            table = table.filter(pc.invert(pc.is_in(table["response_id"],
-                                                    pa.array(excluded, pa.string()))))
+        return WaveRead(queries.responses_frame(wave.id, districts=districts, item_ids=item_ids,
+                                                exclude_flagged=exclude_flagged,
+                                                include_comments=include_comments), None)
+    table, parts = _current_table(app_store(), wave, state)
+    scope = None if districts is None else sorted(districts)
+    if scope is not None:
+        table = table.filter(pc.is_in(table["district"], pa.array(scope, pa.string())))
+    excluded = sorted(_excluded_ids(wave)) if exclude_flagged else []
+    if excluded:
+        table = table.filter(pc.invert(pc.is_in(table["response_id"],
+                                                pa.array(excluded, pa.string()))))
     if not include_comments:
         table = table.drop_columns(["comment"])
+    key = hashlib.sha256(json.dumps([parts, scope, excluded, include_comments]).encode())
     if not table.num_rows:
-        return queries.no_responses(item_ids, include_comments)
-    return table.to_pandas()
+        return WaveRead(queries.no_responses(item_ids, include_comments), None)
+    return WaveRead(table.to_pandas(), key.hexdigest())
+
+
+def get_derived(wave: Wave, name: str) -> bytes | None:
+    """What was kept beside the wave's snapshot under ``name`` (see ``put_derived``)."""
+    return app_store().get(f"snapshots/w{wave.id}/derived-{name}")
+
+
+def put_derived(wave: Wave, name: str, data: bytes) -> None:
+    """Keep ``data``, derived from a frame whose ``WaveRead.key`` is part of ``name``, beside
+    the wave's snapshot until its parts change."""
+    app_store().put(f"snapshots/w{wave.id}/derived-{name}", data)
 
 
 def database_state(wave: Wave, item_ids: list[str]) -> dict:
@@ -106,14 +140,15 @@ def _table_state(wave: Wave, item_ids: list[str], table: pa.Table) -> dict:
     return _state(wave, item_ids, table.num_rows, last, low_high.get("min"), low_high.get("max"))
 
 
-def _current_table(store: ObjectStore, wave: Wave, state: dict) -> pa.Table:
-    """The wave's whole snapshot as of ``state``: read, brought up to date, or rebuilt."""
+def _current_table(store: ObjectStore, wave: Wave, state: dict) -> tuple[pa.Table, list[str]]:
+    """The wave's whole snapshot as of ``state`` (read, brought up to date, or rebuilt) and the
+    names of its parts."""
     prefix = f"snapshots/w{wave.id}/"
     raw = store.get(prefix + "manifest.json")
     manifest = json.loads(raw) if raw else {"state": None, "parts": []}
     table = _read_parts(store, manifest["parts"])
     if table is not None and manifest["state"] == state:
-        return table
+        return table, manifest["parts"]
     if table is not None and _same_snapshot(manifest["state"], state):
         since = datetime.fromisoformat(manifest["state"]["last"]) - GRACE
         news = _from_database(wave, state["items"], since)
@@ -124,13 +159,14 @@ def _current_table(store: ObjectStore, wave: Wave, state: dict) -> pa.Table:
             if len(parts) > MAX_PARTS:
                 parts = [_put_part(store, prefix, grown)]
             _put_manifest(store, prefix, state, parts, manifest["parts"])
-            return grown
+            return grown, parts
     table = _from_database(wave, state["items"])
     # the state of what was read: responses committed meanwhile are in it, and the next read
     # then finds the database's state equal or appends
-    _put_manifest(store, prefix, _table_state(wave, state["items"], table),
-                  [_put_part(store, prefix, table)], manifest["parts"])
-    return table
+    parts = [_put_part(store, prefix, table)]
+    _put_manifest(store, prefix, _table_state(wave, state["items"], table), parts,
+                  manifest["parts"])
+    return table, parts
 
 
 def _same_snapshot(stored: dict | None, state: dict) -> bool:
@@ -169,10 +205,14 @@ def _put_part(store: ObjectStore, prefix: str, table: pa.Table) -> str:
 
 def _put_manifest(store: ObjectStore, prefix: str, state: dict, parts: list[str],
                   previous: list[str]) -> None:
-    """Point the manifest at ``parts``, then drop the parts it no longer names."""
+    """Point the manifest at ``parts``, then drop the parts it no longer names and what was
+    derived from them."""
     store.put(prefix + "manifest.json", json.dumps({"state": state, "parts": parts}).encode())
     for key in set(previous) - set(parts):
         store.delete(key)
+    if set(previous) != set(parts):
+        for key in store.keys(prefix + "derived-"):
+            store.delete(key)
 
 
 def _excluded_ids(wave: Wave) -> list[str]:
