@@ -1,20 +1,47 @@
 """Design-based estimation for satisfaction surveys; agrees with R's survey package.
 
 Pure numpy/pandas/scipy/statsmodels/matplotlib: no Flask, no SQLAlchemy, usable in a notebook.
+
+The names below are imported on first use (PEP 562), so that ``import analysis`` or
+``from analysis import SurveyDesign`` does not load matplotlib (the charts) or scipy.stats
+(the chi-squared test) for a command that only estimates.
 """
-from analysis.calibration import CalibrationInfo
-from analysis.chisq import ChisqTest, svychisq
-from analysis.design import SurveyDesign
-from analysis.diagnostics import WeightDiagnostics, weight_diagnostics
-from analysis.drivers import KeyDrivers, key_drivers
-from analysis.plots import district_comparison_chart, importance_performance_chart, trend_chart
-from analysis.replicate import ReplicateDesign
-from analysis.replicate_build import from_replicate_weights
-from analysis.results import Estimate
-from analysis.scoring import DimensionRule, ItemRule, ScoringSpec, score
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Bound now: the function shares its module's name, and importing the module (as
+# analysis.drivers does) would otherwise leave ``analysis.svyglm`` naming the module.
 from analysis.svyglm import GlmFit, svyglm
-from analysis.trends import Change, contrast, difference, versus_overall
-from analysis.weighting import RakeInfo, RakingConvergenceWarning
+
+# Each public name and the module that defines it.
+_HOMES = {
+    "CalibrationInfo": "calibration",
+    "Change": "trends",
+    "ChisqTest": "chisq",
+    "DimensionRule": "scoring",
+    "Estimate": "results",
+    "ItemRule": "scoring",
+    "KeyDrivers": "drivers",
+    "RakeInfo": "weighting",
+    "RakingConvergenceWarning": "weighting",
+    "ReplicateDesign": "replicate",
+    "ScoringSpec": "scoring",
+    "SurveyDesign": "design",
+    "WeightDiagnostics": "diagnostics",
+    "contrast": "trends",
+    "difference": "trends",
+    "district_comparison_chart": "plots",
+    "from_replicate_weights": "replicate_build",
+    "importance_performance_chart": "plots",
+    "key_drivers": "drivers",
+    "score": "scoring",
+    "svychisq": "chisq",
+    "trend_chart": "plots",
+    "versus_overall": "trends",
+    "weight_diagnostics": "diagnostics",
+}
 
 __all__ = [
     "CalibrationInfo",
@@ -44,3 +71,19 @@ __all__ = [
     "versus_overall",
     "weight_diagnostics",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module defining ``name`` on first use and keep the value here."""
+    try:
+        home = _HOMES[name]
+    except KeyError:
+        raise AttributeError(f"module 'analysis' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"analysis.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+

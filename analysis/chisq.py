@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.variance import Basis, Influence
 
@@ -50,6 +49,8 @@ def _contrasts(nr: int, nc: int) -> np.ndarray:
 
 def svychisq(design: SurveyDesign, row: str, column: str) -> ChisqTest:
     """Rao-Scott F test of independence of ``row`` and ``column`` (categorical columns)."""
+    from scipy import stats  # scipy.stats: a second of start-up, imported when needed
+
     row_codes, row_labels = design._factor((row,))
     col_codes, col_labels = design._factor((column,))
     nr, nc = len(row_labels), len(col_labels)

@@ -34,7 +34,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 __all__ = ["CompositeIndex", "Indicator", "composite_index", "critic_weights",
            "entropy_weights", "minmax_scores", "normalise", "sensitivity"]
@@ -218,6 +217,8 @@ def _ranks(index: pd.Series) -> pd.Series:
 
 def _rank_array(values: np.ndarray) -> np.ndarray:
     """1 for the highest; ties share the best rank (R's ties.method = "min")."""
+    from scipy.stats import rankdata  # scipy.stats: a second of start-up, imported when needed
+
     return rankdata(-values, method="min").astype(int)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from analysis.results import critical_value
 from analysis.variance import Influence
@@ -149,6 +149,8 @@ def _interval(p: np.ndarray, se: np.ndarray, df: np.ndarray, level: float,
             centre = (p + c2 / (2 * n_eff)) / (1 + c2 / n_eff)
             half = crit * np.sqrt(p * (1 - p) / n_eff + c2 / (4 * n_eff ** 2)) / (1 + c2 / n_eff)
             return centre - half, centre + half
+        from scipy import stats  # here: a second of start-up, for the beta interval alone
+
         alpha = 1 - level
         if interval == "t":
             n_eff = n_eff * (stats.t.ppf(alpha / 2, n_rows - 1) / stats.t.ppf(alpha / 2, df)) ** 2

@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
 
 MAX_ITER = 100  # sae::eblupFH defaults
 PRECISION = 1e-4
@@ -58,6 +57,8 @@ class FayHerriotFit:
 
     def interval(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """The MSE-based normal interval EBLUP -/+ z sqrt(MSE) of every area."""
+        from scipy.stats import norm  # scipy.stats: a second of start-up, imported when needed
+
         half = norm.ppf(0.5 + level / 2) * self.rmse
         return self.eblup - half, self.eblup + half
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 TABLE_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "df", "deff", "n", "n_eff"]
 
@@ -66,10 +66,12 @@ def _scalar_critical_value(level: float, df: float, interval: str) -> np.float64
 
 
 def _critical_value(level: float, df: float | np.ndarray, interval: str) -> np.ndarray:
+    """The quantiles scipy.stats' norm.ppf and t.ppf compute (ndtri, stdtrit: the same values,
+    NaN for df <= 0 as there), without importing scipy.stats (a second of start-up)."""
     q = 1 - (1 - level) / 2
     if interval == "normal":
-        return np.full(np.shape(df), stats.norm.ppf(q)) if np.ndim(df) else stats.norm.ppf(q)
-    return stats.t.ppf(q, df)
+        return np.full(np.shape(df), special.ndtri(q)) if np.ndim(df) else special.ndtri(q)
+    return special.stdtrit(df, q)
 
 
 def make_table(index: pd.Index, columns: dict[str, np.ndarray], attrs: dict) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from analysis.variance import Influence, domain_degf
 
@@ -104,6 +104,8 @@ def svyglm(design: SurveyDesign, outcome: str, predictors: Sequence[str], *,
     ``values``: the outcome per row (NaN = missing) when it is derived rather than a column,
     e.g. the indicator of "satisfied or better"; ``outcome`` then only names it.
     """
+    from scipy import stats  # scipy.stats: a second of start-up, imported when needed
+
     if family not in FAMILIES:
         raise ValueError(f"family: expected one of {', '.join(FAMILIES)}, got {family!r}")
     if not 0 < level < 1:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.results import Estimate, critical_value
 
@@ -47,6 +46,8 @@ class Change:
 
 def _test(diff: np.ndarray, se: np.ndarray, df: np.ndarray, level: float, ci: str
           ) -> tuple[np.ndarray, ...]:
+    from scipy import stats  # scipy.stats: a second of start-up, imported when needed
+
     if ci not in ("t", "normal"):
         raise ValueError(f"ci: expected 't' or 'normal', got {ci!r}")
     df = np.where(ci == "normal", np.inf, df)

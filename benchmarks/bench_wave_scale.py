@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_wave_scale.py [--responses 1000000] [--database-url postgresql://...]
-                                          [--keep | --reuse DATABASE_NAME]
+                                          [--keep | --reuse DATABASE_NAME] [--prefix NAME]
 
 Builds its own database (migrations, shipped questionnaires and geography, margins), a wave
 "2023" of 100,000 responses (closed, opened before the next) and a wave "2024" of
@@ -19,7 +19,11 @@ its wall time includes Python's start-up and its peak RSS (VmHWM) is its own:
 * ``estimate after 1,000 new responses``: COPY 1,000 more into 2024, then the command again
   (the snapshot appends them);
 * ``cold district report``: ``report_document`` of a 2023 district as PDF with no report cached,
-  with the 2023 snapshot present, and with none (everything cold).
+  with the 2023 snapshot present, and with none (everything cold);
+* the same cold report inside a process that has already built another district's report (as a
+  worker has): its modules loaded, its in-memory report caches and stored reports cleared, the
+  snapshot present or deleted; only the report itself is timed (wall, CPU), peak RSS is the
+  process's.
 """
 from __future__ import annotations
 
@@ -244,14 +248,39 @@ def run_step(step: str, url: str, instance: str, out_dir: str) -> dict:
                 from surveyapp.services.estimation import load_wave
 
                 load_wave(db.session.scalar(sa.select(Wave).where(Wave.label == WAVE)))
-            else:  # report
+            elif step == "report":
                 from surveyapp.services.report_cache import report_document
 
                 wave = db.session.scalar(sa.select(Wave).where(Wave.label == REPORT_WAVE))
                 report_document(wave, HONGKOU, "zh", "pdf")
+            else:  # report-in-process:snapshot|none
+                return report_in_process(instance, step.endswith(":snapshot"))
     return {"wall_s": round(time.time() - started, 2),
             "command_s": round(time.time() - ready, 2), "cpu_s": round(time.process_time(), 2),
             "peak_mb": round(peak_rss_mb())}
+
+
+def report_in_process(instance: str, keep_snapshot: bool) -> dict:
+    """A cold report in a process that built another district's report first (a worker)."""
+    from surveyapp.extensions import db
+    from surveyapp.models.survey import Wave
+    from surveyapp.services import report_cache
+    from surveyapp.storage import open_store
+
+    wave = db.session.scalar(sa.select(Wave).where(Wave.label == REPORT_WAVE))
+    other = next(d.code for d in wave.districts if d.code != HONGKOU)
+    report_cache.report_document(wave, other, "zh", "pdf")
+    report_cache._inputs.clear()  # the analysed waves and contents it keeps in memory
+    report_cache._reports.clear()
+    store = open_store(None, instance)
+    for key in store.keys("reports/") + ([] if keep_snapshot else
+                                         store.keys(f"snapshots/w{wave.id}/")):
+        store.delete(key)
+    db.session.expire_all()
+    began, cpu = time.perf_counter(), time.process_time()
+    report_cache.report_document(wave, HONGKOU, "zh", "pdf")
+    return {"wall_s": round(time.perf_counter() - began, 2), "command_s": None,
+            "cpu_s": round(time.process_time() - cpu, 2), "peak_mb": round(peak_rss_mb())}
 
 
 def step(name: str, label: str, url: str, instance: str, out: str) -> dict:
@@ -293,15 +322,20 @@ def measure(url: str, instance: str, out: str) -> list[dict]:
     results.append(step("estimate", "surveyapp estimate after 1,000 new responses", url,
                         instance, out))
     results.append(step("estimate", "surveyapp estimate, warm again", url, instance, out))
+    local = open_store(None, instance)
     for cold_snapshot in (True, False):
-        shutil.rmtree(Path(instance) / "report_cache", ignore_errors=True)
-        if cold_snapshot:
-            local = open_store(None, instance)
-            for key in local.keys(f"snapshots/w{report_wave}/"):
-                local.delete(key)
+        # the built reports live in the store: the second report would be served, not built
+        for key in local.keys("reports/") + (local.keys(f"snapshots/w{report_wave}/")
+                                             if cold_snapshot else []):
+            local.delete(key)
         label = ("cold district report 2023 (100k), PDF, no snapshot either" if cold_snapshot
                  else "cold district report 2023 (100k), PDF, snapshot present")
         results.append(step("report", label, url, instance, out))
+    for keep in (True, False):
+        label = ("cold district report 2023 (100k), PDF, in a started process, snapshot "
+                 + ("present" if keep else "deleted"))
+        results.append(step(f"report-in-process:{'snapshot' if keep else 'none'}", label, url,
+                            instance, out))
     print(f"load average {load_average():.1f}")
     return results
 
@@ -312,6 +346,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("SURVEYAPP_TEST_DATABASE_URL"))
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--reuse", metavar="NAME", help="run the steps on this kept database")
+    parser.add_argument("--prefix", default="surveyapp_bench_scale",
+                        help="name prefix of a new benchmark database (shared servers: yours)")
     parser.add_argument("--report-responses", type=int, default=REPORT_RESPONSES,
                         help="responses of the report wave 2023")
     parser.add_argument("--json", help="also write the results to this file")
@@ -329,7 +365,7 @@ def main() -> None:
     from surveyapp.config import normalise_database_url
 
     base = normalise_database_url(args.database_url)
-    name = args.reuse or f"surveyapp_bench_scale_{args.responses}_{os.getpid()}"
+    name = args.reuse or f"{args.prefix}_{args.responses}_{os.getpid()}"
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
     if not args.reuse:
         with admin_engine(base).connect() as conn:

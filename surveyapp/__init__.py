@@ -1,16 +1,22 @@
-"""surveyapp: citizen-satisfaction surveys, from the resident's phone to the district report."""
+"""surveyapp: citizen-satisfaction surveys, from the resident's phone to the district report.
+
+Importing the package costs nothing: every ``surveyapp.*`` import (the console script's first)
+runs this file, so Flask, SQLAlchemy and the extensions are imported by ``create_app`` only.
+"""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from surveyapp.config import load_config
-from surveyapp.extensions import babel, csrf, db, login_manager
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` overrides the environment (tests pass their own)."""
+    from flask import Flask
+
+    from surveyapp.config import load_config
+
     settings = load_config()
     settings.update(config or {})
     app = Flask(__name__, instance_path=settings["SURVEYAPP_INSTANCE_PATH"])
@@ -50,6 +56,7 @@ def trust_proxies(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from flask_migrate import Migrate
 
+    from surveyapp.extensions import babel, csrf, db, login_manager
     from surveyapp.i18n import select_locale
     from surveyapp.private_files import private_sqlite_file
 

@@ -11,8 +11,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
 
@@ -69,8 +67,11 @@ def private_sqlite_file(database_url: str) -> None:
     """Create a SQLite database file 0600 before SQLite would create it world-readable.
 
     SQLite gives its journal and WAL files the database file's mode. Other backends, and
-    in-memory databases, are left alone.
+    in-memory databases, are left alone. (SQLAlchemy is imported here, not at the top: the
+    configuration, which every command's start-up reads, imports this module.)
     """
+    from sqlalchemy.engine import make_url
+
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
             and not url.database.startswith("file:"):

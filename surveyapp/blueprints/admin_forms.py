@@ -18,15 +18,17 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from surveyapp.localtime import from_local, to_local, zone_label
-from surveyapp.models.accounts import ROLES
-from surveyapp.models.survey import LONELY_PSU_RULES, SAMPLE_DESIGNS, WAVE_MODES
-from surveyapp.services.declared_design import (
+from surveyapp.choices import (
     DEFAULT_DESIGN,
     DEFAULT_LONELY_PSU,
     DESIGN_NAMES,
     LONELY_NAMES,
+    LONELY_PSU_RULES,
+    ROLES,
+    SAMPLE_DESIGNS,
+    WAVE_MODES,
 )
+from surveyapp.localtime import from_local, to_local, zone_label
 
 REQUIRED = "必填 / required"
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"

@@ -15,8 +15,6 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from surveyapp.auth import role_required
 from surveyapp.extensions import db
 from surveyapp.models.survey import District, Street, Wave
-from surveyapp.reports.letters import build_letters
-from surveyapp.reports.posters import build_posters
 from surveyapp.services.invitation_letters import codes_csv, invitation_letters, street_posters
 from surveyapp.services.invitations import InvitationError
 
@@ -32,6 +30,8 @@ def _admins_only() -> None:
 @bp.get("/waves/<int:wave_id>/posters.pdf")
 def posters(wave_id: int):
     """One poster per street of an open wave (``?district=CODE``: that district's streets)."""
+    from surveyapp.reports.posters import build_posters  # fpdf: half a second, when printing
+
     wave = db.session.get(Wave, wave_id) or abort(404)
     try:
         notices = street_posters(wave, request.args.get("district") or None)
@@ -43,6 +43,8 @@ def posters(wave_id: int):
 
 def letters_download(wave: Wave, district: str, street: str, codes: list[str]) -> Response:
     """The letters for just generated ``codes`` and their CSV, in one zip."""
+    from surveyapp.reports.letters import build_letters  # fpdf: half a second, when printing
+
     letters = invitation_letters(wave, db.session.get(District, district),
                                  db.session.get(Street, street) if street else None, codes)
     name = f"invitations-{wave.id}-{district}{'-' + street if street else ''}"

@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from analysis.composite_index import NORMALISATIONS, WEIGHTINGS
 from surveyapp.blueprints.api_openapi import openapi_document
+from surveyapp.choices import DEFAULT_TIME_PRECISION, TIME_PRECISIONS
 from surveyapp.exports import FORMATS
 from surveyapp.exports.codebook import LANGUAGES
 from surveyapp.exports.results import results_tables, write_results
@@ -36,8 +37,7 @@ from surveyapp.models.jobs import Job
 from surveyapp.models.runs import EstimateRun
 from surveyapp.models.survey import QuestionnaireVersion, Wave, as_utc
 from surveyapp.questionnaires import Questionnaire
-from surveyapp.services import small_area_api
-from surveyapp.services import export_jobs, run_jobs
+from surveyapp.services import export_jobs, run_jobs, small_area_api
 from surveyapp.services.access import sees_all_districts
 from surveyapp.services.audit import record_download
 from surveyapp.services.catalog import questionnaire_of, stored_districts
@@ -49,8 +49,6 @@ from surveyapp.services.composite import (
     parse_fixed_weights,
 )
 from surveyapp.services.disclosure import (
-    DEFAULT_TIME_PRECISION,
-    TIME_PRECISIONS,
     DisclosureRefused,
     check_microdata,
     check_run_selection,
@@ -59,10 +57,10 @@ from surveyapp.services.disclosure import (
     suppresses_runs_for,
 )
 from surveyapp.services.estimation import EstimationError
-from surveyapp.services.small_area import SmallAreaError
+from surveyapp.services.jobs import failure_reason, job_json
 from surveyapp.services.latent_index import area_latent_index
 from surveyapp.services.reporting import ReportError, find_wave
-from surveyapp.services.jobs import failure_reason, job_json
+from surveyapp.services.small_area import SmallAreaError
 from surveyapp.services.tokens import user_for_token
 from surveyapp.specs import SpecError, expected_one_of, spec_from_dict
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from analysis.composite_index import NORMALISATIONS, WEIGHTINGS
+from surveyapp.choices import DEFAULT_TIME_PRECISION, TIME_PRECISIONS
 from surveyapp.converters import DATABASE_INTEGER_MAX
 from surveyapp.exports import FORMATS
 from surveyapp.exports.codebook import LANGUAGES
 from surveyapp.i18n import CONTENT_LANGUAGE
 from surveyapp.services.composite import SURVEY_SCORES
-from surveyapp.services.disclosure import DEFAULT_TIME_PRECISION, TIME_PRECISIONS
 from surveyapp.specs import (
     CALFUNS,
     EXCLUSION_POLICIES,

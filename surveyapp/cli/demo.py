@@ -1,28 +1,14 @@
-"""``surveyapp demo``: a ready-to-try service with two years of synthetic survey data."""
+"""``surveyapp demo``: a ready-to-try service with two years of synthetic survey data.
+
+The data stack is imported when the command runs, so that `surveyapp --help` stays fast.
+"""
 from __future__ import annotations
 
 import time
 
 import click
-import numpy as np
 from flask import current_app
 from flask.cli import with_appcontext
-from tqdm import tqdm
-
-from surveyapp.extensions import db
-from surveyapp.models.survey import utcnow
-from surveyapp.services.catalog import sync_catalog
-from surveyapp.services.demo import (
-    DemoError,
-    DemoWorld,
-    build_demo_wave,
-    demo_districts,
-    demo_waves,
-    ensure_demo_margins,
-    pin_demo_waves,
-)
-from surveyapp.services.demo_accounts import ensure_demo_accounts
-from surveyapp.services.demo_indicators import ensure_demo_indicators
 
 HOST, PORT = "127.0.0.1", 5000
 
@@ -43,6 +29,10 @@ def demo(serve: bool, seed: int, per_district: int | None) -> None:
     """
     from flask_migrate import upgrade
 
+    from surveyapp.extensions import db
+    from surveyapp.services.catalog import sync_catalog
+    from surveyapp.services.demo import DemoError
+
     started = time.perf_counter()
     upgrade()
     try:
@@ -60,6 +50,20 @@ def demo(serve: bool, seed: int, per_district: int | None) -> None:
 
 def _prepare(seed: int, per_district: int | None) -> None:
     """One transaction per wave, then one for the margins and the citizen waves' pins."""
+    import numpy as np
+    from tqdm import tqdm
+
+    from surveyapp.extensions import db
+    from surveyapp.models.survey import utcnow
+    from surveyapp.services.demo import (
+        DemoWorld,
+        build_demo_wave,
+        demo_districts,
+        demo_waves,
+        ensure_demo_margins,
+        pin_demo_waves,
+    )
+
     districts = demo_districts()
     world = DemoWorld(seed, [d.code for d in districts])
     for index, spec in enumerate(demo_waves(utcnow())):
@@ -92,6 +96,9 @@ def _prepare(seed: int, per_district: int | None) -> None:
 
 def _prepare_indicators() -> None:
     """Invented administrative indicators for the composite index of the 2024 citizen wave."""
+    from surveyapp.extensions import db
+    from surveyapp.services.demo_indicators import ensure_demo_indicators
+
     indicator_set, created = ensure_demo_indicators(
         current_app.config["SURVEYAPP_QUESTIONNAIRE_DIR"])
     db.session.commit()
@@ -103,6 +110,9 @@ def _prepare_indicators() -> None:
 
 def _prepare_plan(district_codes: list[str]) -> None:
     """A scheduled wave with a sampling plan (invented street populations)."""
+    from surveyapp.extensions import db
+    from surveyapp.models.survey import utcnow
+    from surveyapp.services.demo import DemoError
     from surveyapp.services.demo_plan import ensure_demo_plan
     from surveyapp.services.plans import PlanError
 
@@ -123,6 +133,9 @@ def _prepare_plan(district_codes: list[str]) -> None:
 
 def _prepare_accounts() -> None:
     """Staff logins for the bureau and admin pages; new passwords are shown only this once."""
+    from surveyapp.extensions import db
+    from surveyapp.services.demo_accounts import ensure_demo_accounts
+
     accounts = ensure_demo_accounts()
     db.session.commit()
     click.echo("  staff accounts (sign in at http://127.0.0.1:5000/auth/login):")

@@ -18,7 +18,6 @@ from surveyapp.cli.language import with_appcontext_in_language
 from surveyapp.cli.progress import StageProgress, follow_job
 from surveyapp.config import terminal_language
 from surveyapp.exports import RESULT_SUFFIXES
-from surveyapp.extensions import db
 
 EXIT_DIFFERS = 3
 
@@ -40,6 +39,7 @@ def estimate(spec_file: str | None, output: str | None, rerun_id: int | None,
              run_here: bool | None) -> None:
     """Estimate what SPEC (YAML or JSON) asks for, print a table and record the run."""
     from surveyapp.exports.results import format_table
+    from surveyapp.extensions import db
     from surveyapp.services.estimation import EstimationError, record_run, run_spec
     from surveyapp.specs import SpecError, load_spec
 
@@ -78,6 +78,7 @@ def estimate(spec_file: str | None, output: str | None, rerun_id: int | None,
 def _rerun(run_id: int, output: str | None, run_here: bool | None) -> None:
     """Submit the rerun job, follow it, print the rerun's table and the comparison."""
     from surveyapp.exports.results import format_table
+    from surveyapp.extensions import db
     from surveyapp.models.runs import EstimateRun
     from surveyapp.queue import needs_worker
     from surveyapp.services.jobs import failure_reason
@@ -126,6 +127,7 @@ def _echo_designs(results: dict) -> None:
 
 def _write(results: dict, output: str | None, run) -> None:
     from surveyapp.exports.results import write_results
+    from surveyapp.extensions import db
     from surveyapp.services.audit import record_download
 
     if not output:

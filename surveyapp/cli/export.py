@@ -7,12 +7,11 @@ from __future__ import annotations
 import click
 from flask_babel import gettext as _
 
+from surveyapp.choices import DEFAULT_TIME_PRECISION, TIME_PRECISIONS
 from surveyapp.cli.language import with_appcontext_in_language
 from surveyapp.cli.progress import StageProgress
 from surveyapp.exports import FORMATS
 from surveyapp.exports.codebook import LANGUAGES
-from surveyapp.extensions import db
-from surveyapp.services.disclosure import DEFAULT_TIME_PRECISION, TIME_PRECISIONS
 
 
 @click.command("export")
@@ -41,6 +40,7 @@ def export(wave: str, questionnaire: str | None, fmt: str, output: str, lang: st
     Every export is recorded in the audit log (actor "cli").
     """
     from surveyapp.exports.wave import export_wave  # the data stack loads only when needed
+    from surveyapp.extensions import db
     from surveyapp.services.audit import record_download
     from surveyapp.services.estimation import EstimationError
     from surveyapp.specs import SpecError

@@ -2,6 +2,7 @@
 
 The same service as the admin page (surveyapp.services.plans): populations from a CSV
 (``street_code,adult_population``), a total, an allocation method, optionally a draw of streets.
+The database layer is imported when a command runs, so that `surveyapp --help` stays fast.
 """
 from __future__ import annotations
 
@@ -10,10 +11,8 @@ from pathlib import Path
 
 import click
 
+from surveyapp.choices import PLAN_METHODS, PLAN_SELECTIONS
 from surveyapp.cli.language import with_appcontext_in_language
-from surveyapp.extensions import db
-from surveyapp.models.plans import PLAN_METHODS, PLAN_SELECTIONS
-from surveyapp.services import audit
 
 
 @click.group("plan")
@@ -53,6 +52,8 @@ def create(label: str, questionnaire: str | None, populations: str, total: int, 
            min_per_street: int, draw_streets: int | None, selection: str, seed: int,
            sd_wave: str | None) -> None:
     """Make (or replace) the plan of a wave that has no responses yet."""
+    from surveyapp.extensions import db
+    from surveyapp.services import audit
     from surveyapp.services.plan_populations import PopulationError
     from surveyapp.services.plans import PlanError, PlanRequest, make_plan
 
@@ -128,6 +129,8 @@ def _line(row, indent: int) -> str:
 @with_appcontext_in_language
 def invitations(label: str, questionnaire: str | None, output: str) -> None:
     """Invitation codes per drawn street up to its target (codes already issued count)."""
+    from surveyapp.extensions import db
+    from surveyapp.services import audit
     from surveyapp.services.invitations import InvitationError
     from surveyapp.services.plans import plan_invitations, plan_of
 

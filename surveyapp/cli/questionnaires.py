@@ -2,7 +2,8 @@
 ``export-xlsform`` / ``import-xlsform``: the same questionnaires as XLSForm workbooks.
 
 Survey staff edit these files by hand; this lists every problem in every file at once so they
-can fix them in one pass, and exits 1 so scripts and CI can gate on it.
+can fix them in one pass, and exits 1 so scripts and CI can gate on it. The readers are
+imported when a command runs, so that `surveyapp --help` stays fast.
 """
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import click
 from flask.cli import ScriptInfo
 
 from surveyapp.cli.language import with_appcontext_in_language
-from surveyapp.questionnaires import QuestionnaireError, load_geography, load_questionnaire
 
 
 @click.group("questionnaires")
@@ -28,6 +28,8 @@ def check(paths: tuple[Path, ...]) -> None:
     A folder means its *.yaml questionnaires plus geography/*.yaml; a file inside a folder named
     ``geography`` is read as a geography file.
     """
+    from surveyapp.questionnaires import QuestionnaireError
+
     files = [file for path in (paths or (_configured_directory(),)) for file in _expand(path)]
     if not files:
         raise click.ClickException("no .yaml files found")
@@ -55,6 +57,7 @@ def export_xlsform(questionnaire: Path, output: Path | None, geography: Path | N
     """Write QUESTIONNAIRE (a .yaml file) as an XLSForm workbook for Excel, KoboToolbox, ODK."""
     from flask_babel import gettext as _
 
+    from surveyapp.questionnaires import QuestionnaireError, load_geography, load_questionnaire
     from surveyapp.xlsform.writer import ExportError, write_xlsform
 
     try:
@@ -76,6 +79,7 @@ def import_xlsform(workbook: Path, output: Path | None) -> None:
     """Read WORKBOOK (an XLSForm .xlsx) into a questionnaire .yaml, checked in full."""
     from flask_babel import gettext as _
 
+    from surveyapp.questionnaires import QuestionnaireError
     from surveyapp.xlsform.reader import read_xlsform
 
     try:
@@ -116,6 +120,8 @@ def _expand(path: Path) -> list[Path]:
 
 
 def _summary(file: Path) -> str:
+    from surveyapp.questionnaires import load_geography, load_questionnaire
+
     if file.parent.name == "geography":
         geography = load_geography(file)
         streets = sum(len(district.streets) for district in geography.districts)

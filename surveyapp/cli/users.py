@@ -1,30 +1,23 @@
 """``surveyapp user ...``: create and list staff accounts from the command line.
 
 Errors are in the terminal's language (surveyapp.cli.language); the account checks of
-surveyapp.services.accounts give every problem in Chinese and English already.
+surveyapp.services.accounts give every problem in Chinese and English already. The database
+layer is imported when a command runs, so that `surveyapp --help` stays fast.
 """
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from flask_babel import gettext as _
 
+from surveyapp.choices import ROLES
 from surveyapp.cli.language import with_appcontext_in_language
-from surveyapp.extensions import db
-from surveyapp.models.accounts import ROLES, User
-from surveyapp.services import audit
-from surveyapp.services.accounts import (
-    AccountError,
-    create_user,
-    find_by_name,
-    list_users,
-    set_active,
-    set_password,
-    set_role,
-)
+
+if TYPE_CHECKING:
+    from surveyapp.models.accounts import User
 
 T = TypeVar("T")
 
@@ -44,6 +37,10 @@ def user() -> None:
 @with_appcontext_in_language
 def create(username: str, role: str, districts: tuple[str, ...], password_stdin: bool) -> None:
     """Create an account; the password is prompted for unless --password-stdin is given."""
+    from surveyapp.extensions import db
+    from surveyapp.services import audit
+    from surveyapp.services.accounts import create_user
+
     account = _checked(lambda: create_user(username, _read_password(password_stdin), role,
                                            districts))
     audit.record(None, "user.create", f"user:{account.username}",
@@ -62,6 +59,10 @@ def set_password_command(username: str, password_stdin: bool) -> None:
 
     Every session and API token of the account ends.
     """
+    from surveyapp.extensions import db
+    from surveyapp.services import audit
+    from surveyapp.services.accounts import set_active, set_password
+
     account = _existing(username)
     _checked(lambda: set_password(account, _read_password(password_stdin)))
     set_active(account, True)
@@ -78,6 +79,10 @@ def set_password_command(username: str, password_stdin: bool) -> None:
 @with_appcontext_in_language
 def set_role_command(username: str, role: str, districts: tuple[str, ...]) -> None:
     """Change an account's role and districts; its sessions and API tokens end."""
+    from surveyapp.extensions import db
+    from surveyapp.services import audit
+    from surveyapp.services.accounts import set_role
+
     account = _existing(username)
     _checked(lambda: set_role(account, role, districts))
     audit.record(None, "user.set_role", f"user:{account.username}",
@@ -87,6 +92,8 @@ def set_role_command(username: str, role: str, districts: tuple[str, ...]) -> No
 
 
 def _existing(username: str) -> User:
+    from surveyapp.services.accounts import find_by_name
+
     account = find_by_name(username)
     if account is None:
         raise click.ClickException("--username: " + _("no account named %(name)r",
@@ -96,6 +103,9 @@ def _existing(username: str) -> User:
 
 def _checked(change: Callable[[], T]) -> T:
     """Run an account change; refused, nothing is kept and every problem is printed."""
+    from surveyapp.extensions import db
+    from surveyapp.services.accounts import AccountError
+
     try:
         return change()
     except AccountError as error:
@@ -117,6 +127,8 @@ def _read_password(from_stdin: bool) -> str:
 @with_appcontext_in_language
 def list_command() -> None:
     """Print every account: name, role, districts, active."""
+    from surveyapp.services.accounts import list_users
+
     for account in list_users():
         districts = ",".join(d.code for d in account.districts) or "*"
         click.echo(f"{account.username}\t{account.role}\t{districts}\t"

@@ -10,11 +10,15 @@ from datetime import datetime
 
 import click
 
+from surveyapp.choices import (
+    DEFAULT_DESIGN,
+    DEFAULT_LONELY_PSU,
+    DESIGN_NAMES,
+    LONELY_PSU_RULES,
+    SAMPLE_DESIGNS,
+    WAVE_MODES,
+)
 from surveyapp.cli.language import with_appcontext_in_language
-from surveyapp.extensions import db
-from surveyapp.models.survey import LONELY_PSU_RULES, SAMPLE_DESIGNS, WAVE_MODES
-from surveyapp.services import audit
-from surveyapp.services.declared_design import DEFAULT_DESIGN, DEFAULT_LONELY_PSU, DESIGN_NAMES
 
 TIME_FORMATS = ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d"]
 
@@ -45,7 +49,9 @@ def wave() -> None:
 def create(label: str, questionnaire_key: str, districts: tuple[str, ...], opens: datetime,
            closes: datetime, mode: str, sample_design: str, lonely_psu: str) -> None:
     """Create a wave; its sample design is fixed from then on."""
+    from surveyapp.extensions import db
     from surveyapp.localtime import LocalTimeError, from_local
+    from surveyapp.services import audit
     from surveyapp.services.waves import WaveError, create_wave, latest_version
 
     version = latest_version(questionnaire_key)

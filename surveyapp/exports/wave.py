@@ -8,6 +8,7 @@ import pandas as pd
 import sqlalchemy as sa
 from flask import current_app
 
+from surveyapp.choices import DEFAULT_TIME_PRECISION
 from surveyapp.data import load_responses
 from surveyapp.exports.chunks import Progress
 from surveyapp.exports.codebook import Codebook, bilingual, build_codebook
@@ -16,7 +17,7 @@ from surveyapp.extensions import db
 from surveyapp.models.survey import District, Street
 from surveyapp.queries import RESPONSE_COLUMNS
 from surveyapp.services.catalog import questionnaire_of
-from surveyapp.services.disclosure import DEFAULT_TIME_PRECISION, coarsen_times
+from surveyapp.services.disclosure import coarsen_times
 from surveyapp.services.estimation import find_waves
 from surveyapp.services.sample_design import RESIDENT_FPC
 

@@ -9,8 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.extensions import db
 
-ROLES = ("admin", "analyst", "bureau")
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -9,11 +9,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from surveyapp.choices import PLAN_METHODS, PLAN_SELECTIONS
 from surveyapp.extensions import db
 from surveyapp.models.survey import Street, Wave, utcnow
-
-PLAN_METHODS = ("proportional", "sqrt", "neyman")
-PLAN_SELECTIONS = ("all", "srs", "pps")
 
 
 class SamplePlan(db.Model):

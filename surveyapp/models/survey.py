@@ -11,16 +11,12 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from surveyapp.choices import LONELY_PSU_RULES, SAMPLE_DESIGNS
 from surveyapp.extensions import db
 
 if TYPE_CHECKING:  # margins.py imports this module
     from surveyapp.models.margins import MarginSet
 
-WAVE_MODES = ("open", "invitation")
-# How a wave's sample was drawn (surveyapp.services.sample_design explains each) and R's
-# survey.lonely.psu rules for a stratum holding a single PSU.
-SAMPLE_DESIGNS = ("district", "district_street", "street_psu")
-LONELY_PSU_RULES = ("fail", "remove", "certainty", "adjust", "average")
 CHANNELS = ("web", "invitation", "demo")
 LANGUAGES = ("zh", "en")
 

@@ -8,8 +8,6 @@ advice). Characters that the XLSX format cannot hold are dropped rather than fai
 """
 from __future__ import annotations
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -25,4 +23,6 @@ def csv_text(text: str) -> str:
 
 def excel_text(text: str) -> str:
     """``text`` without the control characters that XLSX cannot store."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # here: CSV and PDF need no openpyxl
+
     return ILLEGAL_CHARACTERS_RE.sub("", text)

@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from surveyapp.choices import ROLES
 from surveyapp.extensions import db
-from surveyapp.models.accounts import ROLES, User, normal_name
+from surveyapp.models.accounts import User, normal_name
 from surveyapp.models.survey import District
 from surveyapp.services import audit
 from surveyapp.services.login_throttle import (

@@ -11,28 +11,16 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from surveyapp.choices import (
+    DEFAULT_DESIGN,
+    DEFAULT_LONELY_PSU,
+    DESIGN_NAMES,
+    LONELY_NAMES,
+    LONELY_PSU_RULES,
+    SAMPLE_DESIGNS,
+)
 from surveyapp.extensions import db
-from surveyapp.models.survey import LONELY_PSU_RULES, SAMPLE_DESIGNS, Street, Wave
-
-DEFAULT_DESIGN = "district"
-DEFAULT_LONELY_PSU = "adjust"
-DESIGN_NAMES = {
-    "district": ("按区分层抽样（每份答卷为一个单位）",
-                 "stratified sample by district (each response its own unit)"),
-    "district_street": ("区为层、区内各街道为子层（覆盖全部街道，每份答卷为一个单位）",
-                        "districts as strata with streets as strata inside them (every street "
-                        "covered; each response its own unit)"),
-    "street_psu": ("区内抽取街道为初级抽样单位（按街道总数作有限总体校正），街道内抽取居民",
-                   "streets sampled as PSUs within district strata (fpc from the district's "
-                   "street count), residents sampled within streets"),
-}
-LONELY_NAMES = {
-    "fail": ("报错", "refuse the analysis"),
-    "remove": ("不计入方差", "contributes nothing to the variance"),
-    "certainty": ("视为必选单位", "treated as a certainty unit"),
-    "adjust": ("以总体均值为中心", "centred at the grand mean"),
-    "average": ("取其他层的平均方差", "the average variance of the other strata"),
-}
+from surveyapp.models.survey import Street, Wave
 
 
 class DesignError(ValueError):

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 from flask_babel import gettext as _
 
+from surveyapp.choices import TIME_PRECISIONS
 from surveyapp.models.accounts import User
 
 if TYPE_CHECKING:  # only annotations: the command line reads this module's constants
@@ -177,8 +178,6 @@ def _blank(row: Mapping[str, Any], fields: tuple[str, ...]) -> dict:
 
 # ----------------------------------------------------------------------------- microdata
 
-TIME_PRECISIONS = ("day", "hour", "full")
-DEFAULT_TIME_PRECISION = "day"
 TIME_COLUMNS = ("submitted_at",)
 _FLOOR = {"day": "D", "hour": "h"}
 

@@ -10,7 +10,6 @@ import io
 
 import pandas as pd
 
-from analysis.plots import importance_performance_chart
 from surveyapp.reports.latent_section import LatentRow, LatentSection, word
 from surveyapp.reports.model import Chart, Language
 from surveyapp.services.latent_index import LatentIndexCache
@@ -41,6 +40,8 @@ def latent_section(cache: LatentIndexCache | None, area: str, lang: Language, dr
 
 
 def _chart(table: pd.DataFrame, names: dict[str, str], lang: Language) -> Chart:
+    from analysis.plots import importance_performance_chart  # matplotlib: when drawing
+
     title = word("chart", lang)
     figure = importance_performance_chart(
         table.rename(columns={"importance": "coefficient"}), names=names, centre="mean",

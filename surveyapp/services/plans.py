@@ -37,8 +37,9 @@ import sqlalchemy as sa
 
 from analysis.allocation import allocate, srs_half_width, stratified_half_width
 from analysis.selection import draw
+from surveyapp.choices import PLAN_METHODS
 from surveyapp.extensions import db
-from surveyapp.models.plans import PLAN_METHODS, SamplePlan, SamplePlanStreet
+from surveyapp.models.plans import SamplePlan, SamplePlanStreet
 from surveyapp.models.survey import InvitationCode, Response, Street, Wave
 from surveyapp.services.declared_design import both
 from surveyapp.services.invitations import generate_codes

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import json
 import re
 import threading
@@ -42,10 +43,7 @@ from surveyapp.models.margins import MarginRow, MarginSet
 from surveyapp.models.quality import QualityFlag
 from surveyapp.models.survey import District, Response, Street, Wave, as_utc, utcnow
 from surveyapp.reports.content_json import decode_report, encode_report
-from surveyapp.reports.csv import build_csv
-from surveyapp.reports.excel import build_workbook
 from surveyapp.reports.model import Language, Report
-from surveyapp.reports.pdf import build_pdf
 from surveyapp.services.reporting import (
     ReportInputs,
     city_report,
@@ -59,8 +57,12 @@ from surveyapp.storage import app_store
 if TYPE_CHECKING:  # surveyapp.services.jobs imports the queue: loaded when a job runs
     from surveyapp.services.jobs import JobProgress
 
-BUILDERS: dict[str, Callable[[Report], bytes]] = {
-    "pdf": build_pdf, "xlsx": build_workbook, "csv": build_csv,
+# Each format's builder (module, function), imported when a file is built: fpdf and openpyxl
+# take most of a second to import, which every command and worker start would pay otherwise.
+BUILDERS: dict[str, tuple[str, str]] = {
+    "pdf": ("surveyapp.reports.pdf", "build_pdf"),
+    "xlsx": ("surveyapp.reports.excel", "build_workbook"),
+    "csv": ("surveyapp.reports.csv", "build_csv"),
 }
 MEDIA_TYPES = {
     "pdf": "application/pdf",
@@ -97,7 +99,7 @@ CODE_DIGEST = _code_digest()
 # content stored by other code may not fit this code's classes and templates, so while a wave
 # is open a page is served at once only from a build of this code (files: from any).
 PAGE = f"page-{CODE_DIGEST[:12]}"
-EDITIONS: dict[str, Callable[[Report], bytes]] = {PAGE: encode_report, **BUILDERS}
+EDITIONS: tuple[str, ...] = (PAGE, *BUILDERS)
 
 
 def data_version(wave: Wave) -> str:
@@ -240,6 +242,15 @@ def build_closed_waves(now: datetime | None = None) -> list[int]:
     return queued
 
 
+def builder(edition: str) -> Callable[[Report], bytes]:
+    """The function that makes ``edition`` of a report: the page's content, or a file format
+    (a key of BUILDERS)."""
+    if edition == PAGE:
+        return encode_report
+    module, name = BUILDERS[edition]
+    return getattr(importlib.import_module(module), name)
+
+
 def build_report(wave: Wave, district: str | None, lang: Language, editions: Sequence[str],
                  margins: str | None, version: str, progress: JobProgress | None = None
                  ) -> dict[str, StoredReport]:
@@ -254,7 +265,7 @@ def build_report(wave: Wave, district: str | None, lang: Language, editions: Seq
     if progress is not None:
         progress.set_total(len(editions))
     for edition in editions:
-        built[edition] = StoredReport(EDITIONS[edition](report), version, built_at, responses)
+        built[edition] = StoredReport(builder(edition)(report), version, built_at, responses)
         _put(_slot(wave, district, lang, margins), edition, built[edition])
         if progress is not None:
             progress.advance(1)

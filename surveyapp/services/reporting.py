@@ -13,14 +13,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import sqlalchemy as sa
 from flask import current_app
-from matplotlib.figure import Figure
 
 from analysis.drivers import key_drivers
-from analysis.plots import district_comparison_chart, importance_performance_chart, trend_chart
 from analysis.trends import difference
 from surveyapp.exports.codebook import FIXED_LABELS
 from surveyapp.extensions import db
@@ -63,6 +62,9 @@ from surveyapp.services.wave_results import (
     analyse_wave,
     earlier_waves,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Questionnaires whose dimensions are public-service sectors (the city's sector monitor).
 SECTOR_QUESTIONNAIRES = frozenset({"public_service"})
@@ -420,6 +422,8 @@ def _charts(inputs: ReportInputs, domain: str, names: dict[str, str], frame: pd.
             ) -> tuple[Chart, ...]:
     """The report's charts, drawn from the rows it publishes: ``districts`` and ``city``
     (None when withheld) as the disclosure policy left them."""
+    from analysis.plots import district_comparison_chart, trend_chart  # matplotlib: when drawing
+
     current = inputs.current
     trend = _trend(inputs, domain)
     charts = [Chart("trend", label("chart_trend", lang),
@@ -460,6 +464,8 @@ def _points(table: pd.DataFrame) -> tuple[ChartPoint, ...]:
 def _drivers_chart(q: Questionnaire, frame: pd.DataFrame, lang: Language) -> Chart | None:
     """Importance-performance of the dimensions; None when the regression cannot be fitted
     (too few respondents, or an overall item that does not vary)."""
+    from analysis.plots import importance_performance_chart  # matplotlib: when drawing
+
     columns = [f"dim_{d.id}" for d in q.dimensions]
     try:
         drivers = key_drivers(frame, outcome="overall", drivers=columns, weights="weight")

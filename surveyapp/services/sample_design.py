@@ -57,11 +57,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from analysis.design import SurveyDesign
+from surveyapp.choices import DEFAULT_LONELY_PSU
 from surveyapp.extensions import db
 from surveyapp.models.plans import SamplePlan
 from surveyapp.models.survey import Wave
 from surveyapp.services.declared_design import (
-    DEFAULT_LONELY_PSU,
     DeclaredDesign,
     DesignError,
     both,
@@ -146,7 +146,8 @@ def design_for_wave(wave: Wave, frame: pd.DataFrame, override: Any = None) -> Pr
         frame[DESIGN_WEIGHT] = 1.0
         _check_lonely(frame, arguments, wave.label)
         return PreparedDesign(wave.label, frame, arguments, declared, "spec")
-    counts = street_frame_counts(set(frame["district"])) if declared.kind == "street_psu" else {}
+    counts = (street_frame_counts(set(frame["district"].unique()))
+              if declared.kind == "street_psu" else {})
     plan = db.session.scalar(sa.select(SamplePlan).where(SamplePlan.wave_id == wave.id))
     prepared = prepare_design(frame, declared, wave_label=wave.label, street_counts=counts)
     return prepared if plan is None else _with_plan(prepared, plan)

@@ -18,13 +18,13 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
+from surveyapp.choices import TOKEN_MAX_DAYS
 from surveyapp.extensions import db
 from surveyapp.models.accounts import User, normal_name, utcnow
 from surveyapp.models.runs import ApiToken
 from surveyapp.models.survey import as_utc
 
 PREFIX = "sa_"
-MAX_DAYS = 3650
 
 
 class TokenError(ValueError):
@@ -41,8 +41,9 @@ def create_token(username: str, days: int | None = None) -> tuple[ApiToken, str]
     It expires after ``days`` (default SURVEYAPP_TOKEN_DAYS).
     """
     days = current_app.config["SURVEYAPP_TOKEN_DAYS"] if days is None else days
-    if not 1 <= days <= MAX_DAYS:
-        raise TokenError("--days: " + _("expected a whole number from 1 to %(most)d", most=MAX_DAYS))
+    if not 1 <= days <= TOKEN_MAX_DAYS:
+        raise TokenError("--days: " + _("expected a whole number from 1 to %(most)d",
+                                        most=TOKEN_MAX_DAYS))
     user = db.session.scalar(sa.select(User).where(User.username == normal_name(username)))
     if user is None:
         raise TokenError("--user: " + _("unknown user %(name)r", name=username))

@@ -177,7 +177,7 @@ def _by_district(design: SurveyDesign, column: str) -> pd.DataFrame:
 
 def _weight(design: SurveyDesign, frame: pd.DataFrame, requested: str | None
             ) -> tuple[SurveyDesign, WeightingOutcome]:
-    districts = set(frame["district"])
+    districts = set(frame["district"].unique())
     candidates = [requested] if requested else [s.name for s in ranked_margin_sets()]
     reasons = []
     for name in candidates:

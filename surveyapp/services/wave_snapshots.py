@@ -24,6 +24,11 @@ append or the rebuild, from reading the manifest to writing the new one and remo
 it no longer names) happens under the wave's lock in the database (surveyapp.locks; the store
 may be S3, which has none), so two appends never start from one manifest and leave a part no
 manifest names; the second writer finds the snapshot current and writes nothing.
+
+Parts are never rewritten (each has a new name), so the part names, the district scope and the
+excluded ids identify a frame's content: ``read_wave`` returns that as a key, under which what
+is derived from the frame alone (an estimate run's data fingerprint) is kept beside the
+snapshot as ``derived-<key>`` and dropped with the parts it came from.
 """
 from __future__ import annotations
 
@@ -32,6 +37,7 @@ import io
 import json
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -65,28 +71,57 @@ def _reader_digest() -> str:
 READER_DIGEST = _reader_digest()
 
 
+@dataclass(frozen=True)
+class WaveRead:
+    """A wave's frame as ``wave_frame`` gives it, and the key of its content: the same key means
+    the same rows and values (None when the frame did not come from a snapshot)."""
+
+    frame: pd.DataFrame
+    key: str | None
+
+
 def wave_frame(wave: Wave, item_ids: list[str], *, districts: Iterable[str] | None = None,
                exclude_flagged: bool = True, include_comments: bool = False) -> pd.DataFrame:
     """``queries.responses_frame`` of the wave with these arguments, from its snapshot, with
     the rows in response-id order (Python's string order, as ``load_wave`` sorts)."""
+    return read_wave(wave, item_ids, districts=districts, exclude_flagged=exclude_flagged,
+                     include_comments=include_comments).frame
+
+
+def read_wave(wave: Wave, item_ids: list[str], *, districts: Iterable[str] | None = None,
+              exclude_flagged: bool = True, include_comments: bool = False) -> WaveRead:
+    """``wave_frame`` with the key of what it read (see the module docstring)."""
     state = database_state(wave, item_ids)
     if not state["count"]:
-        return queries.responses_frame(wave.id, districts=districts, item_ids=item_ids,
-                                       exclude_flagged=exclude_flagged,
-                                       include_comments=include_comments)
-    table = _current_table(app_store(), wave, state)
-    if districts is not None:
-        table = table.filter(pc.is_in(table["district"], pa.array(list(districts), pa.string())))
-    if exclude_flagged:
-        excluded = _excluded_ids(wave)
-        if excluded:
-            table = table.filter(pc.invert(pc.is_in(table["response_id"],
-                                                    pa.array(excluded, pa.string()))))
+        return WaveRead(queries.responses_frame(wave.id, districts=districts, item_ids=item_ids,
+                                                exclude_flagged=exclude_flagged,
+                                                include_comments=include_comments), None)
+    table, parts = _current_table(app_store(), wave, state)
+    scope = None if districts is None else sorted(districts)
+    if scope is not None:
+        table = table.filter(pc.is_in(table["district"], pa.array(scope, pa.string())))
+    excluded = sorted(_excluded_ids(wave)) if exclude_flagged else []
+    if excluded:
+        table = table.filter(pc.invert(pc.is_in(table["response_id"],
+                                                pa.array(excluded, pa.string()))))
     if not include_comments:
         table = table.drop_columns(["comment"])
     if not table.num_rows:
-        return queries.no_responses(item_ids, include_comments)
-    return table.to_pandas()
+        return WaveRead(queries.no_responses(item_ids, include_comments), None)
+    key = None if parts is None else hashlib.sha256(
+        json.dumps([parts, scope, excluded, include_comments]).encode()).hexdigest()
+    return WaveRead(table.to_pandas(), key)
+
+
+def get_derived(wave: Wave, name: str) -> bytes | None:
+    """What was kept beside the wave's snapshot under ``name`` (see ``put_derived``)."""
+    return app_store().get(f"snapshots/w{wave.id}/derived-{name}")
+
+
+def put_derived(wave: Wave, name: str, data: bytes) -> None:
+    """Keep ``data``, derived from a frame whose ``WaveRead.key`` is part of ``name``, beside
+    the wave's snapshot until its parts change."""
+    app_store().put(f"snapshots/w{wave.id}/derived-{name}", data)
 
 
 def database_state(wave: Wave, item_ids: list[str]) -> dict:
@@ -115,25 +150,26 @@ def _table_state(wave: Wave, item_ids: list[str], table: pa.Table) -> dict:
     return _state(wave, item_ids, table.num_rows, last, low_high.get("min"), low_high.get("max"))
 
 
-def _current_table(store: ObjectStore, wave: Wave, state: dict) -> pa.Table:
+def _current_table(store: ObjectStore, wave: Wave, state: dict) -> tuple[pa.Table, list[str] | None]:
     """The wave's whole snapshot as of ``state`` (or later): read, brought up to date, or
-    rebuilt. Readers need no lock; a writer holds the wave's lock (surveyapp.locks) from
-    reading the manifest to writing it, so two writers never append from the same manifest."""
+    rebuilt, and the names of its parts (None: read from the database, no snapshot). Readers
+    need no lock; a writer holds the wave's lock (surveyapp.locks) from reading the manifest to
+    writing it, so two writers never append from the same manifest."""
     prefix = f"snapshots/w{wave.id}/"
     manifest = _manifest(store, prefix)
     table = _read_parts(store, manifest["parts"])
     if table is not None and manifest["state"] == state:
-        return table
+        return table, manifest["parts"]
     with exclusive(SNAPSHOT_LOCKS, wave.id, LOCK_WAIT_SECONDS) as held:
         if not held:  # another writer is stuck: read the database, write nothing
-            return _from_database(wave, state["items"])
+            return _from_database(wave, state["items"]), None
         # Another writer may have brought the snapshot up to date while this one waited, and
         # responses may have come in: compare the state of now with the manifest of now.
         state = database_state(wave, state["items"])
         manifest = _manifest(store, prefix)
         table = _read_parts(store, manifest["parts"])
         if table is not None and manifest["state"] == state:
-            return table
+            return table, manifest["parts"]
         return _write_current(store, prefix, wave, state, manifest, table)
 
 
@@ -143,7 +179,7 @@ def _manifest(store: ObjectStore, prefix: str) -> dict:
 
 
 def _write_current(store: ObjectStore, prefix: str, wave: Wave, state: dict, manifest: dict,
-                   table: pa.Table | None) -> pa.Table:
+                   table: pa.Table | None) -> tuple[pa.Table, list[str]]:
     """Append the news to the snapshot when that explains ``state``; otherwise rebuild it.
     The caller holds the wave's lock."""
     if table is not None and _same_snapshot(manifest["state"], state):
@@ -155,14 +191,15 @@ def _write_current(store: ObjectStore, prefix: str, wave: Wave, state: dict, man
             parts = manifest["parts"] + ([_put_part(store, prefix, news)] if news.num_rows else [])
             if len(parts) > MAX_PARTS:
                 parts = [_put_part(store, prefix, grown)]
-            _put_manifest(store, prefix, state, parts)
-            return grown
+            _put_manifest(store, prefix, state, parts, manifest["parts"])
+            return grown, parts
     table = _from_database(wave, state["items"])
     # the state of what was read: responses committed meanwhile are in it, and the next read
     # then finds the database's state equal or appends
-    _put_manifest(store, prefix, _table_state(wave, state["items"], table),
-                  [_put_part(store, prefix, table)])
-    return table
+    parts = [_put_part(store, prefix, table)]
+    _put_manifest(store, prefix, _table_state(wave, state["items"], table), parts,
+                  manifest["parts"])
+    return table, parts
 
 
 def _same_snapshot(stored: dict | None, state: dict) -> bool:
@@ -199,14 +236,19 @@ def _put_part(store: ObjectStore, prefix: str, table: pa.Table) -> str:
     return key
 
 
-def _put_manifest(store: ObjectStore, prefix: str, state: dict, parts: list[str]) -> None:
-    """Point the manifest at ``parts``, then remove every other part of the wave: those it
-    replaced, and any left by a writer that died between writing a part and the manifest.
-    The caller holds the wave's lock, so no other writer has a new part among them; a reader
-    that finds a part gone waits for the lock and reads the new manifest."""
+def _put_manifest(store: ObjectStore, prefix: str, state: dict, parts: list[str],
+                  previous: list[str]) -> None:
+    """Point the manifest at ``parts``, then remove every other part of the wave (those it
+    replaced, and any left by a writer that died between writing a part and the manifest) and
+    what was derived from the parts it replaced. The caller holds the wave's lock, so no other
+    writer has a new part among them; a reader that finds a part gone waits for the lock and
+    reads the new manifest."""
     store.put(prefix + "manifest.json", json.dumps({"state": state, "parts": parts}).encode())
-    for key in store.keys(prefix + "part-"):
-        if key not in parts:
+    dropped = [key for key in store.keys(prefix + "part-") if key not in parts]
+    for key in dropped:
+        store.delete(key)
+    if dropped or set(previous) != set(parts):
+        for key in store.keys(prefix + "derived-"):
             store.delete(key)
 
 

@@ -6,25 +6,17 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from surveyapp.choices import DEFAULT_DESIGN, DEFAULT_LONELY_PSU, WAVE_MODES
 from surveyapp.extensions import db
 from surveyapp.models.margins import MarginSet
-from surveyapp.models.survey import (
-    WAVE_MODES,
-    District,
-    QuestionnaireVersion,
-    Wave,
-    as_utc,
-    utcnow,
-)
+from surveyapp.models.survey import District, QuestionnaireVersion, Wave, as_utc, utcnow
 from surveyapp.services.catalog import questionnaire_of
-from surveyapp.services.margins import rake_margins
 from surveyapp.services.declared_design import (
-    DEFAULT_DESIGN,
-    DEFAULT_LONELY_PSU,
     DesignError,
     check_declared_design,
     street_frame_counts,
 )
+from surveyapp.services.margins import rake_margins
 
 
 class WaveError(ValueError):
@@ -45,7 +37,7 @@ def create_wave(
     """Validate and add a wave (flushed, not committed). Times are converted to UTC.
 
     ``sample_design`` and ``lonely_psu`` declare how the sample is drawn (one of
-    surveyapp.models.survey.SAMPLE_DESIGNS and LONELY_PSU_RULES); a design the geography or the
+    surveyapp.choices.SAMPLE_DESIGNS and LONELY_PSU_RULES); a design the geography or the
     questionnaire cannot support is refused (WaveError naming the field) and nothing is added.
     ``kiosk``: answered on shared devices, so one browser may send several responses (open
     waves only; an invitation code admits one response wherever it is typed).

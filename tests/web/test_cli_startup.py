@@ -1,4 +1,5 @@
-"""`surveyapp --help` and a command's --help must not load the application's heavy stack.
+"""`surveyapp --help` and a command's --help must not load the application's heavy stack, and
+building the application must not load the chart, document and scipy.stats libraries.
 
 Timing belongs in benchmarks/bench_cli_startup.py; what the suite checks is the cause of slow
 start-ups: which modules a help request imports.
@@ -11,7 +12,8 @@ import sys
 
 import pytest
 
-HEAVY = ("pandas", "scipy", "statsmodels", "matplotlib", "alembic", "surveyapp.blueprints")
+HEAVY = ("pandas", "scipy", "statsmodels", "matplotlib", "alembic", "surveyapp.blueprints",
+         "numpy", "pyarrow", "sqlalchemy", "surveyapp.models", "surveyapp.services")
 
 PROBE = """
 import json, sys
@@ -53,3 +55,20 @@ def test_help_lists_every_command():
 def test_db_resolves_to_the_migrations_group():
     printed, loaded = run_help("db", "--help")
     assert "upgrade" in printed and "alembic" in loaded
+
+
+APP_PROBE = """
+import json, sys
+from surveyapp import create_app
+create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "probe"})
+print(json.dumps(sorted(m for m in sys.modules if m in {heavy})))
+"""
+
+
+def test_app_start_loads_no_chart_document_or_test_library():
+    """Every command (and worker) builds the app: charts, PDF/XLSX writers and scipy.stats
+    load when a report or test needs them, not at start-up."""
+    heavy = {"matplotlib", "scipy.stats", "statsmodels", "fpdf", "openpyxl"}
+    run = subprocess.run([sys.executable, "-c", APP_PROBE.replace("{heavy}", repr(heavy))],
+                         capture_output=True, text=True, check=True)
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == []

@@ -334,8 +334,7 @@ def test_an_open_waves_page_built_by_other_code_waits_for_this_codes_build(app, 
     upgraded = "page-" + "0" * 12  # what a new release calls its page edition
     monkeypatch.setattr(report_cache, "CODE_DIGEST", "0" * 64)
     monkeypatch.setattr(report_cache, "PAGE", upgraded)
-    monkeypatch.setattr(report_cache, "EDITIONS",
-                        {upgraded: report_cache.encode_report, **report_cache.BUILDERS})
+    monkeypatch.setattr(report_cache, "EDITIONS", (upgraded, *report_cache.BUILDERS))
     assert "完成后本页将显示报告" in _waiting_page(client, url)
     assert client.get(f"{url}/report.pdf?lang=zh").status_code == 200  # at once: open wave
     jobs.execute(db.session.scalars(sa.select(Job.id).where(Job.state == "queued")).one())

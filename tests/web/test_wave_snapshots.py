@@ -194,3 +194,30 @@ def test_a_writer_that_cannot_get_the_lock_reads_the_database_and_writes_nothing
         assert manifest(wave) == before
     assert_same_as_reader(wave)  # the lock is free again: the snapshot catches up
     assert manifest(wave)["state"]["count"] == 26
+
+
+def derived(wave: Wave) -> list[str]:
+    return app_store().keys(f"snapshots/w{wave.id}/derived-")
+
+
+def test_a_kept_fingerprint_is_the_fingerprint_and_goes_with_its_parts(wave):
+    """Runs on an unchanged snapshot reuse its fingerprint; an exclusion is another frame,
+    with its own; new responses (new parts) drop what was kept."""
+    from surveyapp.services.estimation import cached_fingerprint, fingerprint
+
+    data = load_wave(wave)
+    assert cached_fingerprint([data]) == fingerprint([data])
+    assert len(derived(wave)) == 1
+    app_store().put(derived(wave)[0], app_store().get(derived(wave)[0])[:72] + b"kept")
+    assert cached_fingerprint([load_wave(wave)])[1] == b"kept"  # read back, not recomputed
+    target = data.frame["response_id"][5]
+    quality.exclude_manually(target, wave.id, None, "test")
+    db.session.commit()
+    fewer = load_wave(wave)
+    assert fewer.content_key != data.content_key
+    assert cached_fingerprint([fewer]) == fingerprint([fewer])
+    assert len(derived(wave)) == 2
+    make_responses(wave, 2, seed=11)
+    grown = load_wave(wave)
+    assert derived(wave) == []
+    assert cached_fingerprint([grown]) == fingerprint([grown])
