@@ -16,7 +16,7 @@ import gc
 import sys
 
 AUTOMATIC_COLLECTION_IS_SAFE = sys.version_info >= (3, 12)
-_state = {"taken_over": False, "long_lived": 0}
+_state = {"taken_over": False, "long_lived": 0, "full_check_at": 0}
 
 
 def collect_only_at_safe_points() -> bool:
@@ -45,8 +45,8 @@ def collect_if_due() -> None:
     counts = gc.get_count()
     if thresholds[0] == 0 or counts[0] <= thresholds[0]:
         return
-    generation = next(g for g in (2, 1, 0) if g == 0 or (
-        counts[g] > thresholds[g] and (g < 2 or _oldest_grew_by_a_quarter())))
+    generation = 2 if counts[2] > thresholds[2] and _full_collection_due(counts[2], thresholds[2]) \
+        else 1 if counts[1] > thresholds[1] else 0
     gc.collect(generation)
 
 
@@ -54,7 +54,19 @@ def _count_long_lived(phase: str, info: dict) -> None:
     """After every full collection (ours or an explicit one), as CPython counts its survivors."""
     if phase == "stop" and info["generation"] == 2:
         _state["long_lived"] = len(gc.get_objects(generation=2))
+        _state["full_check_at"] = 0
 
 
-def _oldest_grew_by_a_quarter() -> bool:
-    return len(gc.get_objects(generation=2)) - _state["long_lived"] >= _state["long_lived"] / 4
+def _full_collection_due(older_runs: int, oldest: int) -> bool:
+    """Whether the oldest generation grew by a quarter since the last full collection.
+
+    CPython keeps that count as it promotes; here it takes a walk of the oldest generation, so
+    after a "no" it is asked again only ``oldest`` generation-1 collections later (asking at
+    every request made each one walk the whole heap)."""
+    if older_runs < _state["full_check_at"]:
+        return False
+    grown = len(gc.get_objects(generation=2)) - _state["long_lived"]
+    if grown >= _state["long_lived"] / 4:
+        return True
+    _state["full_check_at"] = older_runs + oldest
+    return False

@@ -97,6 +97,37 @@ def test_the_generations_follow_cpythons_own_schedule():
         assert abs(at_safe_points["runs"].count(generation) - expected) <= 0.05 * expected
 
 
+@ON_311
+def test_a_stable_heap_is_walked_only_as_often_as_full_collections_are_considered():
+    """Whether a full collection is due takes a walk of the oldest generation; asked at every
+    safe point once it was due, it walked the whole heap on every request."""
+    result = run_probe(CYCLE + """
+import types
+walks = []
+def counting(generation=None):
+    walks.append(generation)
+    return gc.get_objects(generation=generation)
+gc_safepoints.gc = types.SimpleNamespace(**{name: getattr(gc, name) for name in dir(gc)
+                                            if not name.startswith("__")})
+gc_safepoints.gc.get_objects = counting
+gc_safepoints.collect_only_at_safe_points()
+gc.set_threshold(50, 3, 2)
+ballast = [[] for _ in range(200000)]   # a served app's heap: long-lived objects
+gc.collect()
+runs = []
+gc.callbacks.append(lambda phase, info: phase == "start" and runs.append(info["generation"]))
+kept = []
+for _ in range(20000):          # a tenth of the heap: no full collection is due
+    kept.append([])
+    gc_safepoints.collect_if_due()
+gc.callbacks.clear()
+print(json.dumps({"walks": len(walks), "young": runs.count(0), "older": runs.count(1),
+                  "full": runs.count(2)}))
+""")
+    assert result["full"] == 0 and result["young"] > 300
+    assert result["walks"] <= result["older"] / 2 + 2
+
+
 def test_nothing_happens_unless_a_server_took_over():
     result = run_probe(CYCLE + """
 gc.disable()                      # someone else's choice, not ours
