@@ -1,6 +1,6 @@
 """On Python 3.11, threaded processes run the cyclic garbage collector only at safe points.
 
-Why (issue 10, benchmarks/RESULTS.md "The gthread SIGSEGV: the cause"): CPython 3.11 starts a
+Why (issue 10, benchmarks/RESULTS.md "The gthread SIGSEGV: the cause and the fix"): CPython 3.11 starts a
 collection inside whichever allocation of a tracked object crosses generation 0's threshold, also
 while the allocating C code holds a half-built object; the collection runs weakref callbacks and
 finalizers (Python code, which may hand the GIL to another request thread). Under gunicorn's
