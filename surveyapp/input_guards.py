@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, Request, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
@@ -46,13 +46,14 @@ def register(app: Flask) -> None:
 
 
 def refuse_unstorable_input() -> None:
-    if request.is_json and not request.path.startswith(API_PATH_PREFIX):
+    req = request._get_current_object()  # one proxy lookup, not one per field
+    if req.is_json and not req.path.startswith(API_PATH_PREFIX):
         raise InputRefused(UnsupportedMediaType, lambda: _("Not a form"), lambda: _(
             "Please send the form from its page: this address accepts form data, not JSON."))
-    for field, text in _request_texts():
+    for field, text in _request_texts(req):
         match = UNSTORABLE.search(text)
         if match is not None:
-            _refuse_text(field, nul=match.group() == "\x00")
+            _refuse_text(_shown(field), nul=match.group() == "\x00")
 
 
 def _refuse_text(field: str, nul: bool) -> None:
@@ -67,24 +68,25 @@ def _title() -> str:
     return _("The request could not be handled")
 
 
-def _request_texts() -> Iterator[tuple[str, str]]:
-    """(field, text) for every name and value a client can send us, paths first."""
-    for name, value in (request.view_args or {}).items():
+def _request_texts(req: Request) -> Iterator[tuple[str, str]]:
+    """(field, text) for every name and value a client can send us, paths first (the field's
+    name as sent: it is made safe to show only when refused)."""
+    for name, value in (req.view_args or {}).items():
         if isinstance(value, str):
             yield name, value
-    for source in (request.args, request.form, request.files):
+    for source in (req.args, req.form, req.files):
         for name, value in source.items(multi=True):
             name = name or ""  # a multipart part may come without a name
-            yield _shown(name), name
-            yield _shown(name), getattr(value, "filename", value) or ""
-    if request.is_json:
-        yield from _json_texts(_json_body(), "")
+            yield name, name
+            yield name, getattr(value, "filename", value) or ""
+    if req.is_json:
+        yield from _json_texts(_json_body(req), "")
 
 
-def _json_body() -> Any:
+def _json_body(req: Request) -> Any:
     """The decoded body; None when it is not JSON at all (the view says so in its own way)."""
     try:
-        return loads_json(request.get_data(cache=True))
+        return loads_json(req.get_data(cache=True))
     except JSONTooDeep as error:
         limit = error.limit
         raise InputRefused(BadRequest, _title, lambda: "body: " + _(
@@ -94,7 +96,7 @@ def _json_body() -> Any:
 
 
 def _json_texts(document: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Every key and string in a decoded JSON document, each with its path (``a.b[2]``)."""
+    """Every key and string in a decoded JSON document, each with its path (``a.b[2]``) as sent."""
     pending = [(document, path or "body")]
     while pending:
         value, where = pending.pop()
@@ -104,13 +106,14 @@ def _json_texts(document: Any, path: str) -> Iterator[tuple[str, str]]:
             pending.extend((item, f"{where}[{i}]") for i, item in enumerate(value))
         elif isinstance(value, dict):
             for key, item in value.items():
-                inner = _shown(key) if where == "body" else f"{where}.{_shown(key)}"
+                inner = key if where == "body" else f"{where}.{key}"
                 yield inner, key
                 pending.append((item, inner))
 
 
 def _shown(name: str) -> str:
-    """A field name safe to repeat in a message: NUL and surrogates escaped, length bounded."""
+    """A field name or path safe to repeat in a message: NUL and surrogates escaped, length
+    bounded."""
     safe = name.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
     return safe[:SHOWN_NAME_LENGTH]
 
