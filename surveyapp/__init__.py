@@ -56,12 +56,16 @@ def trust_proxies(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from flask_migrate import Migrate
 
+    from surveyapp.db_liveness import ping_after_rest
     from surveyapp.extensions import babel, csrf, db, login_manager
     from surveyapp.i18n import select_locale
     from surveyapp.private_files import private_sqlite_file
 
     private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_after_rest(engine)
     Migrate(app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

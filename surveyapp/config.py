@@ -174,12 +174,14 @@ def load_config() -> dict[str, Any]:
         "PERMANENT_SESSION_LIFETIME": timedelta(
             hours=_whole_number("SURVEYAPP_SESSION_HOURS", 12, 1, 24 * 31)),
         "SURVEYAPP_TOKEN_DAYS": _whole_number("SURVEYAPP_TOKEN_DAYS", 90, 1, 3650),
+        # A form page may show its wave as read this many seconds ago (0: read it every time);
+        # the POST that stores a response always reads it afresh (blueprints/survey_waves.py).
+        "SURVEYAPP_FORM_WAVE_SECONDS": _whole_number("SURVEYAPP_FORM_WAVE_SECONDS", 2, 0, 60),
         # Reverse proxies in front of the service whose X-Forwarded-* headers are believed.
         "SURVEYAPP_TRUSTED_PROXIES": _whole_number("SURVEYAPP_TRUSTED_PROXIES", 0, 0, 10),
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         # Residents and staff read and type times in this zone; the database keeps UTC.
         "BABEL_DEFAULT_TIMEZONE": _time_zone(),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         **_rate_limits(),
         **_proof_of_work(),
     }
