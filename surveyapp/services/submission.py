@@ -94,7 +94,7 @@ def submit_response(wave: Wave, submission: Submission, now: datetime | None = N
     """Add the response, its answers and its spent token/code to the session (flushed).
 
     Three statements whatever the questionnaire's length: the spent token, the response, and
-    its answers in one batch, all Core statements (the ORM's unit of work cost a
+    its answers in one multi-row INSERT, all Core statements (the ORM's unit of work cost a
     resident's submit more CPU than the rest of the service); the returned Response is the
     stored row, in the session.
 
@@ -127,10 +127,10 @@ def submit_response(wave: Wave, submission: Submission, now: datetime | None = N
     connection = db.session.connection()
     connection.execute(Response.__table__.insert(), values)
     if submission.answers:
-        connection.execute(Answer.__table__.insert(), [
+        connection.execute(Answer.__table__.insert().values([
             {"response_id": values["id"], "wave_id": wave.id, "item_id": item, "value": value}
             for item, value in submission.answers.items()
-        ])
+        ]))  # one multi-row INSERT: one statement for the server, not one per answer
     response = Response(**values)
     make_transient_to_detached(response)  # stored already: the session adopts it, no INSERT
     db.session.add(response)
