@@ -18,6 +18,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 
 from surveyapp import create_app
+from surveyapp.blueprints.survey_waves import forget_waves
 from surveyapp.config import test_database_url
 from surveyapp.extensions import db
 from surveyapp.i18n import in_language
@@ -106,6 +107,7 @@ def empty_all_tables() -> None:
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
+    forget_waves()  # SQLite gives the next test's wave the same id
 
 
 @pytest.fixture

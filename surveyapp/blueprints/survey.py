@@ -27,7 +27,6 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
-from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as HTTPResponse
 
@@ -39,6 +38,7 @@ from surveyapp.blueprints.survey_layouts import (
     FormLayout,
     form_layout,
 )
+from surveyapp.blueprints.survey_waves import current_wave, recent_wave
 from surveyapp.extensions import db
 from surveyapp.forms import SurveyForm
 from surveyapp.i18n import (
@@ -49,7 +49,7 @@ from surveyapp.i18n import (
     refresh_locale,
     template_context,
 )
-from surveyapp.models.survey import InvitationCode, QuestionnaireVersion, Wave
+from surveyapp.models.survey import InvitationCode, Wave
 from surveyapp.services import proof_of_work
 from surveyapp.services.invitations import find_code
 from surveyapp.services.submission import (
@@ -69,9 +69,6 @@ bp.app_context_processor(template_context)
 # The locale is cached on the app context; a context reused across requests (as the test
 # client does inside an app context) must not keep the previous request's language.
 bp.before_app_request(refresh_locale)
-# The wave and its questionnaire version's identity in one query (the YAML text only on a
-# layout's first build).
-WAVE_WITH_VERSION = joinedload(Wave.questionnaire_version).defer(QuestionnaireVersion.source_text)
 
 
 @bp.get("/")
@@ -90,7 +87,7 @@ def no_store_form(response: HTTPResponse) -> HTTPResponse:
 
 @bp.route("/s/<int:wave_id>", methods=["GET", "POST"])
 def form(wave_id: int) -> HTTPResponse | str | tuple[str, int]:
-    wave = _collecting_wave(wave_id)
+    wave = _collecting_wave(wave_id, stores=request.method == "POST")
     answered = answered_at(wave.id) if wave.mode == "open" else None
     if request.method == "GET" and answered is not None and not _new_response_asked(wave):
         return _already_received(wave), 200
@@ -120,7 +117,7 @@ def enter_code(wave_id: int) -> HTTPResponse | str | tuple[str, int]:
     posts here, and the form shown carries the code on in a hidden field. A GET (the code
     page's language link) goes back to the code page.
     """
-    wave = _collecting_wave(wave_id)
+    wave = _collecting_wave(wave_id, stores=False)  # the code is checked, the form shown
     if request.method == "GET" or wave.mode != "invitation":
         return redirect(url_for("survey.form", wave_id=wave.id, lang=current_language()), 303)
     page = _form_page(wave)
@@ -197,13 +194,16 @@ def _fresh_form(page: _FormPage) -> str:
 
 @bp.get("/s/<int:wave_id>/thanks")
 def thanks(wave_id: int) -> str:
-    wave = db.session.get(Wave, wave_id) or abort(404)
+    wave = recent_wave(wave_id) or abort(404)
     return render_template("survey/thanks.html", wave=wave)
 
 
-def _collecting_wave(wave_id: int) -> Wave:
-    """The wave, or an error page: 404 unknown, 403 not open yet, 410 closed."""
-    wave = db.session.get(Wave, wave_id, options=[WAVE_WITH_VERSION])
+def _collecting_wave(wave_id: int, stores: bool) -> Wave:
+    """The wave, or an error page: 404 unknown, 403 not open yet, 410 closed.
+
+    A request that may store a response reads the wave as it is now; a page that only shows
+    the form may show it as it was a moment ago (survey_waves)."""
+    wave = current_wave(wave_id) if stores else recent_wave(wave_id)
     if wave is None:
         abort(404, _("There is no survey at this address. Please check the link you were given."))
     status = wave.status()
@@ -320,8 +320,7 @@ def csrf_failed(error: CSRFError) -> tuple[str, int]:
     ticket is kept, so the time taken still counts from the first display).
     """
     if request.endpoint == "survey.form" and request.method == "POST":
-        wave = db.session.get(Wave, (request.view_args or {}).get("wave_id"),
-                              options=[WAVE_WITH_VERSION])
+        wave = current_wave((request.view_args or {}).get("wave_id"))
         if wave is not None and wave.status() == "open":
             page = _form_page(wave)
             if not isinstance(page, _FormPage):

@@ -1,0 +1,95 @@
+"""The wave a form page shows, read from the database at most once a ``FORM_WAVE_SECONDS``.
+
+A form GET needs nothing from the database but the wave's row (its layout is kept by
+survey_layouts), and reading it cost three round trips (BEGIN, SELECT, ROLLBACK) and the ORM's
+loading: most of a form page's time under load. A page shown from a row read a second ago is as
+right as one read now, because a page stores nothing: the POST that sends the answers reads the
+wave afresh and refuses them if it closed meanwhile (services.submission). So a wave an admin
+has just closed or moved may show its form for up to ``FORM_WAVE_SECONDS`` more, and not one
+response more is accepted.
+
+The row is kept as column values, not as an ORM object (an object belongs to its request's
+session); each request gets its own copy, added to its session as a stored row without a query,
+so that anything else it reads (the questionnaire's text on a layout's first build) loads as
+usual.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm.attributes import set_committed_value
+
+from surveyapp.extensions import db
+from surveyapp.models.survey import QuestionnaireVersion, Wave
+
+MAX_WAVES = 256
+# The wave and its questionnaire version's identity in one query (the YAML text only on a
+# layout's first build).
+WAVE_WITH_VERSION = joinedload(Wave.questionnaire_version).defer(QuestionnaireVersion.source_text)
+_WAVE_COLUMNS = tuple(column.key for column in Wave.__mapper__.column_attrs)
+_VERSION_COLUMNS = tuple(column.key for column in QuestionnaireVersion.__mapper__.column_attrs
+                         if column.key != "source_text")
+
+_lock = threading.Lock()
+_rows: dict[int, tuple[float, dict[str, Any], dict[str, Any]]] = {}
+
+
+def current_wave(wave_id: int) -> Wave | None:
+    """The wave as stored now (one query), for a request that may store something."""
+    return db.session.get(Wave, wave_id, options=[WAVE_WITH_VERSION])
+
+
+def recent_wave(wave_id: int) -> Wave | None:
+    """The wave as stored at most ``FORM_WAVE_SECONDS`` ago, for a page that stores nothing."""
+    seconds = current_app.config["SURVEYAPP_FORM_WAVE_SECONDS"]
+    now = time.monotonic()
+    with _lock:
+        kept = _rows.get(wave_id)
+    if kept is not None and now - kept[0] < seconds:
+        return _in_session(kept[1], kept[2])
+    wave = current_wave(wave_id)
+    if wave is not None and seconds > 0:
+        version = wave.questionnaire_version
+        row = ({key: getattr(wave, key) for key in _WAVE_COLUMNS},
+               {key: getattr(version, key) for key in _VERSION_COLUMNS})
+        with _lock:
+            _rows.pop(wave_id, None)
+            while len(_rows) >= MAX_WAVES:
+                _rows.pop(next(iter(_rows)))  # the oldest entry
+            _rows[wave_id] = (now, *row)
+    return wave
+
+
+def forget_waves() -> None:
+    """Read every wave afresh (a database emptied under a running app, as tests do)."""
+    with _lock:
+        _rows.clear()
+
+
+def _in_session(wave_columns: dict[str, Any], version_columns: dict[str, Any]) -> Wave:
+    """The kept row as this request's session's wave, as if loaded (no query, no INSERT).
+
+    A wave the session holds already is as fresh as the kept row or fresher: it is used."""
+    session = db.session()
+    present = session.identity_map.get(identity_key(Wave, wave_columns["id"]))
+    if present is not None:
+        return present
+    version = session.identity_map.get(
+        identity_key(QuestionnaireVersion, version_columns["id"]))
+    if version is None:
+        version = _stored(QuestionnaireVersion(**version_columns))  # its text loads if asked
+        session.add(version)
+    wave = _stored(Wave(**wave_columns))
+    set_committed_value(wave, "questionnaire_version", version)
+    session.add(wave)
+    return wave
+
+
+def _stored(instance: Any) -> Any:
+    make_transient_to_detached(instance)  # as loaded: unchanged, attributes not given unloaded
+    return instance
