@@ -201,9 +201,11 @@ def thanks(wave_id: int) -> str:
 def _collecting_wave(wave_id: int, stores: bool) -> Wave:
     """The wave, or an error page: 404 unknown, 403 not open yet, 410 closed.
 
-    A request that may store a response reads the wave as it is now; a page that only shows
-    the form may show it as it was a moment ago (survey_waves)."""
-    wave = current_wave(wave_id) if stores else recent_wave(wave_id)
+    The wave may be as it was a moment ago (survey_waves: storing a response checks the window
+    as stored); a request that would store one is refused only on the wave as it is now."""
+    wave = recent_wave(wave_id)
+    if stores and (wave is None or wave.status() != "open"):
+        wave = current_wave(wave_id)
     if wave is None:
         abort(404, _("There is no survey at this address. Please check the link you were given."))
     status = wave.status()

@@ -1,12 +1,14 @@
 """The wave a form page shows, read from the database at most once a ``FORM_WAVE_SECONDS``.
 
-A form GET needs nothing from the database but the wave's row (its layout is kept by
+A form page needs nothing from the database but the wave's row (its layout is kept by
 survey_layouts), and reading it cost three round trips (BEGIN, SELECT, ROLLBACK) and the ORM's
-loading: most of a form page's time under load. A page shown from a row read a second ago is as
-right as one read now, because a page stores nothing: the POST that sends the answers reads the
-wave afresh and refuses them if it closed meanwhile (services.submission). So a wave an admin
-has just closed or moved may show its form for up to ``FORM_WAVE_SECONDS`` more, and not one
-response more is accepted.
+loading: most of a form page's time under load, and 14 % of a worker's time under residents'
+load. A row read a second ago is as good as one read now: after a wave is created only its
+window moves (opened or closed by hand), and the statement that stores a response's one-time
+token checks the window as stored at that moment (services.submission), so a wave an admin has
+just closed takes not one response more. A wave that the kept row says is not open is read
+afresh before a POST is refused, so a reopened wave takes answers at once; its form page may
+say "closed" for up to ``FORM_WAVE_SECONDS`` more.
 
 The row is kept as column values, not as an ORM object (an object belongs to its request's
 session); each request gets its own copy, added to its session as a stored row without a query,
@@ -40,29 +42,33 @@ _rows: dict[int, tuple[float, dict[str, Any], dict[str, Any]]] = {}
 
 
 def current_wave(wave_id: int) -> Wave | None:
-    """The wave as stored now (one query), for a request that may store something."""
-    return db.session.get(Wave, wave_id, options=[WAVE_WITH_VERSION])
+    """The wave as stored now (one query, whatever the session holds already); kept for
+    ``recent_wave``."""
+    wave = db.session.get(Wave, wave_id, options=[WAVE_WITH_VERSION], populate_existing=True)
+    if wave is not None and current_app.config["SURVEYAPP_FORM_WAVE_SECONDS"] > 0:
+        _keep(wave)
+    return wave
 
 
 def recent_wave(wave_id: int) -> Wave | None:
     """The wave as stored at most ``FORM_WAVE_SECONDS`` ago, for a page that stores nothing."""
-    seconds = current_app.config["SURVEYAPP_FORM_WAVE_SECONDS"]
-    now = time.monotonic()
     with _lock:
         kept = _rows.get(wave_id)
-    if kept is not None and now - kept[0] < seconds:
+    if kept is not None and time.monotonic() - kept[0] < current_app.config[
+            "SURVEYAPP_FORM_WAVE_SECONDS"]:
         return _in_session(kept[1], kept[2])
-    wave = current_wave(wave_id)
-    if wave is not None and seconds > 0:
-        version = wave.questionnaire_version
-        row = ({key: getattr(wave, key) for key in _WAVE_COLUMNS},
-               {key: getattr(version, key) for key in _VERSION_COLUMNS})
-        with _lock:
-            _rows.pop(wave_id, None)
-            while len(_rows) >= MAX_WAVES:
-                _rows.pop(next(iter(_rows)))  # the oldest entry
-            _rows[wave_id] = (now, *row)
-    return wave
+    return current_wave(wave_id)
+
+
+def _keep(wave: Wave) -> None:
+    version = wave.questionnaire_version
+    row = ({key: getattr(wave, key) for key in _WAVE_COLUMNS},
+           {key: getattr(version, key) for key in _VERSION_COLUMNS})
+    with _lock:
+        _rows.pop(wave.id, None)
+        while len(_rows) >= MAX_WAVES:
+            _rows.pop(next(iter(_rows)))  # the oldest entry
+        _rows[wave.id] = (time.monotonic(), *row)
 
 
 def forget_waves() -> None:

@@ -1,5 +1,5 @@
-"""A form page may show its wave as read a moment ago; a POST always reads it afresh
-(surveyapp.blueprints.survey_waves)."""
+"""A form page and a POST may use their wave as read a moment ago; storing a response checks
+the wave's window as stored (surveyapp.blueprints.survey_waves, services.submission)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -8,6 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from surveyapp.blueprints import survey_layouts
+from surveyapp.blueprints.survey_waves import forget_waves
 from surveyapp.extensions import db
 from surveyapp.models.survey import Wave, utcnow
 from tests.web.factories import form_post, make_wave, stored_counts
@@ -86,3 +87,32 @@ def test_with_no_time_every_page_reads_the_wave(app, client, monkeypatch):
     with statements() as sent:
         get(client, f"/s/{wave.id}")
     assert any("FROM wave" in statement for statement in sent)
+
+
+def reopen(wave_id: int) -> None:
+    db.session.execute(sa.update(Wave).where(Wave.id == wave_id)
+                       .values(closes_at=utcnow() + timedelta(days=1)))
+    db.session.commit()
+
+
+def test_a_post_on_a_kept_open_wave_reads_no_wave_row(client):
+    wave = make_wave()
+    data = form_post(client, wave, seed=2)
+    db.session.remove()
+    with statements() as sent:
+        assert client.post(f"/s/{wave.id}", data=data).status_code == 303
+    assert not [statement for statement in sent if statement.lstrip().upper().startswith("SELECT")]
+    assert stored_counts()[0] == 1
+
+
+def test_a_post_to_a_wave_reopened_meanwhile_is_stored(client):
+    """The kept row says closed; the wave as stored is open again: the answers are taken."""
+    wave = make_wave()
+    wave_id, data = wave.id, form_post(client, wave, seed=3)
+    close_now(wave)
+    forget_waves()
+    assert get(client, f"/s/{wave_id}?lang=zh").status_code == 410  # read and kept: closed
+    reopen(wave_id)
+    db.session.remove()
+    assert client.post(f"/s/{wave_id}", data=data).status_code == 303
+    assert stored_counts()[0] == 1
