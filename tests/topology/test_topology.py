@@ -142,9 +142,16 @@ def test_a_report_asked_of_one_server_is_built_once_and_served_by_the_other(topo
           "the worker to build the report")
     served = second.get(f"http://127.0.0.1:{PORTS[1]}{path}")
     assert served.status_code == 200 and served.content.startswith(b"%PDF")
+    # The file is in the store a moment before the worker records its job done.
+    _wait(lambda: "running" not in [state for state, _ in _report_jobs(topology)],
+          "the worker to record the job")
+    assert _report_jobs(topology) == [("done", 1)]
+
+
+def _report_jobs(topology) -> list[tuple[str, int]]:
     with topology["app"].app_context():
         built = db.session.scalars(sa.select(Job).where(Job.kind == "report")).all()
-    assert [(job.state, job.attempts) for job in built] == [("done", 1)]
+        return [(job.state, job.attempts) for job in built]
 
 
 def test_a_rate_limit_counted_on_one_server_holds_on_the_other(topology):
