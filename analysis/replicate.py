@@ -6,6 +6,9 @@ replicate variance reflects the weighting. The replicate weights are held as an 
 """
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING
 
@@ -86,16 +89,52 @@ def _bootstrap(design: SurveyDesign, replicates: int, seed: int | None
     if replicates < 2:
         raise ValueError("replicate: bootstrap needs at least 2 replicates")
     stage = design._stages[0]
-    rng = np.random.default_rng(seed)
-    mult = np.ones((replicates, stage.n_units))
-    for h in range(stage.n_strata):
-        members = np.flatnonzero(stage.unit_stratum == h)
+    counts, factor = _rao_wu_draws(stage.unit_stratum, stage.n_strata, replicates, seed)
+    return counts * factor, 1.0 / (replicates - 1), np.ones(replicates)
+
+
+#: Rao-Wu draws of fixed seeds, by (seed, replicates, strata of the PSUs): a process that builds
+#: several reports of one wave (a worker) draws them once. The draws are what one seeded stream
+#: gives, so the memory changes no figure; a few slots of R x PSUs small integers.
+_DRAWS: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_DRAW_SLOTS = 2
+_draws_lock = threading.Lock()
+
+
+def _rao_wu_draws(unit_stratum: np.ndarray, n_strata: int, replicates: int, seed: int | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """How often each PSU is drawn in each replicate (R x PSUs, n - 1 of a stratum's n PSUs
+    drawn with replacement) and each PSU's rescaling n / (n - 1), so that multipliers =
+    counts * factor; a stratum of one PSU keeps multiplier 1."""
+    if seed is None:
+        return _draw(unit_stratum, n_strata, replicates, np.random.default_rng())
+    key = (seed, replicates, n_strata, unit_stratum.size,
+           hashlib.blake2b(np.ascontiguousarray(unit_stratum, np.int64).tobytes()).digest())
+    with _draws_lock:
+        if key in _DRAWS:
+            _DRAWS.move_to_end(key)
+            return _DRAWS[key]
+        drawn = _DRAWS[key] = _draw(unit_stratum, n_strata, replicates,
+                                    np.random.default_rng(seed))
+        while len(_DRAWS) > _DRAW_SLOTS:
+            _DRAWS.popitem(last=False)
+        return drawn
+
+
+def _draw(unit_stratum: np.ndarray, n_strata: int, replicates: int, rng: np.random.Generator
+          ) -> tuple[np.ndarray, np.ndarray]:
+    largest = int(np.bincount(unit_stratum, minlength=n_strata).max(initial=1))
+    counts = np.ones((replicates, unit_stratum.size), np.min_scalar_type(largest))  # <= n - 1
+    factor = np.ones(unit_stratum.size)
+    for h in range(n_strata):
+        members = np.flatnonzero(unit_stratum == h)
         k = members.size
         if k < 2:
             continue
-        counts = rng.multinomial(k - 1, np.full(k, 1.0 / k), size=replicates)
-        mult[:, members] = counts * (k / (k - 1))
-    return mult, 1.0 / (replicates - 1), np.ones(replicates)
+        counts[:, members] = rng.multinomial(k - 1, np.full(k, 1.0 / k), size=replicates)
+        factor[members] = k / (k - 1)
+    counts.flags.writeable = factor.flags.writeable = False
+    return counts, factor
 
 
 def make_replicate_design(design: SurveyDesign, method: str, replicates: int | None,
