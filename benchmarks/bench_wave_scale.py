@@ -23,9 +23,10 @@ its wall time includes Python's start-up and its peak RSS (VmHWM) is its own:
   with the 2023 snapshot present, and with none (everything cold);
 * the same cold report inside a process that has already built another district's report (as a
   worker has): its modules loaded, its in-memory report caches and stored reports cleared, the
-  snapshot present or deleted; only the report itself is timed (wall, CPU), peak RSS is the
-  process's. ``--worker-report`` runs only this step, snapshot present (with ``--reuse``, the
-  cheapest timing of a worker's cold report).
+  snapshot present or deleted, the cyclic collector run between jobs as a worker's is; only
+  the report itself is timed (wall, CPU), peak RSS is the process's. ``--worker-report`` runs
+  only this step, snapshot present (with ``--reuse``, the cheapest timing of a worker's cold
+  report).
 """
 from __future__ import annotations
 
@@ -263,12 +264,17 @@ def run_step(step: str, url: str, instance: str, out_dir: str) -> dict:
 
 
 def report_in_process(instance: str, keep_snapshot: bool) -> dict:
-    """A cold report in a process that built another district's report first (a worker)."""
+    """A cold report in a process that built another district's report first (a worker).
+
+    As ``surveyapp worker`` on Python 3.11, the process runs the cyclic collector only at
+    safe points (surveyapp.gc_safepoints): between the two reports, not inside one."""
     from surveyapp.extensions import db
+    from surveyapp.gc_safepoints import collect_if_due, collect_only_at_safe_points
     from surveyapp.models.survey import Wave
     from surveyapp.services import report_cache
     from surveyapp.storage import open_store
 
+    collect_only_at_safe_points()
     wave = db.session.scalar(sa.select(Wave).where(Wave.label == REPORT_WAVE))
     other = next(d.code for d in wave.districts if d.code != HONGKOU)
     report_cache.report_document(wave, other, "zh", "pdf")
@@ -279,6 +285,7 @@ def report_in_process(instance: str, keep_snapshot: bool) -> dict:
                                          store.keys(f"snapshots/w{wave.id}/")):
         store.delete(key)
     db.session.expire_all()
+    collect_if_due()  # the worker's safe point before its next job
     began, cpu = time.perf_counter(), time.process_time()
     report_cache.report_document(wave, HONGKOU, "zh", "pdf")
     return {"wall_s": round(time.perf_counter() - began, 2), "command_s": None,
