@@ -85,12 +85,26 @@ def _jkn(design: SurveyDesign) -> tuple[np.ndarray, float, np.ndarray, int]:
 
 
 def _bootstrap(design: SurveyDesign, replicates: int, seed: int | None
-               ) -> tuple[np.ndarray, float, np.ndarray]:
+               ) -> tuple[RowMultipliers, float, np.ndarray]:
     if replicates < 2:
         raise ValueError("replicate: bootstrap needs at least 2 replicates")
     stage = design._stages[0]
     counts, factor = _rao_wu_draws(stage.unit_stratum, stage.n_strata, replicates, seed)
-    return counts * factor, 1.0 / (replicates - 1), np.ones(replicates)
+    return RowMultipliers(counts, factor), 1.0 / (replicates - 1), np.ones(replicates)
+
+
+class RowMultipliers:
+    """PSU multipliers counts * factor (R x PSUs), made one replicate's row at a time, so
+    that the R x PSUs float matrix is never held beside the replicate weights."""
+
+    def __init__(self, counts: np.ndarray, factor: np.ndarray) -> None:
+        self.counts, self.factor = counts, factor
+
+    def __len__(self) -> int:
+        return self.counts.shape[0]
+
+    def __getitem__(self, replicate: int) -> np.ndarray:
+        return self.counts[replicate] * self.factor
 
 
 #: Rao-Wu draws of fixed seeds, by (seed, replicates, strata of the PSUs): a process that builds
@@ -157,13 +171,13 @@ def make_replicate_design(design: SurveyDesign, method: str, replicates: int | N
                            df)
 
 
-def replicate_weights(design: SurveyDesign, mult: np.ndarray) -> np.ndarray:
+def replicate_weights(design: SurveyDesign, mult: np.ndarray | RowMultipliers) -> np.ndarray:
     """Replicate weights (R x n): base weights times each replicate's PSU multipliers
     (R x PSUs), with the design's weighting steps redone on every replicate."""
     unit = design._stages[0].unit
-    repweights = np.empty((mult.shape[0], len(design)))
-    for r in range(mult.shape[0]):
-        w = design._base_weights * mult[r, unit]
+    repweights = np.empty((len(mult), len(design)))
+    for r in range(len(mult)):
+        w = design._base_weights * mult[r][unit]
         for step in design._steps:
             w = step.reapply(w)
         repweights[r] = w
