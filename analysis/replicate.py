@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -85,17 +85,17 @@ def _jkn(design: SurveyDesign) -> tuple[np.ndarray, float, np.ndarray, int]:
 
 
 def _bootstrap(design: SurveyDesign, replicates: int, seed: int | None
-               ) -> tuple[RowMultipliers, float, np.ndarray]:
+               ) -> tuple[DrawnMultipliers, float, np.ndarray]:
     if replicates < 2:
         raise ValueError("replicate: bootstrap needs at least 2 replicates")
     stage = design._stages[0]
     counts, factor = _rao_wu_draws(stage.unit_stratum, stage.n_strata, replicates, seed)
-    return RowMultipliers(counts, factor), 1.0 / (replicates - 1), np.ones(replicates)
+    return DrawnMultipliers(counts, factor), 1.0 / (replicates - 1), np.ones(replicates)
 
 
-class RowMultipliers:
-    """PSU multipliers counts * factor (R x PSUs), made one replicate's row at a time, so
-    that the R x PSUs float matrix is never held beside the replicate weights."""
+class DrawnMultipliers:
+    """PSU multipliers counts * factor (R x PSUs), made one replicate at a time, so that the
+    R x PSUs float matrix is never held beside the replicate weights."""
 
     def __init__(self, counts: np.ndarray, factor: np.ndarray) -> None:
         self.counts, self.factor = counts, factor
@@ -103,8 +103,12 @@ class RowMultipliers:
     def __len__(self) -> int:
         return self.counts.shape[0]
 
-    def __getitem__(self, replicate: int) -> np.ndarray:
-        return self.counts[replicate] * self.factor
+    def of_rows(self, unit: np.ndarray) -> Iterator[np.ndarray]:
+        """Each replicate's multiplier of every row (``unit``: the row's PSU): the counts are
+        gathered, small integers, and the factors once."""
+        factor = self.factor[unit]
+        for counts in self.counts:
+            yield counts[unit] * factor
 
 
 #: Rao-Wu draws of fixed seeds, by (seed, replicates, strata of the PSUs): a process that builds
@@ -171,13 +175,14 @@ def make_replicate_design(design: SurveyDesign, method: str, replicates: int | N
                            df)
 
 
-def replicate_weights(design: SurveyDesign, mult: np.ndarray | RowMultipliers) -> np.ndarray:
+def replicate_weights(design: SurveyDesign, mult: np.ndarray | DrawnMultipliers) -> np.ndarray:
     """Replicate weights (R x n): base weights times each replicate's PSU multipliers
     (R x PSUs), with the design's weighting steps redone on every replicate."""
     unit = design._stages[0].unit
     repweights = np.empty((len(mult), len(design)))
-    for r in range(len(mult)):
-        w = design._base_weights * mult[r][unit]
+    rows = mult.of_rows(unit) if isinstance(mult, DrawnMultipliers) else (m[unit] for m in mult)
+    for r, row_mult in enumerate(rows):
+        w = design._base_weights * row_mult
         for step in design._steps:
             w = step.reapply(w)
         repweights[r] = w
