@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from analysis.pls import PLSFit, PLSModel, pls_path_model
+from analysis.pls import ItemMatrix, PLSFit, PLSModel, pls_path_model
 from analysis.replicate import ReplicateDesign
 from analysis.results import critical_value
 
@@ -69,7 +69,7 @@ class LatentIndex:
     fit: PLSFit
 
 
-def _statistics(model: PLSModel, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _statistics(model: PLSModel, x: ItemMatrix, w: np.ndarray) -> np.ndarray:
     """[index, overall, importance..., weight..., impact..., performance...] of one fit."""
     fit = model.fit_arrays(x, w)
     target = len(model.names) - 1  # the overall block comes last
@@ -104,7 +104,7 @@ def latent_index(data: pd.DataFrame, design: ReplicateDesign, dimensions: Mappin
     rows = np.ones(len(design), bool) if domain is None else np.asarray(domain, bool)
     data = data.loc[rows]
     model = PLSModel.build(blocks, {OVERALL: list(dimensions)}, scheme, item_range=item_range)
-    x = data[list(model.items)].to_numpy(float)
+    x = ItemMatrix.of(data[list(model.items)].to_numpy(float))
     full = _statistics(model, x, design.weights[rows])
     # The refits are many small products (items x rows): BLAS threads only contend there
     # (25 times slower on a busy two-core server), so the loop runs single-threaded.

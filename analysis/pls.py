@@ -30,7 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["SCHEMES", "PLSArrays", "PLSFit", "PLSModel", "pls_path_model", "weighted_correlations"]
+__all__ = ["SCHEMES", "ItemMatrix", "PLSArrays", "PLSFit", "PLSModel", "pls_path_model",
+           "weighted_correlations"]
 
 SCHEMES = ("centroid", "factorial", "path")
 
@@ -72,22 +73,43 @@ class PLSFit:
                              "performance": self.means[drivers]})
 
 
-def weighted_correlations(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray,
-                                                                    np.ndarray]:
+@dataclass(frozen=True)
+class ItemMatrix:
+    """The items (rows x items, NaN = missing) with what every fit derives from them alone,
+    prepared once for the hundreds of refits on replicate weights."""
+
+    x: np.ndarray
+    present: np.ndarray  # 1.0 where answered: float, so the products with it go to BLAS
+    answered: np.ndarray  # present > 0
+    filled: np.ndarray  # x, 0 where missing
+    complete: bool  # no item missing anywhere
+
+    @classmethod
+    def of(cls, x: np.ndarray | ItemMatrix) -> ItemMatrix:
+        """``x`` prepared (an ItemMatrix is returned as it is)."""
+        if isinstance(x, ItemMatrix):
+            return x
+        present = (~np.isnan(x)).astype(float)
+        answered = present > 0
+        return cls(x, present, answered, np.where(answered, x, 0.0), bool(answered.all()))
+
+
+def weighted_correlations(x: np.ndarray | ItemMatrix, w: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Weighted pairwise-complete correlations of the columns of ``x`` (NaN = missing), and
     each column's available-case weighted mean and standard deviation (population divisor)."""
-    present = (~np.isnan(x)).astype(float)  # float, so the products below go to BLAS
+    items = ItemMatrix.of(x)
+    x, present = items.x, items.present
     wm = present * w[:, None]
     sw = wm.sum(axis=0)
     if np.any(sw <= 0):
         raise ValueError("pls: an item has no answer with a positive weight")
-    xc = np.where(present > 0, x, 0.0)
-    mean = xc.T @ w / sw
-    xc = np.where(present > 0, x - mean, 0.0)
+    mean = items.filled.T @ w / sw
+    xc = np.where(items.answered, x - mean, 0.0)
     sd = np.sqrt((xc ** 2).T @ w / sw)
     if np.any(sd <= 0):
         raise ValueError("pls: an item has the same answer everywhere (no variance)")
-    if present.all():
+    if items.complete:
         xs = xc / sd
         return (xs * w[:, None]).T @ xs / w.sum(), mean, sd
     both = wm.T @ present  # sum of weights where both items are answered
@@ -173,12 +195,12 @@ def _path_coefficients(corr_lv: np.ndarray, adjacency: np.ndarray
     return coefs, r2
 
 
-def _rescaled(x: np.ndarray, odm: np.ndarray, acsi: np.ndarray, low: np.ndarray,
+def _rescaled(items: ItemMatrix, odm: np.ndarray, acsi: np.ndarray, low: np.ndarray,
               high: np.ndarray) -> np.ndarray:
     """ACSI 0-100 scores; a row's missing items drop out and its weights are renormalised."""
-    present = (~np.isnan(x)).astype(float)
+    present = items.present
     share = (present * acsi) @ odm  # weight of the answered items per block
-    raw = np.where(present > 0, x, 0.0) @ (odm * acsi[:, None])
+    raw = items.filled @ (odm * acsi[:, None])
     floor = (present * acsi * low) @ odm
     span = (present * acsi * (high - low)) @ odm
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -237,10 +259,13 @@ class PLSModel:
                    maxiter, np.array([ranges[item][0] for item in items], float),
                    np.array([ranges[item][1] for item in items], float))
 
-    def fit_arrays(self, x: np.ndarray, w: np.ndarray) -> PLSArrays:
-        """Fit to the item matrix ``x`` (rows x items, NaN = missing) with case weights ``w``."""
+    def fit_arrays(self, x: np.ndarray | ItemMatrix, w: np.ndarray) -> PLSArrays:
+        """Fit to the item matrix ``x`` (rows x items, NaN = missing; or its `ItemMatrix`,
+        for refits) with case weights ``w``."""
         odm, adjacency = self.odm, self.adjacency
-        corr, mean, sd = weighted_correlations(x, w)
+        items = ItemMatrix.of(x)
+        x = items.x
+        corr, mean, sd = weighted_correlations(items, w)
         outer_w, iterations = _outer_weights(corr, odm, adjacency, self.scheme, self.tol,
                                              self.maxiter, int(np.count_nonzero(w)))
         loadings = corr @ outer_w
@@ -252,7 +277,7 @@ class PLSModel:
         w_item = outer_w.sum(axis=1)
         unstd = (odm * (w_item / sd)[:, None]).sum(axis=0)  # per block: sum of weight / sd
         acsi = w_item / sd / unstd[odm.argmax(axis=1)]
-        rescaled = _rescaled(x, odm, acsi, self.low, self.high)
+        rescaled = _rescaled(items, odm, acsi, self.low, self.high)
         span = (odm * (acsi * (self.high - self.low))[:, None]).sum(axis=0)
         ok = ~np.isnan(rescaled)
         means = (np.where(ok, rescaled, 0.0) * w[:, None]).sum(axis=0) / (ok * w[:, None]).sum(0)

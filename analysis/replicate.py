@@ -6,7 +6,10 @@ replicate variance reflects the weighting. The replicate weights are held as an 
 """
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -82,20 +85,74 @@ def _jkn(design: SurveyDesign) -> tuple[np.ndarray, float, np.ndarray, int]:
 
 
 def _bootstrap(design: SurveyDesign, replicates: int, seed: int | None
-               ) -> tuple[np.ndarray, float, np.ndarray]:
+               ) -> tuple[DrawnMultipliers, float, np.ndarray]:
     if replicates < 2:
         raise ValueError("replicate: bootstrap needs at least 2 replicates")
     stage = design._stages[0]
-    rng = np.random.default_rng(seed)
-    mult = np.ones((replicates, stage.n_units))
-    for h in range(stage.n_strata):
-        members = np.flatnonzero(stage.unit_stratum == h)
+    counts, factor = _rao_wu_draws(stage.unit_stratum, stage.n_strata, replicates, seed)
+    return DrawnMultipliers(counts, factor), 1.0 / (replicates - 1), np.ones(replicates)
+
+
+class DrawnMultipliers:
+    """PSU multipliers counts * factor (R x PSUs), made one replicate at a time, so that the
+    R x PSUs float matrix is never held beside the replicate weights."""
+
+    def __init__(self, counts: np.ndarray, factor: np.ndarray) -> None:
+        self.counts, self.factor = counts, factor
+
+    def __len__(self) -> int:
+        return self.counts.shape[0]
+
+    def of_rows(self, unit: np.ndarray) -> Iterator[np.ndarray]:
+        """Each replicate's multiplier of every row (``unit``: the row's PSU): the counts are
+        gathered, small integers, and the factors once."""
+        factor = self.factor[unit]
+        for counts in self.counts:
+            yield counts[unit] * factor
+
+
+#: Rao-Wu draws of fixed seeds, by (seed, replicates, strata of the PSUs): a process that builds
+#: several reports of one wave (a worker) draws them once. The draws are what one seeded stream
+#: gives, so the memory changes no figure; a few slots of R x PSUs small integers.
+_DRAWS: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_DRAW_SLOTS = 2
+_draws_lock = threading.Lock()
+
+
+def _rao_wu_draws(unit_stratum: np.ndarray, n_strata: int, replicates: int, seed: int | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """How often each PSU is drawn in each replicate (R x PSUs, n - 1 of a stratum's n PSUs
+    drawn with replacement) and each PSU's rescaling n / (n - 1), so that multipliers =
+    counts * factor; a stratum of one PSU keeps multiplier 1."""
+    if seed is None:
+        return _draw(unit_stratum, n_strata, replicates, np.random.default_rng())
+    key = (seed, replicates, n_strata, unit_stratum.size,
+           hashlib.blake2b(np.ascontiguousarray(unit_stratum, np.int64).tobytes()).digest())
+    with _draws_lock:
+        if key in _DRAWS:
+            _DRAWS.move_to_end(key)
+            return _DRAWS[key]
+        drawn = _DRAWS[key] = _draw(unit_stratum, n_strata, replicates,
+                                    np.random.default_rng(seed))
+        while len(_DRAWS) > _DRAW_SLOTS:
+            _DRAWS.popitem(last=False)
+        return drawn
+
+
+def _draw(unit_stratum: np.ndarray, n_strata: int, replicates: int, rng: np.random.Generator
+          ) -> tuple[np.ndarray, np.ndarray]:
+    largest = int(np.bincount(unit_stratum, minlength=n_strata).max(initial=1))
+    counts = np.ones((replicates, unit_stratum.size), np.min_scalar_type(largest))  # <= n - 1
+    factor = np.ones(unit_stratum.size)
+    for h in range(n_strata):
+        members = np.flatnonzero(unit_stratum == h)
         k = members.size
         if k < 2:
             continue
-        counts = rng.multinomial(k - 1, np.full(k, 1.0 / k), size=replicates)
-        mult[:, members] = counts * (k / (k - 1))
-    return mult, 1.0 / (replicates - 1), np.ones(replicates)
+        counts[:, members] = rng.multinomial(k - 1, np.full(k, 1.0 / k), size=replicates)
+        factor[members] = k / (k - 1)
+    counts.flags.writeable = factor.flags.writeable = False
+    return counts, factor
 
 
 def make_replicate_design(design: SurveyDesign, method: str, replicates: int | None,
@@ -118,13 +175,14 @@ def make_replicate_design(design: SurveyDesign, method: str, replicates: int | N
                            df)
 
 
-def replicate_weights(design: SurveyDesign, mult: np.ndarray) -> np.ndarray:
+def replicate_weights(design: SurveyDesign, mult: np.ndarray | DrawnMultipliers) -> np.ndarray:
     """Replicate weights (R x n): base weights times each replicate's PSU multipliers
     (R x PSUs), with the design's weighting steps redone on every replicate."""
     unit = design._stages[0].unit
-    repweights = np.empty((mult.shape[0], len(design)))
-    for r in range(mult.shape[0]):
-        w = design._base_weights * mult[r, unit]
+    repweights = np.empty((len(mult), len(design)))
+    rows = mult.of_rows(unit) if isinstance(mult, DrawnMultipliers) else (m[unit] for m in mult)
+    for r, row_mult in enumerate(rows):
+        w = design._base_weights * row_mult
         for step in design._steps:
             w = step.reapply(w)
         repweights[r] = w

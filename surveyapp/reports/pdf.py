@@ -20,7 +20,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from PIL import Image as PILImage
 
-from surveyapp.reports.fonts import FONT, add_cjk_font
+from surveyapp.reports.fonts import FONT, CJKPDF
 from surveyapp.reports.latent_section import ROW_HEADERS, LatentSection, page_rows, summary_lines
 from surveyapp.reports.latent_section import word as latent_word
 from surveyapp.reports.model import Change, Chart, Report, ScoreRow
@@ -52,7 +52,7 @@ LEAD_HEADINGS = {"trend": "trend", "districts": "chart_districts"}  # label keys
 HEADINGS = FontFace(emphasis="", color=(255, 255, 255), fill_color=NAVY)
 
 
-class _ReportPDF(FPDF):
+class _ReportPDF(CJKPDF):
     """A4 portrait with a running footer: report title and page x / y."""
 
     def __init__(self, report: Report) -> None:
@@ -60,7 +60,6 @@ class _ReportPDF(FPDF):
         self.report = report
         self.set_margins(16, 14, 16)
         self.set_auto_page_break(auto=True, margin=16)
-        add_cjk_font(self)
         self.set_title(title(report))
         self.set_lang("zh-CN" if report.lang == "zh" else "en")
         self.set_creator("surveyapp")

@@ -12,7 +12,7 @@ from datetime import date
 import segno
 from fpdf import FPDF
 
-from surveyapp.reports.fonts import FONT, add_cjk_font
+from surveyapp.reports.fonts import FONT, CJKPDF
 
 NAVY = (31, 78, 121)
 GREY = (90, 90, 90)
@@ -21,12 +21,11 @@ LINE = 1.3  # line height as a multiple of the font size
 PT = 25.4 / 72  # mm per point
 
 
-class PrintPDF(FPDF):
+class PrintPDF(CJKPDF):
     """A4 portrait in mm, the CJK font, no automatic page breaks and no page-count alias."""
 
     def __init__(self, title: str) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
-        add_cjk_font(self)
         self.set_auto_page_break(auto=False)
         self.alias_nb_pages("")  # names are printed as they are, "{nb}" included
         self.set_margins(0, 0, 0)

@@ -1,8 +1,10 @@
 """Replicate-weight designs against R's as.svrepdesign (api_f_replicate.json)."""
+import hashlib
+
 import numpy as np
 import pytest
 
-from analysis import SurveyDesign
+from analysis import SurveyDesign, replicate
 from tests.analysis.reference import RTOL, reference
 from tests.analysis.test_estimates_reference import dclus1, dstrat, printed
 
@@ -46,6 +48,26 @@ def test_bootstrap_is_reproducible_and_close_to_linearisation():
     b = dclus1().replicate("bootstrap", replicates=400, seed=7).mean("api00")
     assert a == b and a.method == "bootstrap"
     assert a.se == pytest.approx(dclus1(fpc=False).mean("api00").se, rel=0.25)
+
+
+# SHA-256 of the bootstrap replicate weights (50 replicates, seed 7) as the code before the
+# remembered draws made them (be2337e): the memory must give the same stream's draws, cold or warm.
+BOOTSTRAP_DIGESTS = {
+    "dclus1": "b816d7ec3990eade701693f6febf0d00bfcfb4c1f4ff60f1849f0d2ed9f68f93",
+    "dstrat": "2264468f72e34193f64a609adf85d2243f51cb9c61514519ca37f42565d3e8b5",
+}
+
+
+@pytest.mark.parametrize("name,design", [("dclus1", dclus1), ("dstrat", dstrat)])
+def test_remembered_bootstrap_draws_are_the_seeded_streams(name, design):
+    replicate._DRAWS.clear()
+    for _cold_then_warm in range(2):
+        weights = design().replicate("bootstrap", replicates=50, seed=7).replicate_weights
+        assert hashlib.sha256(weights.tobytes()).hexdigest() == BOOTSTRAP_DIGESTS[name]
+    assert len(replicate._DRAWS) == 1
+    unseeded = [design().replicate("bootstrap", replicates=50).replicate_weights
+                for _ in range(2)]
+    assert not np.array_equal(*unseeded) and len(replicate._DRAWS) == 1
 
 
 def test_jk1_refuses_strata_and_replicate_counts():

@@ -4,13 +4,16 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import noto_cjk_sans_otc
 import pytest
 from fontTools.ttLib import TTCollection
+from fpdf import FPDF
 
-from surveyapp.reports.fonts import SIMPLIFIED_CHINESE_FACE
+from surveyapp.reports import fonts
+from surveyapp.reports.fonts import FONT, SIMPLIFIED_CHINESE_FACE, CJKPDF
 from surveyapp.reports.pdf import build_pdf
 from surveyapp.reports.tables import report_tables
 from surveyapp.reports.wording import LABELS
@@ -73,6 +76,27 @@ def test_font_is_embedded_and_no_character_is_missing(tmp_path):
     texts |= {text for pair in LABELS.values() for text in pair}
     missing = {ch for text in texts for ch in text if ord(ch) not in cmap and not ch.isspace()}
     assert not missing
+
+
+def _one_page(pdf: FPDF, text: str) -> bytes:
+    pdf.set_creation_date(datetime(2026, 1, 1, tzinfo=UTC))
+    pdf.add_page()
+    pdf.set_font(FONT, size=30)
+    pdf.multi_cell(0, 12, text, wrapmode="CHAR")
+    return bytes(pdf.output())
+
+
+@pytest.mark.parametrize("text", ["虹口区 市民满意度 90.24 (2023) ⅓ — 龘", "ABC 123", " "])
+def test_the_kept_glyph_bounds_give_the_file_fonttools_gives(text):
+    """CJKPDF skips fontTools' bounding-box pass and sets the subset's box itself: the file is
+    byte for byte fpdf2's own, with the bounds cold and then kept."""
+    plain = FPDF()
+    plain.add_font(FONT, "", str(noto_cjk_sans_otc.FONT_PATH),
+                   collection_font_number=SIMPLIFIED_CHINESE_FACE)
+    expected = _one_page(plain, text)
+    fonts._glyph_bounds.clear()
+    assert _one_page(CJKPDF(), text) == expected
+    assert fonts._glyph_bounds and _one_page(CJKPDF(), text) == expected
 
 
 def test_text_from_uploads_is_printed_literally(tmp_path):
