@@ -18,15 +18,22 @@ COMMAND_MODULES: tuple[str, ...] = (
     "composite",
     "plans",
 )
-# Commands that serve no request: their application is built without its web parts
-# (create_app(web=False): no blueprints, views, guards or protections to import and register).
+# Commands that serve no request and work through a whole wave in one short process: their
+# application is built without its web parts (create_app(web=False): no blueprints, views,
+# guards or protections to import and register), and the process keeps the memory it frees
+# (surveyapp.heap).
 PAGELESS_COMMANDS = frozenset({"estimate", "export"})
 
 
 def _create_app():
     from surveyapp import create_app
 
-    return create_app(web=_invoked_command() not in PAGELESS_COMMANDS)
+    if _invoked_command() not in PAGELESS_COMMANDS:
+        return create_app()
+    from surveyapp.heap import keep_freed_memory
+
+    keep_freed_memory()
+    return create_app(web=False)
 
 
 def _invoked_command() -> str | None:
