@@ -58,6 +58,7 @@ GRACE = timedelta(minutes=10)  # a response's time is set at submission, seen at
 MAX_PARTS = 16
 SNAPSHOT_LOCKS = 0x534E  # the lock namespace of snapshot writers (surveyapp.locks)
 LOCK_WAIT_SECONDS = 120  # longer than the rebuild of a 1M-response wave
+UNCODED_COLUMNS = ("response_id", "comment")  # string columns of (mostly) distinct values
 
 
 def _reader_digest() -> str:
@@ -222,10 +223,26 @@ def _read_parts(store: ObjectStore, keys: list[str]) -> pa.Table | None:
         data = store.get(key)
         if data is None:
             return None
-        tables.append(pq.read_table(pa.BufferReader(data)))
+        tables.append(_read_part(data))
     if not tables:
         return None
     return tables[0] if len(tables) == 1 else pa.concat_tables(tables).sort_by("response_id")
+
+
+def _read_part(data: bytes) -> pa.Table:
+    """One part, exactly as written. Its coded columns (district, sex ...: a few distinct
+    strings) are read as Parquet's dictionaries and then decoded by Arrow, which is several
+    times faster than Parquet decoding a million strings of each; the response ids and free
+    text (distinct values) are read as they are."""
+    schema = pq.read_schema(pa.BufferReader(data))
+    coded = [field.name for field in schema
+             if pa.types.is_large_string(field.type) and field.name not in UNCODED_COLUMNS]
+    table = pq.read_table(pa.BufferReader(data), read_dictionary=coded)
+    for name in coded:
+        field = schema.field(name)
+        table = table.set_column(table.schema.get_field_index(name), field,
+                                 table[name].cast(field.type))
+    return table
 
 
 def _put_part(store: ObjectStore, prefix: str, table: pa.Table) -> str:
