@@ -37,7 +37,6 @@ import io
 import json
 import uuid
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -59,7 +58,6 @@ GRACE = timedelta(minutes=10)  # a response's time is set at submission, seen at
 MAX_PARTS = 16
 SNAPSHOT_LOCKS = 0x534E  # the lock namespace of snapshot writers (surveyapp.locks)
 LOCK_WAIT_SECONDS = 120  # longer than the rebuild of a 1M-response wave
-UNCODED_COLUMNS = ("response_id", "comment")  # string columns of (mostly) distinct values
 
 
 def _reader_digest() -> str:
@@ -92,20 +90,13 @@ def wave_frame(wave: Wave, item_ids: list[str], *, districts: Iterable[str] | No
 
 def read_wave(wave: Wave, item_ids: list[str], *, districts: Iterable[str] | None = None,
               exclude_flagged: bool = True, include_comments: bool = False) -> WaveRead:
-    """``wave_frame`` with the key of what it read (see the module docstring).
-
-    The stored snapshot is read in a second thread while the database computes its state:
-    the two take about as long (0.15-0.3 s each at a million responses), the one on this
-    host's CPU, the other on the server's, and only their comparison needs both."""
-    store = app_store()
-    with ThreadPoolExecutor(1) as reader:
-        stored = reader.submit(_stored_snapshot, store, f"snapshots/w{wave.id}/")
-        state = database_state(wave, item_ids)
-        if not state["count"]:
-            return WaveRead(queries.responses_frame(
-                wave.id, districts=districts, item_ids=item_ids, exclude_flagged=exclude_flagged,
-                include_comments=include_comments), None)
-        table, parts = _current_table(store, wave, state, stored.result())
+    """``wave_frame`` with the key of what it read (see the module docstring)."""
+    state = database_state(wave, item_ids)
+    if not state["count"]:
+        return WaveRead(queries.responses_frame(wave.id, districts=districts, item_ids=item_ids,
+                                                exclude_flagged=exclude_flagged,
+                                                include_comments=include_comments), None)
+    table, parts = _current_table(app_store(), wave, state)
     scope = None if districts is None else sorted(districts)
     if scope is not None:
         table = table.filter(pc.is_in(table["district"], pa.array(scope, pa.string())))
@@ -159,22 +150,14 @@ def _table_state(wave: Wave, item_ids: list[str], table: pa.Table) -> dict:
     return _state(wave, item_ids, table.num_rows, last, low_high.get("min"), low_high.get("max"))
 
 
-def _stored_snapshot(store: ObjectStore, prefix: str) -> tuple[dict, pa.Table | None]:
-    """The manifest under ``prefix`` and its parts as one table (None: none, or one gone)."""
-    manifest = _manifest(store, prefix)
-    return manifest, _read_parts(store, manifest["parts"])
-
-
-def _current_table(store: ObjectStore, wave: Wave, state: dict,
-                   stored: tuple[dict, pa.Table | None]) -> tuple[pa.Table, list[str] | None]:
-    """The wave's whole snapshot as of ``state`` (or later): ``stored`` (``_stored_snapshot``,
-    read before or while ``state`` was), brought up to date, or rebuilt, and the names of its
-    parts (None: read from the database, no snapshot). The stored manifest describes its parts,
-    so whenever it was read, equal states mean the parts are the database's responses. Readers
+def _current_table(store: ObjectStore, wave: Wave, state: dict) -> tuple[pa.Table, list[str] | None]:
+    """The wave's whole snapshot as of ``state`` (or later): read, brought up to date, or
+    rebuilt, and the names of its parts (None: read from the database, no snapshot). Readers
     need no lock; a writer holds the wave's lock (surveyapp.locks) from reading the manifest to
     writing it, so two writers never append from the same manifest."""
     prefix = f"snapshots/w{wave.id}/"
-    manifest, table = stored
+    manifest = _manifest(store, prefix)
+    table = _read_parts(store, manifest["parts"])
     if table is not None and manifest["state"] == state:
         return table, manifest["parts"]
     with exclusive(SNAPSHOT_LOCKS, wave.id, LOCK_WAIT_SECONDS) as held:
@@ -183,7 +166,8 @@ def _current_table(store: ObjectStore, wave: Wave, state: dict,
         # Another writer may have brought the snapshot up to date while this one waited, and
         # responses may have come in: compare the state of now with the manifest of now.
         state = database_state(wave, state["items"])
-        manifest, table = _stored_snapshot(store, prefix)
+        manifest = _manifest(store, prefix)
+        table = _read_parts(store, manifest["parts"])
         if table is not None and manifest["state"] == state:
             return table, manifest["parts"]
         return _write_current(store, prefix, wave, state, manifest, table)
@@ -238,26 +222,10 @@ def _read_parts(store: ObjectStore, keys: list[str]) -> pa.Table | None:
         data = store.get(key)
         if data is None:
             return None
-        tables.append(_read_part(data))
+        tables.append(pq.read_table(pa.BufferReader(data)))
     if not tables:
         return None
     return tables[0] if len(tables) == 1 else pa.concat_tables(tables).sort_by("response_id")
-
-
-def _read_part(data: bytes) -> pa.Table:
-    """One part, exactly as written. Its coded columns (district, sex ...: a few distinct
-    strings) are read as Parquet's dictionaries and then decoded by Arrow, which is several
-    times faster than Parquet decoding a million strings of each; the response ids and free
-    text (distinct values) are read as they are."""
-    schema = pq.read_schema(pa.BufferReader(data))
-    coded = [field.name for field in schema
-             if pa.types.is_large_string(field.type) and field.name not in UNCODED_COLUMNS]
-    table = pq.read_table(pa.BufferReader(data), read_dictionary=coded)
-    for name in coded:
-        field = schema.field(name)
-        table = table.set_column(table.schema.get_field_index(name), field,
-                                 table[name].cast(field.type))
-    return table
 
 
 def _put_part(store: ObjectStore, prefix: str, table: pa.Table) -> str:
