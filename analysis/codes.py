@@ -71,3 +71,17 @@ def combine(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, list
         uniq, part = np.divmod(uniq, size)
         parts.append(part)
     return inv, parts[::-1]
+
+
+def row_units(outer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row its own unit, nested in ``outer`` groups (codes >= 0): ``combine([outer,
+    arange(n)], ...)`` without hashing n distinct keys.
+
+    Units are numbered in (outer, row) order, which is a stable sort of ``outer``. Returns
+    (unit code of each row, outer code of each unit).
+    """
+    small = outer.astype(np.int16) if outer.size and outer.max() < 1 << 15 else outer
+    order = np.argsort(small, kind="stable")  # a radix sort for 16-bit keys
+    unit = np.empty(outer.size, dtype=np.int64)
+    unit[order] = np.arange(outer.size, dtype=np.int64)
+    return unit, outer[order]

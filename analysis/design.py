@@ -103,9 +103,9 @@ class SurveyDesign:
         n_strata = len(labels)
         if psus:
             inner = codes.factorize(data[psus[0]])[0]
-        else:
-            inner = np.arange(n, dtype=np.int64)
-        psu_code, psu_stratum, n_psu = _nested_codes(stratum, n_strata, inner)
+            psu_code, psu_stratum, n_psu = _nested_codes(stratum, n_strata, inner)
+        else:  # each row its own PSU
+            (psu_code, psu_stratum), n_psu = codes.row_units(stratum), n
         n_h = np.bincount(psu_stratum, minlength=n_strata).astype(float)
         frac1 = None
         if fpcs:

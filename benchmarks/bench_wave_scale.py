@@ -15,7 +15,8 @@ its wall time includes Python's start-up and its peak RSS (VmHWM) is its own:
 
 * ``first read``: ``load_wave`` of 2024 with no snapshot (the pivot, then the Parquet written);
 * ``surveyapp estimate``: the command, end to end, of index + 3 dimensions by district and street,
-  raked (twice: warm snapshot);
+  raked (twice: warm snapshot; ``--estimate-only`` stops after these, so that a kept database
+  can be timed again and again without growing);
 * ``surveyapp export --format F --margins M`` for every format (warm snapshot);
 * ``estimate after 1,000 new responses``: COPY 1,000 more into 2024, then the command again
   (the snapshot appends them);
@@ -308,8 +309,10 @@ def load_average() -> float:
     return os.getloadavg()[0]
 
 
-def measure(url: str, instance: str, out: str, only_worker_report: bool = False
-            ) -> list[dict]:
+def measure(url: str, instance: str, out: str, *, only_worker_report: bool = False,
+            estimate_only: bool = False) -> list[dict]:
+    """Every step; ``only_worker_report``: the cold report in a started process alone;
+    ``estimate_only``: the first read and the two warm estimates alone."""
     from surveyapp.storage import open_store
 
     shutil.rmtree(Path(instance) / "store", ignore_errors=True)
@@ -328,6 +331,9 @@ def measure(url: str, instance: str, out: str, only_worker_report: bool = False
                     instance, out)]
     for n in (1, 2):
         results.append(step("estimate", f"surveyapp estimate, warm ({n})", url, instance, out))
+    if estimate_only:
+        print(f"load average {load_average():.1f}")
+        return results
     for fmt in ("csv", "parquet", "sav", "dta"):
         results.append(step(f"export:{fmt}", f"surveyapp export --format {fmt}", url, instance,
                             out))
@@ -367,6 +373,9 @@ def main() -> None:
     parser.add_argument("--worker-report", action="store_true",
                         help="time only the cold report in a started process, snapshot present "
                              "(the main wave can then be small)")
+    parser.add_argument("--estimate-only", action="store_true",
+                        help="run the first read and the two warm estimates only (a short "
+                             "timed run that adds no responses to a kept database)")
     for hidden in ("--step", "--url", "--instance", "--out", "--populate"):
         parser.add_argument(hidden, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -395,7 +404,8 @@ def main() -> None:
                                 "--url", url, "--instance", instance], check=True)
                 print(f"built {args.responses:,} + {args.report_responses:,} responses in "
                       f"{time.perf_counter() - began:.0f} s", flush=True)
-            results = measure(url, instance, out, args.worker_report)
+            results = measure(url, instance, out, only_worker_report=args.worker_report,
+                              estimate_only=args.estimate_only)
             if args.json:
                 Path(args.json).write_text(json.dumps(
                     {"responses": args.responses, "results": results}, indent=1))

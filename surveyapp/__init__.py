@@ -11,8 +11,16 @@ if TYPE_CHECKING:
     from flask import Flask
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the application; ``config`` overrides the environment (tests pass their own)."""
+def create_app(config: dict[str, Any] | None = None, *, web: bool = True) -> Flask:
+    """Build the application; ``config`` overrides the environment (tests pass their own).
+
+    ``web=False`` builds it for a command that serves no request (``surveyapp estimate``,
+    ``export``: see surveyapp.cli): the database, the translations and the models, without
+    what only requests use (proxies, input guards, CSRF, sign-in, the blueprints and their
+    views, error pages, security headers, rate limits, the request-time collector). Those are
+    most of the start-up's imports; a command's session is still released when its
+    application context ends.
+    """
     from flask import Flask
 
     from surveyapp.config import load_config
@@ -21,6 +29,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings.update(config or {})
     app = Flask(__name__, instance_path=settings["SURVEYAPP_INSTANCE_PATH"])
     app.config.update(settings)
+    if not web:
+        register_extensions(app, web=False)
+        from surveyapp.blueprints.errors import release_session
+
+        app.teardown_appcontext(release_session)
+        return app
     trust_proxies(app)
     register_input_guards(app)
     register_extensions(app)
@@ -53,12 +67,13 @@ def trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
-def register_extensions(app: Flask) -> None:
-    from flask_migrate import Migrate
-
+def register_extensions(app: Flask, *, web: bool = True) -> None:
+    """The database (and its migrations, bound when first used), translations; with ``web``
+    also CSRF protection and sign-in."""
     from surveyapp.db_liveness import ping_after_rest
     from surveyapp.extensions import babel, csrf, db, login_manager
     from surveyapp.i18n import select_locale
+    from surveyapp.lazy_migrate import bind_migrations
     from surveyapp.private_files import private_sqlite_file
 
     private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -66,9 +81,10 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             ping_after_rest(engine)
-    Migrate(app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True)
-    csrf.init_app(app)
-    login_manager.init_app(app)
+    bind_migrations(app, db, _migrations_dir(), compare_type=True, render_as_batch=True)
+    if web:
+        csrf.init_app(app)
+        login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     import surveyapp.models  # noqa: F401  (register tables with the metadata)
 

@@ -1,7 +1,8 @@
 """Flask extensions, created unbound so that any module can import them without a cycle.
 
 Flask-Migrate is not among them: importing it loads alembic (a quarter of a second), which
-every command-line start would pay; create_app binds it instead.
+every command-line start would pay; create_app binds it when first used
+(surveyapp.lazy_migrate).
 """
 from flask_babel import Babel
 from flask_login import LoginManager

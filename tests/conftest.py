@@ -121,6 +121,23 @@ def runner(app: Flask):
 
 
 @pytest.fixture
+def pageless_runner(app: Flask):
+    """A command runner in the application as `surveyapp estimate` and `export` build it
+    (``create_app(web=False)``), on the test's database and store, its context pushed over the
+    test's for the test's duration."""
+    pageless = create_app({**test_config(app.config["SQLALCHEMY_DATABASE_URI"],
+                                         Path(app.instance_path)),
+                           "SURVEYAPP_STORAGE_URL": app.config["SURVEYAPP_STORAGE_URL"]},
+                          web=False)
+    with pageless.app_context():
+        try:
+            yield pageless.test_cli_runner()
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def english(app: Flask) -> Iterator[None]:
     """Messages in English outside a request, where the application's default is Chinese."""
     with in_language("en"):

@@ -18,12 +18,33 @@ COMMAND_MODULES: tuple[str, ...] = (
     "composite",
     "plans",
 )
+# Commands that serve no request and work through a whole wave in one short process: their
+# application is built without its web parts (create_app(web=False): no blueprints, views,
+# guards or protections to import and register), and the process keeps the memory it frees
+# (surveyapp.heap).
+PAGELESS_COMMANDS = frozenset({"estimate", "export"})
 
 
 def _create_app():
     from surveyapp import create_app
 
-    return create_app()
+    if _invoked_command() not in PAGELESS_COMMANDS:
+        return create_app()
+    from surveyapp.heap import keep_freed_memory
+
+    keep_freed_memory()
+    return create_app(web=False)
+
+
+def _invoked_command() -> str | None:
+    """The name of the top-level command being run (``estimate`` for ``surveyapp estimate``),
+    None outside one. Flask builds the application inside the command's own click context."""
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None and ctx.parent is not None and ctx.parent.parent is not None:
+        ctx = ctx.parent
+    if ctx is None or ctx.parent is None:
+        return None
+    return ctx.command.name
 
 
 class SurveyappGroup(FlaskGroup):

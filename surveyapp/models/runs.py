@@ -20,6 +20,9 @@ class EstimateRun(db.Model):
     order; ``response_manifest`` (zlib) lists each of them with a digest of its content, so a
     rerun on changed data can say which responses were added, dropped or edited.
     ``districts_json`` is the district scope of a bureau user's run (null: every district).
+    The manifest (24 bytes a response: 24 MB for a million) is loaded only when read, by a
+    rerun on changed data; not with every run listed or refreshed after a commit (a quarter
+    of a second at a million responses).
     """
 
     __tablename__ = "estimate_run"
@@ -29,7 +32,7 @@ class EstimateRun(db.Model):
     districts_json: Mapped[str | None] = mapped_column(sa.Text)
     data_hash: Mapped[str] = mapped_column(sa.String(64))
     response_count: Mapped[int] = mapped_column(sa.Integer)
-    response_manifest: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    response_manifest: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
     package_version: Mapped[str] = mapped_column(sa.String(40))
     results_json: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=_utcnow)

@@ -450,10 +450,13 @@ def estimate_wave(designs: dict[str | None, SurveyDesign], label: str,
     for target in targets:
         for domain in (None, *domains):
             table = _estimate(designs[domain], target, domain, spec)
-            for level, values in table.iterrows():
+            # the rows of table.values, as iterrows gives them (one dtype for all the columns:
+            # n is a float there) without building a Series per level (217 a street table)
+            where = [table.columns.get_loc(k) for k in RESULT_COLUMNS[4:]]
+            for level, values in zip(table.index, table.values):
                 rows.append({"wave": label, "outcome": target.name, "domain": domain or ALL,
                              "level": ALL if domain is None else str(level),
-                             **{k: _number(values[k]) for k in RESULT_COLUMNS[4:]}})
+                             **{k: _number(values[i]) for k, i in zip(RESULT_COLUMNS[4:], where)}})
             if progress:
                 progress(1)
     return rows

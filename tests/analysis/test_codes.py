@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.codes import combine, dense_codes, factorize
+from analysis.codes import combine, dense_codes, factorize, row_units
 
 
 @pytest.mark.parametrize("column", [
@@ -36,3 +36,14 @@ def test_combine_numbers_observed_combinations_and_skips_missing():
     np.testing.assert_array_equal(codes, [2, 0, 1, -1, 0, -1])
     np.testing.assert_array_equal(parts[0], [0, 1, 1])
     np.testing.assert_array_equal(parts[1], [2, 0, 2])
+
+
+@pytest.mark.parametrize("rows, groups", [(0, 1), (1, 1), (1000, 3), (5000, 4000), (70000, 40000)])
+def test_row_units_are_the_combinations_of_group_and_row(rows, groups):
+    """Rows as PSUs (a design without clusters): the codes combine() gives, by sorting."""
+    outer = np.random.default_rng(rows).integers(0, groups, rows)
+    unit, unit_outer = row_units(outer)
+    expected, (expected_outer, _rows) = combine([outer, np.arange(rows)], [groups, max(rows, 1)])
+    assert unit.dtype == expected.dtype == np.int64 and unit_outer.dtype == np.int64
+    np.testing.assert_array_equal(unit, expected)
+    np.testing.assert_array_equal(unit_outer, expected_outer)

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 
+import click
 import pytest
 
 HEAVY = ("pandas", "scipy", "statsmodels", "matplotlib", "alembic", "surveyapp.blueprints",
@@ -72,3 +73,61 @@ def test_app_start_loads_no_chart_document_or_test_library():
     run = subprocess.run([sys.executable, "-c", APP_PROBE.replace("{heavy}", repr(heavy))],
                          capture_output=True, text=True, check=True)
     assert json.loads(run.stdout.strip().splitlines()[-1]) == []
+
+
+PAGELESS_PROBE = """
+import json, sys
+from surveyapp import create_app
+app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "probe"}, web={web})
+print(json.dumps({"blueprints": sorted(app.blueprints),
+                  "loaded": sorted(m for m in sys.modules if m.split(".")[0] in {heavy}
+                                   or m.startswith("surveyapp.blueprints."))}))
+"""
+
+
+@pytest.mark.parametrize("web", [True, False])
+def test_migrations_bind_when_first_used_and_pageless_apps_have_no_views(web):
+    """No app imports alembic at start-up (Flask-Migrate is bound on first use, as
+    tests/conftest.py's ``upgrade()`` does); one built with web=False (estimate, export)
+    imports no views, rate limiter or CSRF forms, only the release of its session."""
+    probe = PAGELESS_PROBE.replace("{web}", repr(web)).replace(
+        "{heavy}", repr({"alembic", "flask_migrate", "flask_limiter"}))
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True)
+    built = json.loads(run.stdout.strip().splitlines()[-1])
+    if web:
+        assert "survey" in built["blueprints"] and "flask_limiter" in built["loaded"]
+        assert not {"alembic", "flask_migrate"} & set(built["loaded"])
+    else:
+        assert built == {"blueprints": [], "loaded": ["surveyapp.blueprints.errors"]}
+
+
+@pytest.mark.parametrize("command, web", [(("estimate",), False), (("export",), False),
+                                          (("user",), True), (("run",), True),
+                                          (("invitations", "letters"), True)])
+def test_the_console_script_builds_pageless_apps_for_estimate_and_export(command, web,
+                                                                          monkeypatch):
+    """estimate and export: create_app(web=False) in a process that keeps freed memory."""
+    from surveyapp import cli
+
+    built = []
+    monkeypatch.setattr("surveyapp.create_app", lambda **kwargs: built.append(kwargs))
+    monkeypatch.setattr("surveyapp.heap.keep_freed_memory", lambda: built.append("heap"))
+    with click.Context(cli.main, info_name="surveyapp") as ctx:
+        group = cli.main
+        for name in command:
+            group = group.get_command(ctx, name)
+            ctx = click.Context(group, parent=ctx, info_name=name)
+        with ctx:
+            cli._create_app()
+    assert built == ([{}] if web else ["heap", {"web": False}])
+
+
+def test_a_batch_process_can_keep_the_memory_it_frees():
+    """glibc's thresholds are raised (surveyapp.heap); elsewhere nothing changes."""
+    import platform
+
+    from surveyapp.heap import keep_freed_memory
+
+    expected = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert keep_freed_memory() is expected

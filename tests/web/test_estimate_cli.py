@@ -56,6 +56,24 @@ def test_estimate_prints_a_table_writes_outputs_and_records_the_run(world, runne
     assert isinstance(workbook["estimates"]["E2"].value, float)
 
 
+def test_estimate_and_its_rerun_in_the_app_the_console_script_builds(world, pageless_runner,
+                                                                   english_terminal, tmp_path):
+    """`surveyapp estimate` builds its app without the web parts (create_app(web=False)): the
+    run, its rerun job (in a thread of the command's process) and the file all work there."""
+    from flask import current_app
+
+    assert not current_app.blueprints
+    result = pageless_runner.invoke(estimate, [write_spec(tmp_path), "--output",
+                                               str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    run = db.session.scalar(sa.select(EstimateRun))
+    assert f"run {run.id}: 80 responses" in result.output and "share_satisfied" in result.output
+    assert json.loads((tmp_path / "r.json").read_text())["run"]["data_hash"] == run.data_hash
+    again = pageless_runner.invoke(estimate, ["--rerun", str(run.id)])
+    assert again.exit_code == 0, again.output
+    assert f"run {run.id}: identical results on identical data (80 responses" in again.output
+
+
 def test_rerun_reproduces_identical_results(world, runner, english_terminal, tmp_path):
     assert runner.invoke(estimate, [write_spec(tmp_path)]).exit_code == 0
     run = db.session.scalar(sa.select(EstimateRun))

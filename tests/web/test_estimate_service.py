@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from surveyapp.extensions import db
 from surveyapp.models.survey import Response
-from surveyapp.services.estimation import EstimationError, run_spec
+from surveyapp.services.estimation import EstimationError, read_manifest, record_run, run_spec
 from surveyapp.specs import SpecError, spec_from_dict
 from tests.web.analyst_fixtures import DISTRICTS, MARGINS, POPULATION
 from tests.web.factories import make_wave
@@ -69,6 +69,17 @@ def test_same_data_same_fingerprint_and_results(world):
     assert first.data_hash == second.data_hash and first.results == second.results
     scoped = run_spec(spec(), districts=[DISTRICTS[0]])
     assert scoped.data_hash != first.data_hash and scoped.results["districts"] == [DISTRICTS[0]]
+
+
+def test_a_recorded_runs_manifest_is_loaded_only_when_read(world):
+    """Refreshing a run after its commit (or listing runs) does not fetch its manifest,
+    24 MB at a million responses; reading it does, unchanged."""
+    outcome = run_spec(spec())
+    run = record_run(spec(), outcome, created_by="test")
+    db.session.commit()
+    assert run.id and "response_manifest" not in sa.inspect(run).dict
+    assert read_manifest(run.response_manifest) == read_manifest(outcome.manifest)
+    assert len(read_manifest(run.response_manifest)) == outcome.response_count
 
 
 @pytest.mark.parametrize("overrides, message", [

@@ -55,6 +55,18 @@ def test_export_each_format_with_weights_labels_and_snippet(world, runner, tmp_p
         assert set(data["district"]) <= {310109.0, 310110.0}
 
 
+def test_export_in_the_app_the_console_script_builds(world, pageless_runner, tmp_path):
+    """`surveyapp export` builds its app without the web parts (create_app(web=False))."""
+    from flask import current_app
+
+    assert not current_app.blueprints
+    out = tmp_path / "wave2024.parquet"
+    result = pageless_runner.invoke(export, ["--wave", "2024", "--format", "parquet",
+                                             "--output", str(out), "--margins", MARGINS])
+    assert result.exit_code == 0, result.output
+    assert "wrote 40 responses" in result.output and len(read(out, "parquet")[0]) == 40
+
+
 def test_english_labels_and_comments_made_safe(world, runner, tmp_path):
     add_responses(world.waves["2024"], 3, seed=5, comments=COMMENTS)
     out = tmp_path / "w.sav"
