@@ -1,4 +1,4 @@
-"""The wave a form page shows, read from the database at most once a ``FORM_WAVE_SECONDS``.
+"""The wave a form page shows and its POST stores to, read at most once a ``FORM_WAVE_SECONDS``.
 
 A form page needs nothing from the database but the wave's row (its layout is kept by
 survey_layouts), and reading it cost three round trips (BEGIN, SELECT, ROLLBACK) and the ORM's
@@ -51,7 +51,8 @@ def current_wave(wave_id: int) -> Wave | None:
 
 
 def recent_wave(wave_id: int) -> Wave | None:
-    """The wave as stored at most ``FORM_WAVE_SECONDS`` ago, for a page that stores nothing."""
+    """The wave as stored at most ``FORM_WAVE_SECONDS`` ago: for a page, and for a POST whose
+    token INSERT checks the window as stored (services.submission)."""
     with _lock:
         kept = _rows.get(wave_id)
     if kept is not None and time.monotonic() - kept[0] < current_app.config[
