@@ -38,7 +38,7 @@ from surveyapp.blueprints.survey_layouts import (
     FormLayout,
     form_layout,
 )
-from surveyapp.blueprints.survey_waves import current_wave, recent_wave
+from surveyapp.blueprints.survey_waves import current_wave, recent_wave, wave_to_store
 from surveyapp.extensions import db
 from surveyapp.forms import SurveyForm
 from surveyapp.i18n import (
@@ -201,11 +201,9 @@ def thanks(wave_id: int) -> str:
 def _collecting_wave(wave_id: int, stores: bool) -> Wave:
     """The wave, or an error page: 404 unknown, 403 not open yet, 410 closed.
 
-    The wave may be as it was a moment ago (survey_waves: storing a response checks the window
-    as stored); a request that would store one is refused only on the wave as it is now."""
-    wave = recent_wave(wave_id)
-    if stores and (wave is None or wave.status() != "open"):
-        wave = current_wave(wave_id)
+    The wave may be as it was a moment ago (survey_waves); a request that would store a
+    response is refused only on the wave as it is now."""
+    wave = wave_to_store(wave_id) if stores else recent_wave(wave_id)
     if wave is None:
         abort(404, _("There is no survey at this address. Please check the link you were given."))
     status = wave.status()

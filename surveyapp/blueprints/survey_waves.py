@@ -51,14 +51,31 @@ def current_wave(wave_id: int) -> Wave | None:
 
 
 def recent_wave(wave_id: int) -> Wave | None:
-    """The wave as stored at most ``FORM_WAVE_SECONDS`` ago: for a page, and for a POST whose
-    token INSERT checks the window as stored (services.submission)."""
+    """The wave as stored at most ``FORM_WAVE_SECONDS`` ago, for a page."""
+    kept = _kept(wave_id)
+    return _in_session(*kept) if kept is not None else current_wave(wave_id)
+
+
+def wave_to_store(wave_id: int) -> Wave | None:
+    """The wave a POST stores its response to: the kept one while it says open (the token's
+    INSERT checks the window as stored, services.submission), else the wave as stored now, so
+    that a wave reopened a moment ago takes the answers."""
+    kept = _kept(wave_id)
+    if kept is not None:
+        wave = _in_session(*kept)
+        if wave.status() == "open":
+            return wave
+    return current_wave(wave_id)
+
+
+def _kept(wave_id: int) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The kept row of the wave and its questionnaire version, if read recently enough."""
     with _lock:
         kept = _rows.get(wave_id)
-    if kept is not None and time.monotonic() - kept[0] < current_app.config[
+    if kept is None or time.monotonic() - kept[0] >= current_app.config[
             "SURVEYAPP_FORM_WAVE_SECONDS"]:
-        return _in_session(kept[1], kept[2])
-    return current_wave(wave_id)
+        return None
+    return kept[1], kept[2]
 
 
 def _keep(wave: Wave) -> None:
