@@ -10,6 +10,8 @@ import importlib
 import click
 from flask.cli import FlaskGroup
 
+from surveyapp.cli.database_problems import database_problem
+
 COMMAND_MODULES: tuple[str, ...] = (
     "users", "questionnaires", "demo", "report", "estimate", "export", "tokens", "waves", "worker",
     "invitations",
@@ -65,6 +67,16 @@ class SurveyappGroup(FlaskGroup):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(super(FlaskGroup, self).list_commands(ctx))
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; a database with no schema or no server is one clear sentence."""
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            problem = database_problem(error)
+            if problem is None:
+                raise
+            raise click.ClickException(problem) from error
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name, command, rest = super().resolve_command(ctx, args)

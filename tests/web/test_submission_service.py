@@ -17,6 +17,7 @@ from surveyapp.models.survey import (
     FormToken,
     QuestionnaireVersion,
     Street,
+    Wave,
     utcnow,
 )
 from surveyapp.queries import RESPONSE_COLUMNS, responses_frame
@@ -249,3 +250,33 @@ def test_the_streaming_pivot_is_chosen_only_once_vacuum_has_marked_answers_visib
     finally:
         with db.engine.begin() as conn:
             conn.exec_driver_sql("ALTER TABLE answer RESET (autovacuum_enabled)")
+
+
+def test_a_value_too_long_for_its_column_is_refused_not_cut(app, backend):
+    """The one-statement INSERT casts its parameters to unsized types, so the column's own
+    length check still refuses a longer value (SQLite keeps no lengths)."""
+    if backend != "postgresql":
+        pytest.skip("SQLite does not enforce VARCHAR lengths")
+    wave = make_wave()
+
+    with pytest.raises(sa.exc.DataError):
+        submit_response(wave, submission(sex="x" * 41))
+    db.session.rollback()
+
+    assert stored_counts() == (0, 0)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FormToken)) == 0
+
+
+def test_a_response_to_a_wave_closed_as_stored_stores_nothing(app):
+    """The wave in memory says open; the stored one closed a moment ago: nothing is stored."""
+    wave = make_wave()
+    db.session.execute(Wave.__table__.update().where(Wave.__table__.c.id == wave.id)
+                       .values(closes_at=utcnow() - timedelta(seconds=1)))  # Core: wave untouched
+    assert wave.is_open()
+
+    with pytest.raises(SubmissionRejected) as rejected:
+        submit_response(wave, submission())
+    db.session.rollback()
+
+    assert rejected.value.reason == "closed"
+    assert stored_counts() == (0, 0)
