@@ -16,6 +16,9 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
 IDLE_SECONDS = 1.0
+# What a lost or refused database connection raises: the database is down or restarting. The
+# web answers these with 503, the command line with a sentence naming SURVEYAPP_DATABASE_URL.
+DATABASE_UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError)
 RESTED_SINCE = "surveyapp_rested_since"
 
 

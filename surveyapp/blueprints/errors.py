@@ -6,11 +6,10 @@ from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
+from surveyapp.db_liveness import DATABASE_UNAVAILABLE
 from surveyapp.extensions import db
 from surveyapp.i18n import API_PATH_PREFIX, in_both_languages
 
-# What a lost or refused database connection raises: the database is down or restarting.
-DATABASE_UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 RETRY_AFTER_SECONDS = 5
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint
 
+from surveyapp.db_liveness import DATABASE_UNAVAILABLE
 from surveyapp.extensions import db
 
 bp = Blueprint("health", __name__)
@@ -15,7 +16,7 @@ def healthz() -> tuple[str, int, dict[str, str]]:
     headers = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
     try:
         db.session.execute(sa.text("SELECT 1"))
-    except sa.exc.OperationalError:  # also the errors of an interrupted connection
+    except DATABASE_UNAVAILABLE:
         db.session.rollback()
         return "database unavailable\n", 503, headers
     return "ok\n", 200, headers

@@ -21,7 +21,7 @@ def database_problem(error: BaseException) -> str | None:
 
     if not isinstance(error, exc.DBAPIError):
         return None
-    detail = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
+    detail = (str(error.orig).strip().splitlines() or [""])[0]
     missing = NO_TABLE.search(detail)
     if missing or getattr(error.orig, "sqlstate", None) == UNDEFINED_TABLE:
         table = next((name for name in (missing.groups() if missing else ()) if name), "?")
@@ -29,7 +29,9 @@ def database_problem(error: BaseException) -> str | None:
                 f"（演示数据：surveyapp demo）/ the database has no table {table}: it was never "
                 "built or is of an older version; run `surveyapp db upgrade` first (or "
                 "`surveyapp demo` for demo data)")
-    if isinstance(error, exc.OperationalError):
+    from surveyapp.db_liveness import DATABASE_UNAVAILABLE
+
+    if isinstance(error, DATABASE_UNAVAILABLE):
         return (f"数据库无法使用，请检查 SURVEYAPP_DATABASE_URL 及数据库服务 / the database cannot "
                 f"be used; check SURVEYAPP_DATABASE_URL and that the server runs: {detail}")
     return None

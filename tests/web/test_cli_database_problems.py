@@ -43,3 +43,16 @@ def test_other_errors_are_not_dressed_up_as_database_problems():
     from surveyapp.cli.database_problems import database_problem
 
     assert database_problem(ValueError("no such table: wave")) is None
+
+
+def test_a_connection_closed_under_the_command_is_an_unavailable_database():
+    """psycopg raises InterfaceError, not OperationalError, for a connection the server closed."""
+    import sqlalchemy as sa
+
+    from surveyapp.cli.database_problems import database_problem
+
+    error = sa.exc.InterfaceError("SELECT 1", {}, Exception("connection already closed\nmore"))
+    sentence = database_problem(error)
+
+    assert sentence is not None and "SURVEYAPP_DATABASE_URL" in sentence
+    assert sentence.endswith("connection already closed")
