@@ -748,16 +748,6 @@ def _comparisons(value: Any, waves: tuple[str, ...], problems: _Problems) -> tup
     return tuple(comparisons)
 
 
-def _score_target(value: Any, path: str, problems: _Problems) -> str | None:
-    if not isinstance(value, str) or not (
-        value in ("index", "overall") or value.startswith(("dimension:", "item:"))
-    ):
-        problems.add(path, _("expected index, overall, dimension:<id> or item:<id>; got %(got)r",
-                             got=value))
-        return None
-    return value
-
-
 def _entries(value: Any, path: str, example: str, problems: _Problems) -> list:
     if not isinstance(value, list):
         problems.add(path, _("expected a list of mappings such as %(example)s; got %(got)r",
