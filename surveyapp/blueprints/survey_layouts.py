@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from markupsafe import escape
 
+from surveyapp.blueprints.survey_waves import version_of
 from surveyapp.extensions import db
 from surveyapp.forms import Places, SurveyForm, survey_form_class
 from surveyapp.models.survey import District, InvitationCode, Street, Wave, as_utc, wave_district
@@ -66,7 +67,7 @@ def form_layout(wave: Wave, lang: str, invitation: InvitationCode | None) -> For
     if kept is not None and now - kept[0] < LAYOUT_SECONDS:
         return kept[1]
     places = wave_places(wave, lang, invitation)
-    questionnaire = questionnaire_of(wave.questionnaire_version)
+    questionnaire = questionnaire_of(version_of(wave))
     layout = FormLayout(places, survey_form_class(questionnaire, lang, places))
     with _lock:
         _layouts.pop(key, None)
