@@ -36,9 +36,14 @@ FIXED_HEADERS = {
 }
 HSTS = "max-age=31536000"  # a year; only sent when cookies are HTTPS-only, i.e. behind HTTPS
 STAFF_BLUEPRINTS = ("auth", "bureau", "admin", "api")
+STAFF_PREFIXES = "surveyapp.staff_prefixes"  # app.extensions key: the staff blueprints' prefixes
 
 
 def register_security_headers(app: Flask) -> None:
+    """Call after the blueprints are registered: their URL prefixes are read once, here."""
+    app.extensions[STAFF_PREFIXES] = tuple(
+        app.blueprints[name].url_prefix for name in STAFF_BLUEPRINTS
+        if name in app.blueprints and app.blueprints[name].url_prefix)
     app.after_request(add_security_headers)
 
 
@@ -54,12 +59,12 @@ def add_security_headers(response: Response) -> Response:
 
 def _is_staff_request() -> bool:
     """Under a staff blueprint, routed or not (a 404 under /admin/ is a staff page too)."""
-    if request.blueprint in STAFF_BLUEPRINTS:
+    req = request._get_current_object()  # one proxy lookup, not one per attribute
+    if req.blueprint in STAFF_BLUEPRINTS:
         return True
-    prefixes = [current_app.blueprints[name].url_prefix for name in STAFF_BLUEPRINTS
-                if name in current_app.blueprints]
-    return any(prefix and (request.path == prefix or request.path.startswith(prefix + "/"))
-               for prefix in prefixes)
+    path = req.path
+    return any(path == prefix or path.startswith(prefix + "/")
+               for prefix in current_app.extensions[STAFF_PREFIXES])
 
 
 def _is_download(response: Response) -> bool:
