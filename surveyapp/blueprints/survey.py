@@ -65,6 +65,9 @@ from surveyapp.services.waves import open_waves
 
 bp = Blueprint("survey", __name__)
 DATE_FORMAT = "yyyy-MM-dd HH:mm"  # in BABEL_DEFAULT_TIMEZONE (Shanghai time); same in zh and en
+# What a form POST carries besides the questionnaire's fields: the CSRF token (checked by
+# CSRFProtect before the view) and the proof of work's solution.
+NOT_FORM_FIELDS = frozenset({"csrf_token", proof_of_work.FIELD})
 bp.app_context_processor(template_context)
 # The locale is cached on the app context; a context reused across requests (as the test
 # client does inside an app context) must not keep the previous request's language.
@@ -134,11 +137,13 @@ def _new_response_asked(wave: Wave) -> bool:
 def _accept(page: _FormPage, answered: int | None) -> HTTPResponse | tuple[str, int]:
     """Store a valid response and answer 303, or show why not (nothing stored).
 
-    The redirect is built before the commit, so nothing after a successful commit can fail:
-    a client that sees an error may safely send again (its ticket makes a stored response a
-    "duplicate"), and one that sees 303 is stored.
+    The redirect is built before the response is stored (on PostgreSQL the store commits
+    itself), so nothing after a successful store can fail: a client that sees an error may
+    safely send again (its ticket makes a stored response a "duplicate"), and one that sees
+    303 is stored.
     """
     wave, lang = page.wave, current_language()
+    response = redirect(url_for("survey.thanks", wave_id=wave.id, lang=lang), 303)
     try:
         ticket = read_form_ticket(page.form.ticket.data or "", wave)
         if answered is not None and not (wave.kiosk and ticket.issued_at.timestamp() > answered):
@@ -147,7 +152,6 @@ def _accept(page: _FormPage, answered: int | None) -> HTTPResponse | tuple[str, 
     except SubmissionRejected as rejected:
         db.session.rollback()
         return _rejected(rejected, wave)
-    response = redirect(url_for("survey.thanks", wave_id=wave.id, lang=lang), 303)
     if wave.mode == "open":
         remember_answered(response, wave.id, stored.submitted_at)
     db.session.commit()
@@ -241,7 +245,7 @@ def _invitation(wave: Wave) -> tuple[InvitationCode | None, tuple[str, int] | No
 def _reject_unknown_fields(survey_form: SurveyForm) -> None:
     """A body with fields the form does not have, or a field twice, was not sent by our form."""
     for name in request.form:
-        if (name not in survey_form and name != proof_of_work.FIELD) \
+        if (name not in survey_form and name not in NOT_FORM_FIELDS) \
                 or len(request.form.getlist(name)) > 1:
             abort(400, _("The form contained an unexpected field (%(name)s). Please reload the "
                          "survey page and answer again.", name=name[:40]))

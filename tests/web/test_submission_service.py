@@ -280,3 +280,39 @@ def test_a_response_to_a_wave_closed_as_stored_stores_nothing(app):
 
     assert rejected.value.reason == "closed"
     assert stored_counts() == (0, 0)
+
+
+def other_connection_counts() -> int:
+    """Responses as another connection sees them: what is committed."""
+    with db.engine.connect() as conn:
+        return conn.scalar(sa.text("SELECT count(*) FROM response"))
+
+
+def test_a_submit_outside_a_transaction_is_stored_by_its_one_statement(app, backend):
+    """No transaction under way: the statement commits itself (no BEGIN and COMMIT round
+    trips), so the response is stored when submit_response returns."""
+    if backend != "postgresql":
+        pytest.skip("one statement on PostgreSQL only")
+    wave = make_wave()
+    assert wave.questionnaire_version.content_hash  # loaded, then out of the session
+    db.session.expunge_all()
+    db.session.rollback()
+    assert not db.session().in_transaction()
+
+    submit_response(wave, submission())
+
+    assert other_connection_counts() == 1
+
+
+def test_a_submit_inside_a_transaction_joins_it(app, backend):
+    """Work under way in the session: the response is stored with it, at its commit."""
+    if backend != "postgresql":
+        pytest.skip("one statement on PostgreSQL only")
+    wave = make_wave()
+    db.session.execute(sa.text("SELECT 1"))
+
+    submit_response(wave, submission())
+    assert other_connection_counts() == 0
+    db.session.commit()
+
+    assert other_connection_counts() == 1
