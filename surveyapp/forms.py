@@ -24,8 +24,8 @@ ITEM_PREFIX = "q_"
 
 def no_default() -> None:
     """Every field's default, as a callable: WTForms calls a field's default and, for the usual
-    ``None``, catches the TypeError of calling it, which cost ~5 us per field and a tenth of
-    a submit's CPU on a form of 25 fields."""
+    ``None``, catches the TypeError of calling it: half of a field's processing (1.1 of 2.1 us),
+    ~25 us of a submit on a form of 22 fields."""
     return None
 
 
