@@ -19,7 +19,9 @@ preload_app = False
 # takes milliseconds, a district report (the slowest page) a few seconds.
 timeout = 60
 graceful_timeout = 30
-keepalive = 5
+# An idle kept-alive connection holds one of a worker's connection slots (on_starting) until
+# this runs out: short, so that a slot goes back to the residents soon.
+keepalive = 2
 # Workers are replaced after this many requests (spread by the jitter, so not all at once):
 # bounds the memory any one process can accumulate. Not fewer: a worker serves ~400 requests/s
 # at full load, and while its successor loads the app the other workers carry everything (at
@@ -28,6 +30,17 @@ max_requests = 100_000
 max_requests_jitter = 10_000
 # No control socket: nothing here uses it, and it would be one more thread in the master.
 control_socket_disable = True
+
+
+def on_starting(server):
+    """A gthread worker takes no more connections than it has threads (unless
+    ``--worker-connections`` says otherwise): with gunicorn's default of 1000 a busy worker
+    kept accepting and queued residents behind its own threads while its sibling was free.
+    Under 64 residents on 2 cores the cycle's p99 went 343-515 ms -> 237-313 ms
+    (benchmarks/RESULTS.md)."""
+    setting = server.cfg.settings["worker_connections"]
+    if setting.value == setting.default:
+        server.cfg.set("worker_connections", server.cfg.threads)
 
 
 def post_fork(server, worker):
