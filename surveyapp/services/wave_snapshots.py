@@ -164,10 +164,12 @@ def _current_table(store: ObjectStore, wave: Wave, state: dict) -> tuple[pa.Tabl
         if not held:  # another writer is stuck: read the database, write nothing
             return _from_database(wave, state["items"]), None
         # Another writer may have brought the snapshot up to date while this one waited, and
-        # responses may have come in: compare the state of now with the manifest of now.
+        # responses may have come in: compare the state of now with the manifest of now. Parts
+        # are never rewritten under their name, so the same parts need not be read again.
         state = database_state(wave, state["items"])
-        manifest = _manifest(store, prefix)
-        table = _read_parts(store, manifest["parts"])
+        read, manifest = manifest["parts"], _manifest(store, prefix)
+        if table is None or manifest["parts"] != read:
+            table = _read_parts(store, manifest["parts"])
         if table is not None and manifest["state"] == state:
             return table, manifest["parts"]
         return _write_current(store, prefix, wave, state, manifest, table)

@@ -75,6 +75,22 @@ def test_new_responses_are_appended_as_a_part(wave):
     assert manifest(wave)["state"]["count"] == 27
 
 
+def test_an_append_reads_each_part_once(wave, monkeypatch):
+    """The writer, once it holds the lock, finds the manifest it read: the parts it read
+    before the lock are the snapshot (a part is never rewritten under its name)."""
+    wave_frame(wave, items(wave))
+    make_responses(wave, 3, seed=9)
+    read = []
+    real = wave_snapshots._read_parts
+    monkeypatch.setattr(wave_snapshots, "_read_parts",
+                        lambda store, keys: read.append(list(keys)) or real(store, keys))
+
+    wave_frame(wave, items(wave))
+
+    assert read == [manifest(wave)["parts"][:1]]
+    assert manifest(wave)["state"]["count"] == 27
+
+
 def test_an_exclusion_and_a_reinclusion_need_no_rebuild(wave):
     assert_same_as_reader(wave)
     parts = manifest(wave)["parts"]
