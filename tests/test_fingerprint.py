@@ -56,3 +56,13 @@ def test_codes_without_quotes_are_written_by_arrow(monkeypatch):
     monkeypatch.setattr(pd.DataFrame, "to_csv", refuse)
     data_hash, _manifest, _count = fingerprint(waves("plain"))
     assert data_hash == PINNED["plain"][0]
+
+
+@pytest.mark.parametrize("rows", [1, 2])
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_a_fingerprint_written_in_pieces_is_the_same(monkeypatch, name, rows):
+    """Responses are written a piece at a time (to bound memory); the hash and the manifest are
+    those of the whole text, the line break inside a quoted value included."""
+    monkeypatch.setattr("surveyapp.services.estimation.FINGERPRINT_ROWS", rows)
+    data_hash, manifest, count = fingerprint(waves(name))
+    assert (data_hash, hashlib.sha256(zlib.decompress(manifest)).hexdigest(), count) == PINNED[name]
