@@ -7,11 +7,13 @@ SURVEYAPP_* variables (surveyapp/config.py).
 import multiprocessing
 
 bind = "127.0.0.1:8000"
-# One process per core; each serves 4 requests at once with threads, so a resident whose
-# request waits on the database does not hold a whole process.
+# One process per core; each serves 2 requests at once with threads, so a resident whose
+# request waits on the database does not hold a whole process. Not more: the threads of a
+# process share one interpreter lock, and under 64 residents on 2 cores 4 threads gave the
+# cycle a p99 of 237-321 ms where 2 gave 201-251 ms (benchmarks/RESULTS.md).
 workers = multiprocessing.cpu_count()
 worker_class = "gthread"
-threads = 4
+threads = 2
 # Every worker builds its own application, engine and connection pool after the fork:
 # nothing (threads, sockets, pooled connections) is shared with the master or a sibling.
 preload_app = False

@@ -2,8 +2,9 @@
 
 Creates its own database on the PostgreSQL server (a uniquely named one, dropped at the end),
 builds it through the migrations with the shipped questionnaires and one open citizen wave of
-all 16 districts, then for each worker class (sync, and gthread with 4 threads) starts
-``gunicorn -c gunicorn.conf.py -w 2`` on ``wsgi:app`` and measures, in the same run:
+all 16 districts, then for each worker class (sync, and gthread with 2 threads, the setting of
+gunicorn.conf.py, and with 4) starts ``gunicorn -c gunicorn.conf.py -w 2`` on ``wsgi:app`` and
+measures, in the same run:
 
 * ``GET /healthz`` (one database round trip): the floor every other figure is compared to;
 * ``GET /`` (landing page) and ``GET /s/<wave>`` (the form);
@@ -19,7 +20,7 @@ stored exactly once, with all its answers, and no other marker at all. Worker de
 from gunicorn's log (signals, non-zero exits, timeouts). Exit status 1 if a check fails.
 
     python benchmarks/bench_submissions.py                      # both worker classes, 10 s phases
-    python benchmarks/bench_submissions.py --seconds 20 --worker-class gthread
+    python benchmarks/bench_submissions.py --seconds 20 --worker-class gthread --threads 2
 """
 from __future__ import annotations
 
@@ -320,7 +321,7 @@ def measure_residents(port: int, world: World, seconds: float, clients: int,
     detail = (f"form GET p50/p99 {percentile(gets, .5):.0f}/{percentile(gets, .99):.0f} ms, "
               f"POST p50/p99 {percentile(posts, .5):.0f}/{percentile(posts, .99):.0f} ms; "
               + _statuses(tally))
-    return Row(f"residents GET+POST", clients, len(tally.accepted) / elapsed,
+    return Row("residents GET+POST", clients, len(tally.accepted) / elapsed,
                percentile(cycles, .5), percentile(cycles, .99), detail), tally
 
 
@@ -367,7 +368,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", nargs="+", default=["sync", "gthread"],
                         choices=["sync", "gthread"])
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--threads", type=int, nargs="+", default=[2, 4],
+                        help="threads per gthread worker: one server for each")
     parser.add_argument("--log-dir", type=Path, default=None,
                         help="keep gunicorn's logs (with any faulthandler traces) here")
     args = parser.parse_args()
@@ -386,7 +388,9 @@ def main() -> int:
                    "SURVEYAPP_RATELIMIT_ENABLED": "0"}
             print(f"machine: {machine()}")
             for worker_class in args.worker_class:
-                failures += run_server(worker_class, args, env, Path(instance), url, world)
+                for threads in (args.threads if worker_class == "gthread" else [1]):
+                    failures += run_server(worker_class, threads, args, env, Path(instance),
+                                           url, world)
     finally:
         drop_database(args.server, url)
     for failure in failures:
@@ -394,21 +398,20 @@ def main() -> int:
     return 1 if failures else 0
 
 
-def run_server(worker_class: str, args, env: dict[str, str], instance: Path, url: str,
-               world: World) -> list[str]:
-    threads = args.threads if worker_class == "gthread" else 1
+def run_server(worker_class: str, threads: int, args, env: dict[str, str], instance: Path,
+               url: str, world: World) -> list[str]:
     label = f"gunicorn -w {args.workers} -k {worker_class}" + (
         f" --threads {threads}" if worker_class == "gthread" else "")
+    run = worker_class if worker_class != "gthread" else f"gthread-{threads}"  # markers' prefix
     log_dir = args.log_dir or instance
     log_dir.mkdir(parents=True, exist_ok=True)
-    server = Server(worker_class, args.workers, threads, env, log_dir / f"{worker_class}.log")
+    server = Server(worker_class, args.workers, threads, env, log_dir / f"{run}.log")
     failures = []
     try:
         rows = measure(server.port, world, args.seconds)
         tallies = []
         for clients in (16, 64):
-            row, tally = measure_residents(server.port, world, args.seconds, clients,
-                                           worker_class)
+            row, tally = measure_residents(server.port, world, args.seconds, clients, run)
             rows.append(row)
             tallies.append(tally)
         deaths = server.deaths()
@@ -429,7 +432,7 @@ def run_server(worker_class: str, args, env: dict[str, str], instance: Path, url
     for row in rows[1:]:
         if row.p99 >= P99_LIMIT_MS:
             failures.append(f"{label}: {row.phase} at {row.clients}: p99 {row.p99:.0f} ms")
-    problems = check_integrity(url, tallies, world.items, worker_class)
+    problems = check_integrity(url, tallies, world.items, run)
     print(f"integrity: {sum(len(t.accepted) for t in tallies)} accepted, "
           + ("every one stored once with all answers" if not problems else "; ".join(problems)))
     failures += [f"{label}: {p}" for p in problems]
