@@ -100,9 +100,9 @@ def submit_response(wave: Wave, submission: Submission, now: datetime | None = N
     one statement whatever the questionnaire's length (in-process, a submit's CPU 6.4-7.2 ->
     5.5-5.8 ms against three statements), committed by itself when the session had no
     transaction under way (then the response is stored when this returns); elsewhere or with
-    an invitation code to spend in one statement each. Core and driver statements, because the ORM's unit of work cost a
-    resident's submit more CPU than the rest of the service. The returned Response is the
-    stored row, in the session.
+    an invitation code to spend in one statement each. Core and driver statements, because
+    the ORM's unit of work cost a resident's submit more CPU than the rest of the service.
+    The returned Response is the stored row, in the session.
 
     Raises SubmissionRejected with reason 'closed' (wave not open), 'duplicate' (this form was
     already submitted), 'code_used' (invitation spent meanwhile) or 'code_mismatch' (the
