@@ -10,7 +10,7 @@ bind = "127.0.0.1:8000"
 # One process per core; each serves 2 requests at once with threads, so a resident whose
 # request waits on the database does not hold a whole process. Not more: the threads of a
 # process share one interpreter lock, and under 64 residents on 2 cores 4 threads gave the
-# cycle a p99 of 237-321 ms where 2 gave 201-251 ms (benchmarks/RESULTS.md).
+# cycle a p99 of 237-321 ms where 2 gave 201-251 ms in 5 of 6 runs (benchmarks/RESULTS.md).
 workers = multiprocessing.cpu_count()
 worker_class = "gthread"
 threads = 2
@@ -21,9 +21,9 @@ preload_app = False
 # takes milliseconds, a district report (the slowest page) a few seconds.
 timeout = 60
 graceful_timeout = 30
-# An idle kept-alive connection holds one of a worker's connection slots (on_starting) until
-# this runs out: short, so that a slot goes back to the residents soon.
-keepalive = 2
+# Applies only with more connections than threads (on_starting): with as many, gunicorn keeps
+# no connection alive and each response closes its own (a proxy in front keeps the clients').
+keepalive = 5
 # Workers are replaced after this many requests (spread by the jitter, so not all at once):
 # bounds the memory any one process can accumulate. Not fewer: a worker serves ~400 requests/s
 # at full load, and while its successor loads the app the other workers carry everything (at
@@ -38,11 +38,14 @@ def on_starting(server):
     """A gthread worker takes no more connections than it has threads (unless
     ``--worker-connections`` says otherwise): with gunicorn's default of 1000 a busy worker
     kept accepting and queued residents behind its own threads while its sibling was free.
-    Under 64 residents on 2 cores the cycle's p99 went 343-515 ms -> 237-313 ms
+    Under 64 residents on 2 cores, 4 threads: the cycle's p99 went 343-515 ms -> 237-321 ms
     (benchmarks/RESULTS.md)."""
     setting = server.cfg.settings["worker_connections"]
     if setting.value == setting.default:
         server.cfg.set("worker_connections", server.cfg.threads)
+
+
+on_reload = on_starting  # a reload (SIGHUP) reads this file afresh, before the new workers
 
 
 def post_fork(server, worker):
