@@ -25,7 +25,8 @@ def keep_freed_memory() -> bool:
     Arrow's own allocator (jemalloc) kept the ~300 MB a snapshot read frees to itself, so
     numpy's arrays after it (the score block, the weights) were fresh pages again; on one heap
     each reuses what the other freed. Warm 1M estimate, four alternating pairs of fresh
-    processes: 2.60-3.24 s -> 2.51-2.85 s; peak 1.36 -> 1.24-1.30 GB (benchmarks/RESULTS.md)."""
+    processes: 2.60-3.24 s -> 2.51-2.85 s; the exports' peak 1.36 -> 1.24-1.30 GB
+    (benchmarks/RESULTS.md)."""
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
