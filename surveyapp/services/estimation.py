@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from flask_babel import gettext as _
 
 from analysis.design import SurveyDesign
@@ -40,7 +41,7 @@ from analysis.trends import difference
 from surveyapp.extensions import db
 from surveyapp.models.margins import MarginSet
 from surveyapp.models.quality import QualityFlag
-from surveyapp.models.runs import EstimateRun
+from surveyapp.models.runs import EstimateRun, ResponseManifest
 from surveyapp.models.survey import Response, Wave
 from surveyapp.questionnaires import Questionnaire
 from surveyapp.services import associations
@@ -690,15 +691,29 @@ def record_run(spec: EstimateSpec, outcome: EstimateOutcome, *, created_by: str,
                user_id: int | None = None) -> EstimateRun:
     """Store the run (flushed, not committed) so it can be listed, downloaded and rerun."""
     districts = outcome.results["districts"]
+    _keep_manifest(outcome.data_hash, outcome.manifest)
     run = EstimateRun(spec_json=spec.to_json(),
                       districts_json=None if districts is None else json.dumps(districts),
                       data_hash=outcome.data_hash, response_count=outcome.response_count,
-                      response_manifest=outcome.manifest, package_version=package_version(),
+                      package_version=package_version(),
                       results_json=results_text(outcome.results), created_by=created_by,
                       user_id=user_id)
     db.session.add(run)
     db.session.flush()
     return run
+
+
+def _keep_manifest(data_hash: str, manifest: bytes) -> None:
+    """Store the manifest of ``data_hash`` unless it is stored: asked first, so that a rerun on
+    unchanged data sends no 24 MB; a run recording the same data at the same moment makes the
+    insert do nothing (it waits for that run's transaction, then finds its row)."""
+    table = ResponseManifest.__table__
+    if db.session.scalar(sa.select(sa.literal(1)).where(table.c.data_hash == data_hash)):
+        return
+    dialect = db.session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    db.session.execute(insert.values(data_hash=data_hash, manifest=manifest)
+                       .on_conflict_do_nothing(index_elements=[table.c.data_hash]))
 
 
 def results_text(results: dict) -> str:

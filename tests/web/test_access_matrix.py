@@ -22,7 +22,7 @@ from surveyapp.extensions import db
 from surveyapp.models.accounts import AuditLog, User
 from surveyapp.models.jobs import Job
 from surveyapp.models.quality import QualityFlag
-from surveyapp.models.runs import EstimateRun
+from surveyapp.models.runs import EstimateRun, ResponseManifest
 from surveyapp.models.survey import QuestionnaireVersion
 from surveyapp.services import report_cache, small_area_api
 from surveyapp.services.catalog import sync_catalog
@@ -233,8 +233,9 @@ def world(app, monkeypatch) -> World:
              "analyst": make_user("analyst"), "admin": make_user("admin"),
              "anonymous": None}
     victim = make_user("bureau", [OWN], username="victim")
+    db.session.add(ResponseManifest(data_hash="0" * 64, manifest=b""))
     run = EstimateRun(spec_json="{}", districts_json=json.dumps([OWN]), data_hash="0" * 64,
-                      response_count=4, response_manifest=b"", package_version="test",
+                      response_count=4, package_version="test",
                       results_json=json.dumps({"estimates": [], "comparisons": []}), created_by=users["bureau-own"].username,
                       user_id=users["bureau-own"].id)
     job = Job(kind="run", params_json="{}", state="done", attempts=1, result="1",

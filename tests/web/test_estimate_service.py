@@ -4,6 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from surveyapp.extensions import db
+from surveyapp.models.runs import ResponseManifest
 from surveyapp.models.survey import Response
 from surveyapp.services.estimation import EstimationError, read_manifest, record_run, run_spec
 from surveyapp.specs import SpecError, spec_from_dict
@@ -77,9 +78,24 @@ def test_a_recorded_runs_manifest_is_loaded_only_when_read(world):
     outcome = run_spec(spec())
     run = record_run(spec(), outcome, created_by="test")
     db.session.commit()
-    assert run.id and "response_manifest" not in sa.inspect(run).dict
+    assert run.id and "manifest_row" not in sa.inspect(run).dict
     assert read_manifest(run.response_manifest) == read_manifest(outcome.manifest)
     assert len(read_manifest(run.response_manifest)) == outcome.response_count
+
+
+def test_runs_on_the_same_data_share_one_manifest(world):
+    """A rerun on unchanged data stores no second copy of the manifest (24 MB a million
+    responses); a run on other data stores its own, and each run reads back its own."""
+    first = record_run(spec(), run_spec(spec()), created_by="test")
+    again = record_run(spec(), run_spec(spec()), created_by="test")
+    scoped_outcome = run_spec(spec(), districts=[DISTRICTS[0]])
+    scoped = record_run(spec(), scoped_outcome, created_by="test")
+    db.session.commit()
+    stored = db.session.scalars(sa.select(ResponseManifest.data_hash)).all()
+    assert sorted(stored) == sorted({first.data_hash, scoped.data_hash})
+    assert again.data_hash == first.data_hash and again.response_manifest == first.response_manifest
+    assert read_manifest(scoped.response_manifest) == read_manifest(scoped_outcome.manifest)
+    assert len(read_manifest(scoped.response_manifest)) < len(read_manifest(first.response_manifest))
 
 
 @pytest.mark.parametrize("overrides, message", [
