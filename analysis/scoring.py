@@ -16,7 +16,9 @@ Rules (see docs/domain.md):
 """
 from __future__ import annotations
 
+import os
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,6 +157,9 @@ def _mean_of_answered(columns: list[np.ndarray], weights: np.ndarray, minimum: f
 #: Respondents scored at a time: small enough that a block's temporaries stay in the CPU cache
 #: (scoring a million rows at once made every step wait for main memory: 3x slower).
 _BLOCK_ROWS = 1 << 16
+#: Blocks scored side by side (each writes its own columns of the result; numpy releases the
+#: GIL inside each step).
+SCORING_THREADS = min(4, os.cpu_count() or 1)
 
 
 def _score_rows(raw: dict[str, np.ndarray], spec: ScoringSpec,
@@ -194,10 +199,14 @@ def score(answers: pd.DataFrame, spec: ScoringSpec) -> pd.DataFrame:
     names += ["index"] + (["overall"] if spec.overall_item is not None else [])
     raw = {item.id: _raw_column(answers, item) for item in spec.items}
     block = np.empty((len(names), len(answers)))  # one float block, filled row by row
-    for start in range(0, len(answers), _BLOCK_ROWS):
+
+    def score_part(start: int) -> ItemRule | None:
         part = slice(start, start + _BLOCK_ROWS)
-        off_scale = _score_rows({key: x[part] for key, x in raw.items()}, spec,
-                                dict(zip(names, block[:, part])))
-        if off_scale is not None:
-            _reject_off_scale(raw[off_scale.id], off_scale)
+        return _score_rows({key: x[part] for key, x in raw.items()}, spec,
+                           dict(zip(names, block[:, part])))
+
+    with ThreadPoolExecutor(max_workers=SCORING_THREADS) as pool:
+        for off_scale in pool.map(score_part, range(0, len(answers), _BLOCK_ROWS)):
+            if off_scale is not None:  # the first block's, as scoring block after block
+                _reject_off_scale(raw[off_scale.id], off_scale)
     return pd.DataFrame(block.T, index=answers.index, columns=names, copy=False)

@@ -256,11 +256,21 @@ def test_yaml_syntax_error_names_the_line():
     assert problem.startswith("mini.yaml: line ") and "invalid YAML" in problem
 
 
-def test_duplicate_yaml_keys_are_reported_with_their_line():
+@pytest.mark.parametrize("stored", [False, True])
+def test_duplicate_yaml_keys_are_reported_with_their_line(stored):
     text = "schema_version: 1\nid: a\nid: b\n"
     with pytest.raises(QuestionnaireError) as caught:
-        parse_questionnaire(text, "dup.yaml")
+        parse_questionnaire(text, "dup.yaml", stored=stored)
     assert caught.value.problems == ["dup.yaml: line 3: duplicate key 'id'"]
+
+
+@pytest.mark.parametrize("path", sorted(QUESTIONNAIRE_DIR.glob("*.yaml")),
+                         ids=lambda path: path.name)
+def test_stored_text_parses_to_the_questionnaire_the_upload_gave(path):
+    """A stored version's text is parsed by libyaml's parser (fast); what it gives must be
+    exactly what the bounded pure-Python loader gave when the text was first read."""
+    text = path.read_text(encoding="utf-8")
+    assert parse_questionnaire(text, path.name, stored=True) == parse_questionnaire(text, path.name)
 
 
 @pytest.mark.parametrize(("text", "problem"), [

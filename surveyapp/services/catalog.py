@@ -126,4 +126,4 @@ def questionnaire_of(version: QuestionnaireVersion) -> Questionnaire:
 
 @lru_cache(maxsize=64)
 def _parse_cached(content_hash: str, text: str, source_name: str) -> Questionnaire:
-    return parse_questionnaire(text, source_name)
+    return parse_questionnaire(text, source_name, stored=True)

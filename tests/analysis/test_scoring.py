@@ -142,3 +142,20 @@ def test_scoring_in_row_blocks_gives_the_whole_frame_result(monkeypatch):
     raw[8, 1], raw[2, 1] = 12, 0  # off-scale values in two blocks: both are reported
     with pytest.raises(ValueError, match=r"item 'q2': values \[0.0, 12.0\] are not answers"):
         score(frame(raw), SPEC)
+
+
+def test_blocks_scored_side_by_side_give_the_one_thread_result(monkeypatch):
+    """Blocks scored on several threads fill the same frame as one after another, and an
+    off-scale answer is reported for the first block that has one, whichever finishes first."""
+    rng = np.random.default_rng(5)
+    raw = rng.integers(1, 6, size=(200, 6)).astype(float)
+    raw[rng.random((200, 6)) < 0.2] = np.nan
+    raw[rng.random(200) < 0.1, 0] = DK
+    monkeypatch.setattr(scoring, "_BLOCK_ROWS", 7)
+    monkeypatch.setattr(scoring, "SCORING_THREADS", 1)
+    alone = score(frame(raw), SPEC)
+    monkeypatch.setattr(scoring, "SCORING_THREADS", 4)
+    pd.testing.assert_frame_equal(score(frame(raw), SPEC), alone)
+    raw[190, 0], raw[30, 3] = 11, 6  # q1 off the scale in a late block, q4 in an early one
+    with pytest.raises(ValueError, match=r"item 'q4': values \[6.0\] are not answers"):
+        score(frame(raw), SPEC)

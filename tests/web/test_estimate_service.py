@@ -1,4 +1,6 @@
 """Running specs on stored responses: weighting, domains, proportions, comparisons, fingerprints."""
+import time
+
 import numpy as np
 import pytest
 import sqlalchemy as sa
@@ -6,6 +8,7 @@ import sqlalchemy as sa
 from surveyapp.extensions import db
 from surveyapp.models.runs import ResponseManifest
 from surveyapp.models.survey import Response
+from surveyapp.services import estimation
 from surveyapp.services.estimation import EstimationError, read_manifest, record_run, run_spec
 from surveyapp.specs import SpecError, spec_from_dict
 from tests.web.analyst_fixtures import DISTRICTS, MARGINS, POPULATION
@@ -165,3 +168,37 @@ def test_replicate_variance_and_poststratification(world, variance, weighting):
 def test_engine_refusals_become_estimation_errors(world):
     with pytest.raises(EstimationError, match="'jk1' is for unstratified designs; use 'jkn'"):
         run_spec(spec(variance={"method": "jk1"}))
+
+
+def test_tables_estimated_side_by_side_are_those_of_one_thread(world, monkeypatch):
+    """The tables of a wave run on several threads: the same rows in the same order as one
+    after another, and a table that fails is reported as it would be alone."""
+    many = spec(outcomes=["index", "dimensions", {"proportion": "index", "at_least": 80,
+                                                 "name": "share_satisfied"}],
+                domains=["district", "sex"], weighting={"method": "rake", "margins": MARGINS})
+    monkeypatch.setattr(estimation, "TABLE_THREADS", 1)
+    alone = run_spec(many).results
+    monkeypatch.setattr(estimation, "TABLE_THREADS", 4)
+    assert run_spec(many).results == alone
+    failing = spec(outcomes=["index", {"quantile": "index", "p": 0.5}], domains=["district"])
+    monkeypatch.setattr(estimation, "TABLE_THREADS", 1)
+    with pytest.raises(EstimationError) as one_thread:
+        _fail_the_quantile(monkeypatch, failing)
+    monkeypatch.setattr(estimation, "TABLE_THREADS", 4)
+    with pytest.raises(EstimationError) as four_threads:
+        _fail_the_quantile(monkeypatch, failing)
+    assert str(four_threads.value) == str(one_thread.value) == "median_index: no quantile by None"
+
+
+def _fail_the_quantile(monkeypatch, failing):
+    """Run ``failing`` with its quantile tables refused by the engine, the whole wave's (the
+    first in order) last of all."""
+    from analysis.design import SurveyDesign
+
+    def refused(self, variable, p=0.5, by=None, **kwargs):
+        if by is None:
+            time.sleep(0.3)
+        raise ValueError(f"no quantile by {by}")
+
+    monkeypatch.setattr(SurveyDesign, "quantile", refused)
+    run_spec(failing)
