@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pyreadstat
 import pytest
 
-from surveyapp.exports import FORMATS
+from surveyapp.exports import FORMATS, csv_writer
 from surveyapp.exports.codebook import Codebook, Variable
 from surveyapp.exports.dta_writer import stata_names
 from surveyapp.exports.frame import export_frame
@@ -119,6 +119,21 @@ def test_csv_times_are_iso_utc_and_starts_with_a_bom(tmp_path):
     with open(path, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows[1]["submitted_at"] == "2024-05-01T01:00:00Z" and rows[1]["sex"] == "M"
+
+
+def test_csv_chunks_written_side_by_side_make_the_one_thread_file(tmp_path, monkeypatch):
+    """Chunks turned into CSV on several threads are written in order, the header once: the
+    same bytes as one chunk after another."""
+    monkeypatch.setattr(csv_writer, "CSV_THREADS", 1)
+    alone, _ = export_frame(frame(23), CODEBOOK, tmp_path / "alone.csv", "csv", chunk_rows=3)
+    monkeypatch.setattr(csv_writer, "CSV_THREADS", 4)
+    threaded, _ = export_frame(frame(23), CODEBOOK, tmp_path / "threaded.csv", "csv",
+                               chunk_rows=3)
+    assert threaded.read_bytes() == alone.read_bytes()
+    with open(threaded, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == CODEBOOK.names and len(rows) == 24
+    assert [row[0] for row in rows[1:]] == [f"r{i:03d}" for i in range(23)]
 
 
 def test_missing_column_and_unknown_format_are_named(tmp_path):
